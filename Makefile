@@ -1,0 +1,52 @@
+# The two commands a newcomer types: `make demo` and `make test`.
+# Every target is idempotent: a stamp file records what is already installed.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: install system-deps demo test test-fast bench lint clean
+
+$(VENV)/.stamp-venv:
+	$(PYTHON) -m venv $(VENV)
+	@touch $@
+
+# torch first, pinned: the CPU wheel lies on disk; an unpinned torch pulls a CUDA build.
+$(VENV)/.stamp-torch: $(VENV)/.stamp-venv
+	$(PIP) install -q "torch==2.13.0"
+	@touch $@
+
+$(VENV)/.stamp-package: $(VENV)/.stamp-torch pyproject.toml
+	$(PIP) install -q -e ".[dev,viz]"
+	@touch $@
+
+# Debian packages: Fashion-MNIST (offline dataset source). Skipped when present or not root.
+system-deps:
+	@if [ -d /usr/share/datasets/fashion-mnist ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian package dataset-fashion-mnist"; \
+	  (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1)) || \
+	  echo "note: could not install dataset-fashion-mnist; Fashion-MNIST will use other sources"; \
+	else echo "note: not root, skipping Debian packages"; fi
+
+install: $(VENV)/.stamp-package system-deps
+
+demo: install
+	$(VENV)/bin/cnnkit train --name demo
+
+test: install
+	$(PY) -m pytest -q -m "not gpu and not network" -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow and not oracle and not gpu and not network and not browser and not distributed"
+
+bench: install
+	$(PY) bench/forward.py
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache
