@@ -1,5 +1,46 @@
-"""cnnkit: convolutional neural networks with the Keras 3 API, running on PyTorch."""
+"""cnnkit: convolutional neural networks with the Keras 3 API, running on PyTorch.
+
+Example:
+    >>> import cnnkit
+    >>> from cnnkit import layers, models
+    >>> model = models.Sequential([layers.Input((28, 28, 1)), layers.Flatten(),
+    ...                            layers.Dense(10, activation="softmax")])
+    >>> model.count_params()
+    7850
+"""
 
 from __future__ import annotations
 
+from cnnkit import (
+    activations,
+    backend,
+    config,
+    constraints,
+    errors,
+    initializers,
+    layers,
+    models,
+    regularizers,
+)
+from cnnkit.layers import Input, InputLayer, Layer
+from cnnkit.models import Model, Sequential
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Input",
+    "InputLayer",
+    "Layer",
+    "Model",
+    "Sequential",
+    "__version__",
+    "activations",
+    "backend",
+    "config",
+    "constraints",
+    "errors",
+    "initializers",
+    "layers",
+    "models",
+    "regularizers",
+]

@@ -1,0 +1,213 @@
+"""Activation functions, addressed by Keras' string ids.
+
+Example:
+    >>> import torch
+    >>> get("relu")(torch.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    >>> serialize(get(None))
+    'linear'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from cnnkit.errors import InvalidArgumentError
+from cnnkit.serialization import get_registered_name, get_registered_object
+
+Activation = Callable[[torch.Tensor], torch.Tensor]
+
+
+def relu(
+    x: torch.Tensor,
+    negative_slope: float = 0.0,
+    max_value: float | None = None,
+    threshold: float = 0.0,
+) -> torch.Tensor:
+    """``max(x, 0)``, with Keras' optional slope, cap and threshold."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return F.relu(x)
+    below = negative_slope * (x - threshold) if negative_slope else torch.zeros_like(x)
+    out = torch.where(x >= threshold, x, below)
+    if max_value is not None:
+        out = out.clamp(max=max_value)
+    return out
+
+
+def leaky_relu(x: torch.Tensor, negative_slope: float = 0.2) -> torch.Tensor:
+    """Leaky ReLU; the *function* defaults to 0.2 (the layer defaults to 0.3)."""
+    return F.leaky_relu(x, negative_slope)
+
+
+def relu6(x: torch.Tensor) -> torch.Tensor:
+    return F.relu6(x)
+
+
+def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return torch.softmax(x, dim=axis)
+
+
+def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return torch.log_softmax(x, dim=axis)
+
+
+def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    return F.elu(x, alpha)
+
+
+def selu(x: torch.Tensor) -> torch.Tensor:
+    return F.selu(x)
+
+
+def celu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+    return F.celu(x, alpha)
+
+
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    return F.softplus(x)
+
+
+def softsign(x: torch.Tensor) -> torch.Tensor:
+    return F.softsign(x)
+
+
+def silu(x: torch.Tensor) -> torch.Tensor:
+    return F.silu(x)
+
+
+def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
+    return F.gelu(x, approximate="tanh" if approximate else "none")
+
+
+def glu(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return F.glu(x, dim=axis)
+
+
+def tanh(x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(x)
+
+
+def tanh_shrink(x: torch.Tensor) -> torch.Tensor:
+    return x - torch.tanh(x)
+
+
+def hard_tanh(x: torch.Tensor) -> torch.Tensor:
+    return F.hardtanh(x)
+
+
+def hard_shrink(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    return F.hardshrink(x, threshold)
+
+
+def soft_shrink(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    return F.softshrink(x, threshold)
+
+
+def threshold(x: torch.Tensor, threshold: float, default_value: float) -> torch.Tensor:
+    return torch.where(x > threshold, x, torch.full_like(x, default_value))
+
+
+def sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(x)
+
+
+def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return F.logsigmoid(x)
+
+
+def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """Keras 3's ``clip(x/6 + 0.5, 0, 1)`` (Keras 2 used ``0.2x + 0.5``)."""
+    return F.relu6(x + 3.0) / 6.0
+
+
+def hard_silu(x: torch.Tensor) -> torch.Tensor:
+    return x * hard_sigmoid(x)
+
+
+def sparse_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    return ((x + 1.0) * 0.5).clamp(0.0, 1.0)
+
+
+def sparse_plus(x: torch.Tensor) -> torch.Tensor:
+    middle = (x + 1.0) ** 2 / 4.0
+    return torch.where(x <= -1.0, torch.zeros_like(x), torch.where(x >= 1.0, x, middle))
+
+
+def squareplus(x: torch.Tensor, b: float = 4.0) -> torch.Tensor:
+    return (x + torch.sqrt(x * x + b)) / 2.0
+
+
+def exponential(x: torch.Tensor) -> torch.Tensor:
+    return torch.exp(x)
+
+
+def mish(x: torch.Tensor) -> torch.Tensor:
+    return F.mish(x)
+
+
+def linear(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def sparsemax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """Euclidean projection onto the probability simplex (Martins & Astudillo)."""
+    moved = x.movedim(axis, -1)
+    z_sorted, _ = torch.sort(moved, dim=-1, descending=True)
+    ks = torch.arange(1, moved.shape[-1] + 1, device=x.device, dtype=x.dtype)
+    cumsum = z_sorted.cumsum(-1)
+    support = (1 + ks * z_sorted) > cumsum
+    k = support.sum(dim=-1, keepdim=True)
+    tau = (cumsum.gather(-1, k - 1) - 1) / k.to(x.dtype)
+    return torch.clamp(moved - tau, min=0).movedim(-1, axis)
+
+
+_ACTIVATIONS: dict[str, Activation] = {
+    fn.__name__: fn
+    for fn in (
+        relu, leaky_relu, relu6, softmax, log_softmax, elu, selu, celu, softplus,
+        softsign, silu, gelu, glu, tanh, tanh_shrink, hard_tanh, hard_shrink,
+        soft_shrink, sigmoid, log_sigmoid, hard_sigmoid, hard_silu, sparse_sigmoid,
+        sparse_plus, squareplus, exponential, mish, linear, sparsemax,
+    )
+}  # fmt: skip
+_ACTIVATIONS["swish"] = silu
+_ACTIVATIONS["hard_swish"] = hard_silu
+_ACTIVATIONS["threshold"] = threshold  # type: ignore[assignment]
+
+
+def get(identifier: str | Activation | None) -> Activation:
+    """Resolve ``None``, a string id or a callable to an activation function."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        fn = _ACTIVATIONS.get(identifier) or get_registered_object(identifier)
+        if fn is None:
+            raise InvalidArgumentError(
+                f"Unknown activation {identifier!r}. Known activations: "
+                f"{sorted(_ACTIVATIONS)}. A custom callable can be passed directly."
+            )
+        return fn  # type: ignore[no-any-return]
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return get(identifier["config"] if identifier["class_name"] == "function"
+                   else identifier["class_name"])
+    if callable(identifier):
+        return identifier
+    raise InvalidArgumentError(
+        f"`activation` must be a string id, a callable or None; received {identifier!r}."
+    )
+
+
+def serialize(activation: Activation) -> str:
+    """The string Keras writes in a layer config (``'relu'``, ``'linear'``)."""
+    for name, fn in _ACTIVATIONS.items():
+        if fn is activation and name not in ("swish", "hard_swish"):
+            return name
+    return get_registered_name(activation)
+
+
+def deserialize(config: str | dict) -> Activation:
+    """Inverse of :func:`serialize` (also accepts Keras' dict form)."""
+    return get(config)  # type: ignore[arg-type]

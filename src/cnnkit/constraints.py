@@ -1,0 +1,134 @@
+"""Weight constraints applied after each optimizer step (``kernel_constraint=...``).
+
+Example:
+    >>> import torch
+    >>> NonNeg()(torch.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit.errors import InvalidArgumentError
+from cnnkit.serialization import deserialize_object, serialize_object
+
+_EPSILON = 1e-7
+
+
+def _axes(axis: int | list[int] | tuple[int, ...]) -> list[int]:
+    return [axis] if isinstance(axis, int) else list(axis)
+
+
+class Constraint:
+    """Base class: ``new_weight = constraint(weight)``."""
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        return w
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Constraint:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MaxNorm(Constraint):
+    """Caps the L2 norm of each slice along ``axis`` (0: one norm per output unit...)."""
+
+    def __init__(self, max_value: float = 2, axis: int | list[int] = 0) -> None:
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        norms = w.square().sum(dim=_axes(self.axis), keepdim=True).sqrt()
+        desired = norms.clamp(0, self.max_value)
+        return w * (desired / (_EPSILON + norms))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class NonNeg(Constraint):
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        return w.clamp_min(0.0)
+
+
+class UnitNorm(Constraint):
+    def __init__(self, axis: int | list[int] = 0) -> None:
+        self.axis = axis
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        norms = w.square().sum(dim=_axes(self.axis), keepdim=True).sqrt()
+        return w / (_EPSILON + norms)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    def __init__(
+        self,
+        min_value: float = 0.0,
+        max_value: float = 1.0,
+        rate: float = 1.0,
+        axis: int | list[int] = 0,
+    ) -> None:
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        norms = w.square().sum(dim=_axes(self.axis), keepdim=True).sqrt()
+        clipped = norms.clamp(self.min_value, self.max_value)
+        desired = self.rate * clipped + (1 - self.rate) * norms
+        return w * (desired / (_EPSILON + norms))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }
+
+
+max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
+
+_CLASSES: dict[str, Any] = {
+    "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm,
+    "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+}  # fmt: skip
+
+
+def get(identifier: Any) -> Constraint | None:
+    """Resolve None, a string id, a config dict, an instance or a callable."""
+    if identifier is None or isinstance(identifier, Constraint):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _CLASSES:
+            raise InvalidArgumentError(
+                f"Unknown constraint {identifier!r}. Known ids: {sorted(_CLASSES)}."
+            )
+        return _CLASSES[identifier]()  # type: ignore[no-any-return]
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier  # type: ignore[no-any-return]
+    raise InvalidArgumentError(
+        f"Could not interpret constraint {identifier!r}: use 'max_norm', 'non_neg', "
+        "'unit_norm', a Constraint instance or a callable(weight) -> weight."
+    )
+
+
+def serialize(constraint: Constraint | None) -> dict[str, Any] | None:
+    return None if constraint is None else serialize_object(constraint, "keras.constraints")
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Constraint:
+    return deserialize_object(config, _CLASSES, "constraint", custom_objects)  # type: ignore[no-any-return]

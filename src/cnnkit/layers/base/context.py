@@ -1,0 +1,52 @@
+"""Thread-local call and build context.
+
+Keras propagates ``training`` from an outer call to every nested layer that was not
+given it explicitly, and its build errors say where in a model a layer sits. Both need
+a little state that lives for the duration of a call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+_local = threading.local()
+
+
+def current_training() -> bool | None:
+    """The ``training`` flag set by an enclosing call, or ``None``."""
+    stack = getattr(_local, "training", None)
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def training_scope(value: bool | None) -> Iterator[None]:
+    """Make ``value`` the inherited ``training`` flag inside the block."""
+    stack = getattr(_local, "training", None)
+    if stack is None:
+        stack = _local.training = []
+    stack.append(value)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def current_build_context() -> str | None:
+    """E.g. ``"layer 3 of Sequential 'model'"`` while a model builds its layers."""
+    stack = getattr(_local, "where", None)
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def build_context(description: str) -> Iterator[None]:
+    """Name the position of the layer being built, for error messages."""
+    stack = getattr(_local, "where", None)
+    if stack is None:
+        stack = _local.where = []
+    stack.append(description)
+    try:
+        yield
+    finally:
+        stack.pop()

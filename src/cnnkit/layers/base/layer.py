@@ -1,0 +1,568 @@
+"""``Layer``: the Keras layer contract on top of ``torch.nn.Module``.
+
+A layer is built lazily on its first call (``build(input_shape)`` creates the weights
+with Keras names and layouts), checks its inputs against ``input_spec`` before any
+maths runs, computes output shapes without running (``compute_output_shape``), and
+serialises to exactly its constructor arguments (``get_config``).
+
+Example:
+    >>> import numpy as np
+    >>> from cnnkit.layers import Dense
+    >>> layer = Dense(3)
+    >>> layer.built
+    False
+    >>> layer(np.zeros((2, 4), dtype="float32")).shape
+    torch.Size([2, 3])
+    >>> [w.path for w in layer.weights]
+    ['dense/kernel', 'dense/bias']
+    >>> layer.get_weights()[0].shape
+    (4, 3)
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnkit import config as _config
+from cnnkit import initializers
+from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base import context
+from cnnkit.layers.base.input_spec import check_input_specs
+from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
+from cnnkit.layers.base.naming import to_snake_case, unique_name
+from cnnkit.layers.base.variable import Variable
+from cnnkit.utils import tree
+from cnnkit.utils.validation import format_shape, unknown_kwargs_error
+
+Shape = tuple[int | None, ...]
+
+_BASE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "input_length")
+
+
+def _dtype_name(dtype: Any) -> str:
+    """Accept ``'float32'``, a torch dtype, or Keras' DTypePolicy dict."""
+    if dtype is None:
+        return _config.floatx()
+    if isinstance(dtype, dict):
+        inner = dtype.get("config", {})
+        dtype = inner.get("name", _config.floatx())
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).removeprefix("torch.")
+    if isinstance(dtype, str):
+        if dtype.startswith("mixed_"):
+            return "float32"  # variables stay float32 under mixed precision
+        if hasattr(torch, dtype) and isinstance(getattr(torch, dtype), torch.dtype):
+            return dtype
+    raise InvalidArgumentError(
+        f"`dtype` must be a dtype name such as 'float32'; received dtype={dtype!r}."
+    )
+
+
+def _shape_of(value: Any) -> Shape:
+    return tuple(int(d) for d in value.shape)
+
+
+class Layer(torch.nn.Module):
+    """Base class of every cnnkit layer and model.
+
+    Args:
+        name: Unique name; defaults to the snake_case class name plus a counter.
+        dtype: Variable dtype (``'float32'`` unless set).
+        trainable: Whether the layer's weights are updated by training.
+        input_shape: Shape without the batch axis; only meaningful on the first layer
+            of a ``Sequential`` (Keras 2 style, still accepted).
+    """
+
+    _call_accepts_training: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Inspect once per class, not per call: it is on the hot path.
+        try:
+            params = inspect.signature(cls.call).parameters
+            cls._call_accepts_training = "training" in params
+        except (TypeError, ValueError):  # pragma: no cover - builtins
+            cls._call_accepts_training = False
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        autocast: bool = True,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        legacy = {k: kwargs.pop(k) for k in list(kwargs) if k in _BASE_KWARGS}
+        if kwargs:
+            raise unknown_kwargs_error(type(self).__name__, kwargs)
+        if not isinstance(trainable, bool):
+            raise InvalidArgumentError(
+                f"`trainable` must be a bool; received trainable={trainable!r}."
+            )
+        if name is not None and (not isinstance(name, str) or "/" in name or not name):
+            raise InvalidArgumentError(
+                f"`name` must be a non-empty string without '/'; received name={name!r}."
+            )
+        self.name: str = name or unique_name(to_snake_case(type(self).__name__))
+        self._dtype = _dtype_name(dtype)
+        self._trainable = trainable
+        self.autocast = autocast
+        from cnnkit import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self.input_spec: Any = None
+        self._variables: list[Variable] = []
+        self._attr_by_tensor_id: dict[int, str] = {}
+        self._inbound_nodes: list[Node] = []
+        self._outbound_nodes: list[Node] = []
+        self._activity_losses: list[torch.Tensor] = []
+        self._build_input_shape: Any = None
+        self._batch_input_shape = self._legacy_input_shape(legacy)
+
+    # ------------------------------------------------------------------ properties
+
+    @staticmethod
+    def _legacy_input_shape(legacy: dict[str, Any]) -> Shape | None:
+        if legacy.get("batch_input_shape") is not None:
+            return tuple(legacy["batch_input_shape"])
+        shape = legacy.get("input_shape")
+        if shape is None and legacy.get("input_dim") is not None:
+            shape = (legacy["input_dim"],)
+        if shape is None:
+            return None
+        if isinstance(shape, int):
+            shape = (shape,)
+        return (legacy.get("batch_size"), *tuple(shape))
+
+    @property
+    def dtype(self) -> str:
+        """Variable dtype name, e.g. ``'float32'``."""
+        return self._dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for variable in self._variables:
+            tensor = variable.value
+            if isinstance(tensor, torch.nn.Parameter):
+                tensor.requires_grad_(value and variable.declared_trainable)
+        for layer in self._direct_sublayers():
+            layer.trainable = value
+
+    def _direct_sublayers(self) -> list[Layer]:
+        found: list[Layer] = []
+        for module in self.children():
+            if isinstance(module, Layer):
+                found.append(module)
+            else:  # ModuleList / ModuleDict / plain torch containers
+                found.extend(m for m in module.modules() if isinstance(m, Layer))
+        return found
+
+    # ------------------------------------------------------------------ weights
+
+    def add_weight(
+        self,
+        shape: Sequence[int] = (),
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> torch.Tensor:
+        """Create a weight and return its tensor (a Parameter if trainable).
+
+        The tensor is registered on the layer under ``name``; assigning it to another
+        attribute (``self.w = self.add_weight(...)``) moves the registration there.
+        """
+        if kwargs.keys() - {"autocast", "aggregation", "overwrite_with_gradient"}:
+            raise unknown_kwargs_error("add_weight", kwargs)
+        from cnnkit import constraints, regularizers
+
+        name = name or f"variable_{len(self._variables)}"
+        attr = name if name.isidentifier() else f"weight_{len(self._variables)}"
+        while attr in self._parameters or attr in self._buffers or attr in self.__dict__:
+            attr = f"{attr}_"
+        init = initializers.get(initializer if initializer is not None else "glorot_uniform")
+        value = init(tuple(int(d) for d in shape), _dtype_name(dtype or self._dtype))
+        if trainable:
+            tensor: torch.Tensor = torch.nn.Parameter(value, requires_grad=self._trainable)
+            self.register_parameter(attr, tensor)  # type: ignore[arg-type]
+        else:
+            self.register_buffer(attr, value)
+            tensor = value
+        self._attr_by_tensor_id[id(tensor)] = attr
+        variable = Variable(
+            self, name, attr, trainable,
+            regularizers.get(regularizer), constraints.get(constraint),
+        )  # fmt: skip
+        self._variables.append(variable)
+        return tensor
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        # Keras-style custom layers write `self.w = self.add_weight(name="kernel")`:
+        # keep one registration, under the attribute the author chose.
+        ids = self.__dict__.get("_attr_by_tensor_id")
+        if ids and isinstance(value, torch.Tensor) and id(value) in ids:
+            old = ids[id(value)]
+            if old != key:
+                if old in self._parameters:
+                    del self._parameters[old]
+                    self.register_parameter(key, value)  # type: ignore[arg-type]
+                else:
+                    del self._buffers[old]
+                    self.register_buffer(key, value)
+                ids[id(value)] = key
+                for variable in self._variables:
+                    if variable.attr == old:
+                        variable.attr = key
+            return
+        super().__setattr__(key, value)
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Own variables in creation order, then sub-layers' (de-duplicated)."""
+        seen: set[int] = set()
+        result: list[Variable] = []
+        for variable in self._all_variables():
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                result.append(variable)
+        return result
+
+    def _all_variables(self) -> list[Variable]:
+        found = list(self._variables)
+        for layer in self._ordered_sublayers():
+            found.extend(layer._all_variables())
+        return found
+
+    def _ordered_sublayers(self) -> list[Layer]:
+        """Sub-layers in the order their weights should be listed (models override)."""
+        return self._direct_sublayers()
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if v.trainable]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if not v.trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as numpy arrays in Keras layouts and order."""
+        return [variable.numpy() for variable in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Assign numpy arrays in Keras layouts (the order of ``get_weights``)."""
+        variables = self.weights
+        if len(weights) != len(variables):
+            raise InvalidArgumentError(
+                f"You called `set_weights(weights)` on {type(self).__name__} "
+                f"'{self.name}' with a weight list of length {len(weights)}, but the "
+                f"layer was expecting {len(variables)} weights "
+                f"({[v.path for v in variables]}). Build the layer first if it has none."
+            )
+        for variable, value in zip(variables, weights):
+            if tuple(np.shape(value)) != variable.shape:
+                raise IncompatibleShapeError(
+                    f"Weight {variable.path} has shape {format_shape(variable.shape)} "
+                    f"but set_weights received shape {format_shape(np.shape(value))}. "
+                    "Weights use Keras layouts: (kh, kw, in, out) for conv kernels and "
+                    "(in, out) for Dense kernels."
+                )
+        for variable, value in zip(variables, weights):
+            variable.assign(value)
+
+    def count_params(self) -> int:
+        """Number of scalars in every weight (trainable and not)."""
+        if not self.built:
+            raise NotBuiltError(
+                f"You tried to call `count_params` on {type(self).__name__} "
+                f"'{self.name}', but the layer isn't built. Build it first with "
+                "`layer.build(input_shape)` or by calling it on data."
+            )
+        return sum(math.prod(v.shape) for v in self.weights)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regularisation penalties: weight penalties now + activity penalties of the
+        last call, for this layer and its sub-layers."""
+        penalties: list[torch.Tensor] = []
+        for variable in self.weights:
+            if variable.regularizer is not None:
+                penalties.append(variable.regularizer(variable.value))
+        for layer in [self, *[m for m in self.modules() if isinstance(m, Layer) and m is not self]]:
+            penalties.extend(layer._activity_losses)
+        return penalties
+
+    def add_loss(self, loss: torch.Tensor) -> None:
+        """Add a penalty (computed during ``call``) to the training loss."""
+        self._activity_losses.append(loss)
+
+    # ------------------------------------------------------------------ contract
+
+    def build(self, input_shape: Any) -> None:
+        """Create the weights. Subclasses override; the base has none."""
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The computation. Subclasses override."""
+        return inputs
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call(*args, **kwargs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape`` (``None`` dims pass through).
+
+        The default runs ``call`` once on zeros (unknown sizes as 1), which suits
+        custom layers; built-in layers compute it without running.
+        """
+        def concrete(shape: Any) -> Any:
+            return tuple(1 if d is None else d for d in shape)
+
+        if isinstance(input_shape, list) or (
+            isinstance(input_shape, tuple) and input_shape and isinstance(input_shape[0], tuple | list)
+        ):
+            sample = [torch.zeros(concrete(s)) for s in input_shape]
+        else:
+            sample = torch.zeros(concrete(input_shape))  # type: ignore[assignment]
+        device = self._device()
+        if device is not None:
+            sample = tree.map_structure(lambda t: t.to(device), sample)
+        with torch.no_grad():
+            out = self.call(sample)
+        return tree.map_structure(lambda t: (None, *tuple(t.shape[1:])), out)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, JSON-serialisable (Keras' key names)."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {
+                "module": "keras",
+                "class_name": "DTypePolicy",
+                "config": {"name": self._dtype},
+                "registered_name": None,
+            },
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        if self._build_input_shape is None:
+            return None
+        return {"input_shape": _jsonable_shape(self._build_input_shape)}
+
+    def build_from_config(self, build_config: dict[str, Any] | None) -> None:
+        if build_config and not self.built:
+            shape = build_config.get("input_shape")
+            if shape is not None:
+                self._build_with_shape(_tuple_shape(shape))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # ------------------------------------------------------------------ calling
+
+    def _device(self) -> torch.device | None:
+        for tensor in self._parameters.values():
+            if tensor is not None:
+                return tensor.device
+        for tensor in self._buffers.values():
+            if tensor is not None:
+                return tensor.device
+        return None
+
+    def _build_with_shape(self, input_shape: Any) -> None:
+        """Check the spec, create weights, validate the output shape, mark built."""
+        check_input_specs(self, self.input_spec, input_shape)
+        with torch.no_grad():
+            self.build(input_shape)
+        self._build_input_shape = input_shape
+        self.built = True
+        check_input_specs(self, self.input_spec, input_shape)
+        self.compute_output_shape(input_shape)
+
+    def _convert_input(self, value: Any) -> Any:
+        """numpy → tensor; float inputs cast to the layer dtype; onto the layer device."""
+        if isinstance(value, torch.Tensor):
+            tensor = value
+        elif isinstance(value, np.ndarray | np.generic | list | float | int):
+            array = np.asarray(value)
+            if array.dtype == object:
+                raise InvalidArgumentError(
+                    f"{type(self).__name__} '{self.name}' received an object array; "
+                    "convert the data to a numeric numpy array first."
+                )
+            tensor = torch.from_numpy(np.ascontiguousarray(array))
+        else:
+            return value
+        if self.autocast and tensor.is_floating_point() and str(tensor.dtype) != f"torch.{self._dtype}":
+            tensor = tensor.to(getattr(torch, self._dtype))
+        device = self._device()
+        if device is not None and tensor.device != device:
+            tensor = tensor.to(device)
+        return tensor
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise InvalidArgumentError(
+                f"{type(self).__name__} '{self.name}' must be called with its inputs "
+                "as the first positional argument, e.g. `layer(x)`."
+            )
+        inputs, rest = args[0], args[1:]
+        if contains_keras_tensor(inputs):
+            return self._symbolic_call(inputs, *rest, **kwargs)
+        inputs = tree.map_structure(self._convert_input, inputs)
+        shapes = tree.map_structure(_shape_of, inputs)
+        if not self.built:
+            self._build_with_shape(shapes)
+            device = _first_device(inputs)
+            if device is not None and device.type != "cpu":
+                self.to(device)
+        elif self.input_spec is not None:
+            check_input_specs(self, self.input_spec, shapes)
+        self._activity_losses = []
+        if not self._call_accepts_training:
+            outputs = super().__call__(inputs, *rest, **kwargs)
+        else:
+            training = kwargs.get("training")
+            if training is None:
+                training = context.current_training()
+                if training is not None:
+                    kwargs["training"] = training
+            with context.training_scope(training):
+                outputs = super().__call__(inputs, *rest, **kwargs)
+        if self.activity_regularizer is not None:
+            self._add_activity_penalty(outputs)
+        return outputs
+
+    def _add_activity_penalty(self, outputs: Any) -> None:
+        # Normalised by batch size, as Keras does, so the strength does not depend on it.
+        for output in tree.flatten(outputs):
+            if isinstance(output, torch.Tensor):
+                penalty = self.activity_regularizer(output)
+                if output.dim() > 0:
+                    penalty = penalty / output.shape[0]
+                self._activity_losses.append(penalty)
+
+    def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        shapes = tree.map_structure(
+            lambda t: t.shape if isinstance(t, KerasTensor) else _shape_of(t), inputs
+        )
+        if not self.built:
+            self._build_with_shape(shapes)
+        else:
+            check_input_specs(self, self.input_spec, shapes)
+        out_shape = self.compute_output_shape(shapes)
+        dtype = self._output_dtype(inputs)
+        if _is_single_shape(out_shape):
+            outputs: Any = KerasTensor(tuple(out_shape), dtype)
+        else:
+            outputs = _map_shapes(lambda s: KerasTensor(tuple(s), dtype), out_shape)
+        Node(self, (inputs, *args), kwargs, outputs)
+        return outputs
+
+    def _output_dtype(self, inputs: Any) -> str:
+        if self.autocast:
+            return self._dtype
+        first = tree.flatten(inputs)[0]
+        return getattr(first, "dtype", self._dtype)
+
+    # ------------------------------------------------------------------ graph access
+
+    def _node_attribute(self, attr: str, what: str) -> Any:
+        if not self._inbound_nodes:
+            raise NotBuiltError(
+                f"{type(self).__name__} '{self.name}' has no {what} yet: it has never "
+                "been called on a symbolic input. Use it in a functional model or a "
+                "Sequential with a known input shape first."
+            )
+        node = self._inbound_nodes[0]
+        value = node.args[0] if attr == "input" else node.outputs
+        return value
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of this layer's first call (functional graphs)."""
+        return self._node_attribute("input", "input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of this layer's first call (functional graphs)."""
+        return self._node_attribute("output", "output")
+
+    @property
+    def input_shape(self) -> Any:
+        if self._build_input_shape is None:
+            raise NotBuiltError(
+                f"{type(self).__name__} '{self.name}' has no input shape until it is built."
+            )
+        return self._build_input_shape
+
+    @property
+    def output_shape(self) -> Any:
+        return self.compute_output_shape(self.input_shape)
+
+
+def _first_device(inputs: Any) -> torch.device | None:
+    for leaf in tree.flatten(inputs):
+        if isinstance(leaf, torch.Tensor):
+            return leaf.device
+    return None
+
+
+def _is_single_shape(shape: Any) -> bool:
+    return isinstance(shape, tuple | list) and all(d is None or isinstance(d, int) for d in shape)
+
+
+def _map_shapes(fn: Any, shapes: Any) -> Any:
+    if _is_single_shape(shapes):
+        return fn(shapes)
+    if isinstance(shapes, dict):
+        return {k: _map_shapes(fn, v) for k, v in shapes.items()}
+    return type(shapes)(_map_shapes(fn, s) for s in shapes)
+
+
+def _jsonable_shape(shape: Any) -> Any:
+    if _is_single_shape(shape):
+        return list(shape)
+    if isinstance(shape, dict):
+        return {k: _jsonable_shape(v) for k, v in shape.items()}
+    return [_jsonable_shape(s) for s in shape]
+
+
+def _tuple_shape(shape: Any) -> Any:
+    if isinstance(shape, list | tuple) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(shape)
+    if isinstance(shape, dict):
+        return {k: _tuple_shape(v) for k, v in shape.items()}
+    return [_tuple_shape(s) for s in shape]

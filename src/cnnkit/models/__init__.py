@@ -1,0 +1,24 @@
+"""Models: ``Sequential``, functional ``Model``, and loading (``load_model``)."""
+
+from typing import Any
+
+from cnnkit.models.functional import Functional
+from cnnkit.models.model import Model
+from cnnkit.models.sequential import Sequential
+
+
+def load_model(filepath: Any, custom_objects: Any = None, compile: bool = True, safe_mode: bool = True) -> Model:  # noqa: A002
+    """Load a model saved with ``model.save`` (``.keras`` or legacy ``.h5``)."""
+    from cnnkit.saving import load_model as _load
+
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+
+
+def clone_model(model: Model) -> Model:
+    """A new model with the same architecture and freshly initialised weights."""
+    from cnnkit.saving.serialization import deserialize_model, serialize_model
+
+    return deserialize_model(serialize_model(model))
+
+
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model"]

@@ -1,0 +1,252 @@
+"""``Model``: a layer that groups layers and trains (compile / fit / evaluate / predict).
+
+``Model(inputs, outputs)`` builds a functional graph; ``Model()`` in a subclass gives a
+subclassed model whose ``call`` you write. Training and saving live in the packages
+above (``cnnkit.training``, ``cnnkit.saving``) and are imported when first used, so
+the dependency arrows keep pointing one way (STYLE.md §1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base.layer import Layer
+from cnnkit.layers.input_layer import InputLayer
+from cnnkit.utils.validation import format_shape
+
+
+class Model(Layer):
+    """Groups layers into an object with training and inference features.
+
+    Example:
+        >>> import cnnkit
+        >>> inputs = cnnkit.Input((4,))
+        >>> outputs = cnnkit.layers.Dense(2, activation="softmax")(inputs)
+        >>> model = cnnkit.Model(inputs, outputs, name="tiny")
+        >>> type(model).__name__, model.count_params()
+        ('Functional', 10)
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from cnnkit.models.functional import Functional
+
+            return super().__new__(Functional)  # type: ignore[return-value]
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise InvalidArgumentError(
+                "A Model subclass must not pass `inputs`/`outputs` to "
+                "`Model.__init__`; build layers in `__init__` and use them in `call`, "
+                "or create a functional model with `cnnkit.Model(inputs, outputs)`."
+            )
+        super().__init__(**kwargs)
+        self._init_training_state()
+
+    def _init_training_state(self) -> None:
+        self.optimizer: Any = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: Any = None
+        self._compile_state: Any = None
+
+    # ------------------------------------------------------------------ layers
+
+    @property
+    def layers(self) -> list[Layer]:
+        return self._direct_sublayers()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """Find a layer by ``name`` or by ``index`` in ``model.layers``."""
+        layers = self.layers
+        if index is not None and name is not None:
+            raise InvalidArgumentError(
+                f"Provide only `name` or `index`, not both; received name={name!r}, "
+                f"index={index!r}."
+            )
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise InvalidArgumentError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise InvalidArgumentError(
+                f"No such layer: {name!r}. Existing layers are: "
+                f"{[layer.name for layer in layers]}."
+            )
+        raise InvalidArgumentError("Provide either a layer `name` or `index`.")
+
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: list[float] | None = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
+        """Print a table of layers, output shapes and parameter counts (Keras' format)."""
+        from cnnkit.models.summary import print_summary
+
+        print_summary(
+            self, line_length=line_length, positions=positions, print_fn=print_fn,
+            expand_nested=expand_nested, show_trainable=show_trainable,
+            layer_range=layer_range,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ I/O shapes
+
+    def _graph_io(self, which: str) -> Any:
+        value = getattr(self, f"_graph_{which}", None)
+        if value is None:
+            raise NotBuiltError(
+                f"{type(self).__name__} '{self.name}' has no defined {which} yet: build "
+                "it first (give the first layer `input_shape=`, start with "
+                "`cnnkit.Input(shape)`, call `model.build(input_shape)`, or call it on data)."
+            )
+        return value
+
+    @property
+    def inputs(self) -> list[Any]:
+        value = self._graph_io("inputs")
+        return value if isinstance(value, list) else [value]
+
+    @property
+    def outputs(self) -> list[Any]:
+        value = self._graph_io("outputs")
+        return value if isinstance(value, list) else [value]
+
+    @property
+    def input(self) -> Any:
+        return self._graph_io("inputs")
+
+    @property
+    def output(self) -> Any:
+        return self._graph_io("outputs")
+
+    @property
+    def input_shape(self) -> Any:
+        value = self._graph_io("inputs")
+        if isinstance(value, list | tuple):
+            return [t.shape for t in value]
+        return value.shape
+
+    @property
+    def output_shape(self) -> Any:
+        value = self._graph_io("outputs")
+        if isinstance(value, list | tuple):
+            return [t.shape for t in value]
+        return value.shape
+
+    # ------------------------------------------------------------------ training
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Configure the model for training (Keras' ``compile`` arguments)."""
+        from cnnkit.training.compile import compile_model
+
+        compile_model(self, *args, **kwargs)
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        """Train for a number of epochs (Keras' ``fit`` arguments); returns History."""
+        from cnnkit.training.fit import fit
+
+        return fit(self, *args, **kwargs)
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        """Loss and metric values on data (Keras' ``evaluate`` arguments)."""
+        from cnnkit.training.evaluate import evaluate
+
+        return evaluate(self, *args, **kwargs)
+
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        """Outputs for data, batched, as numpy (Keras' ``predict`` arguments)."""
+        from cnnkit.training.predict import predict
+
+        return predict(self, *args, **kwargs)
+
+    def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        from cnnkit.training.batch import train_on_batch
+
+        return train_on_batch(self, *args, **kwargs)
+
+    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        from cnnkit.training.batch import test_on_batch
+
+        return test_on_batch(self, *args, **kwargs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        from cnnkit.training.batch import predict_on_batch
+
+        return predict_on_batch(self, x)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        state = self._compile_state
+        return ["loss"] + ([] if state is None else state.metric_names())
+
+    @property
+    def metrics(self) -> list[Any]:
+        state = self._compile_state
+        return [] if state is None else state.metric_objects()
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Save the whole model (``.keras``, or legacy ``.h5``)."""
+        from cnnkit.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Save the weights to a ``.weights.h5`` file."""
+        from cnnkit.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Load weights from ``.weights.h5``, ``.keras`` or legacy ``.h5`` files."""
+        from cnnkit.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> None:  # noqa: A002
+        """Export for inference (``format='onnx'``)."""
+        from cnnkit.saving.onnx_export import export_model
+
+        export_model(self, filepath, format=format, **kwargs)
+
+    def to_json(self, **kwargs: Any) -> str:
+        from cnnkit.saving import model_to_json
+
+        return model_to_json(self, **kwargs)
+
+
+def standardize_model_input(value: Any, spec: InputLayer) -> Any:
+    """Fit data to an ``Input``: its dtype, and a missing/extra trailing 1 axis."""
+    if not isinstance(value, torch.Tensor):
+        return value
+    expected = spec.batch_shape
+    if value.dim() == len(expected) - 1 and expected[-1] == 1:
+        value = value.unsqueeze(-1)  # (N, 28, 28) for Input((28, 28, 1))
+    elif value.dim() == len(expected) + 1 and value.shape[-1] == 1:
+        value = value.squeeze(-1)
+    elif value.dim() != len(expected):
+        raise InvalidArgumentError(
+            f"Invalid input shape for input '{spec.name}': expected shape "
+            f"{format_shape(expected)} (rank {len(expected)}), received "
+            f"{format_shape(tuple(value.shape))} (rank {value.dim()}). Reshape the data "
+            "to the model's input shape."
+        )
+    target = getattr(torch, spec.dtype)
+    if value.dtype != target:
+        value = value.to(target)
+    return value

@@ -1,0 +1,1 @@
+"""Low-level helpers shared by layers: shape arithmetic and layout translation."""
