@@ -14,18 +14,27 @@ from __future__ import annotations
 from cnnkit import (
     activations,
     backend,
+    callbacks,
     config,
     constraints,
+    datasets,
     errors,
     initializers,
     layers,
+    losses,
+    metrics,
+    mixed_precision,
     models,
+    optimizers,
     regularizers,
+    saving,
+    utils,
 )
 from cnnkit.layers import Input, InputLayer, Layer
 from cnnkit.models import Model, Sequential
 
 __version__ = "0.1.0"
+version = __version__
 
 __all__ = [
     "Input",
@@ -36,11 +45,20 @@ __all__ = [
     "__version__",
     "activations",
     "backend",
+    "callbacks",
     "config",
     "constraints",
+    "datasets",
     "errors",
     "initializers",
     "layers",
+    "losses",
+    "metrics",
+    "mixed_precision",
     "models",
+    "optimizers",
     "regularizers",
+    "saving",
+    "utils",
+    "version",
 ]

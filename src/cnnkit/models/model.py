@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base.context import training_scope
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.utils.validation import format_shape
@@ -53,6 +54,15 @@ class Model(Layer):
         self.stop_training = False
         self.history: Any = None
         self._compile_state: Any = None
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        # Wrappers such as DistributedDataParallel call forward() directly, skipping
+        # Layer.__call__: keep `training` reaching the nested layers all the same.
+        training = kwargs.get("training")
+        if training is None:
+            return self.call(*args, **kwargs)
+        with training_scope(training):
+            return self.call(*args, **kwargs)
 
     # ------------------------------------------------------------------ layers
 

@@ -1,0 +1,90 @@
+"""``train_on_batch``, ``test_on_batch`` and ``predict_on_batch``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit.errors import InvalidArgumentError
+from cnnkit.training import checks, prepare
+from cnnkit.training.data_adapter import class_weight_to_sample_weight, to_tensor
+from cnnkit.training.evaluate import format_results
+from cnnkit.training.steps import StepRunner
+from cnnkit.utils import tree
+
+
+def _runner(model: Any, x: Any, y: Any) -> tuple[StepRunner, Any, Any]:
+    device = prepare.training_device(model)
+    x = tree.map_structure(lambda v: to_tensor(v), x)
+    y = None if y is None else tree.map_structure(lambda v: to_tensor(v), y)
+    checks.check_arrays(x, y, None)
+    prepare.prepare_model(model, device, x)
+    prepare.build_compile_state(model, x, y)
+    runner = getattr(model, "_batch_runner", None)
+    if (
+        runner is None
+        or runner.device != device
+        or runner.state is not model._compile_state
+    ):
+        runner = StepRunner(model, device)
+        model._batch_runner = runner
+    move = lambda v: v.to(device)  # noqa: E731
+    return (
+        runner,
+        tree.map_structure(move, x),
+        None if y is None else tree.map_structure(move, y),
+    )
+
+
+def train_on_batch(
+    model: Any, x: Any, y: Any = None, sample_weight: Any = None,
+    class_weight: dict[int, float] | None = None, return_dict: bool = False,
+) -> Any:  # fmt: skip
+    """One gradient update on one batch; returns the loss (and metrics)."""
+    prepare.require_compiled(model, "train_on_batch")
+    if class_weight is not None and sample_weight is not None:
+        raise InvalidArgumentError(
+            "Pass either `class_weight` or `sample_weight`, not both."
+        )
+    runner, x, y = _runner(model, x, y)
+    if class_weight is not None:
+        sample_weight = class_weight_to_sample_weight(y, class_weight)
+    sw = (
+        None
+        if sample_weight is None
+        else to_tensor(sample_weight).float().to(runner.device)
+    )
+    runner.reset()
+    runner.train_step(x, y, sw)
+    return format_results(runner, runner.logs(), return_dict)
+
+
+def test_on_batch(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    return_dict: bool = False,
+) -> Any:
+    """Loss and metrics on one batch, without updating the weights."""
+    prepare.require_compiled(model, "test_on_batch")
+    runner, x, y = _runner(model, x, y)
+    sw = (
+        None
+        if sample_weight is None
+        else to_tensor(sample_weight).float().to(runner.device)
+    )
+    runner.reset()
+    runner.test_step(x, y, sw)
+    return format_results(runner, runner.logs(), return_dict)
+
+
+def predict_on_batch(model: Any, x: Any) -> Any:
+    """Outputs for one batch, as numpy."""
+    device = prepare.training_device(model)
+    x = tree.map_structure(lambda v: to_tensor(v), x)
+    prepare.prepare_model(model, device, x)
+    with torch.no_grad():
+        outputs = model(tree.map_structure(lambda v: v.to(device), x), training=False)
+    return tree.map_structure(lambda t: t.detach().float().cpu().numpy(), outputs)

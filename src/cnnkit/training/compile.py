@@ -1,0 +1,284 @@
+"""``model.compile``: resolve the optimizer, losses and metrics (KERAS_SPEC §3).
+
+Losses and metrics whose meaning depends on shapes (``"accuracy"``, ``"ce"``) are
+resolved on the first batch, when the label and output shapes are known — exactly
+Keras' rule. When the model ends in a softmax and the loss is a probability-space
+cross-entropy, the trainer feeds pre-softmax logits to the equivalent logits loss
+(one fused log-softmax + NLL; DESIGN decision 8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from cnnkit import activations, losses, metrics, optimizers
+from cnnkit.errors import InvalidArgumentError
+from cnnkit.utils import tree
+
+
+def output_names(model: Any) -> list[str]:
+    """Names of the layers producing the model's outputs, in output order."""
+    graph_outputs = getattr(model, "_graph_outputs", None)
+    if graph_outputs is not None:
+        return [t._keras_history[0].name for t in tree.flatten(graph_outputs)]
+    layers = getattr(model, "layers", [])
+    return [layers[-1].name] if layers else ["output"]
+
+
+def final_softmax_layer(model: Any) -> Any | None:
+    """The layer whose ``activation`` is the model's final softmax, if any."""
+    graph_outputs = getattr(model, "_graph_outputs", None)
+    if graph_outputs is not None:
+        flat = tree.flatten(graph_outputs)
+        if len(flat) != 1:
+            return None
+        layer = flat[0]._keras_history[0]
+    else:
+        layers = getattr(model, "layers", [])
+        if not layers:
+            return None
+        layer = layers[-1]
+    if getattr(layer, "activation", None) is activations.softmax:
+        return layer
+    return None
+
+
+def _per_output(spec: Any, names: list[str], what: str) -> list[Any]:
+    """Broadcast a single spec, or order a list/dict spec, to one entry per output."""
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise InvalidArgumentError(
+                f"`{what}` has keys {unknown} that name no model output. Outputs are "
+                f"{names}."
+            )
+        return [spec.get(name) for name in names]
+    if isinstance(spec, list | tuple) and len(names) > 1:
+        if len(spec) != len(names):
+            raise InvalidArgumentError(
+                f"`{what}` is a list of {len(spec)} entries but the model has "
+                f"{len(names)} outputs ({names}); give one entry per output."
+            )
+        return list(spec)
+    return [spec] * len(names)
+
+
+class CompileState:
+    """Everything ``compile`` configured, resolved lazily against real shapes."""
+
+    def __init__(
+        self,
+        model: Any,
+        optimizer: Any,
+        loss: Any,
+        loss_weights: Any,
+        metrics_spec: Any,
+        weighted_metrics_spec: Any,
+    ) -> None:
+        self.model = model
+        self.optimizer = optimizers.get(optimizer)
+        self.loss_spec = loss
+        self.loss_weights_spec = loss_weights
+        self.metrics_spec = metrics_spec
+        self.weighted_metrics_spec = weighted_metrics_spec
+        self.built = False
+        self.names: list[str] = []
+        self.losses: list[Any] = []
+        self.loss_weights: list[float] = []
+        self.metrics: list[list[Any]] = []
+        self.weighted: list[list[Any]] = []
+        self.fused_layer: Any = None
+        self.fused_loss: Any = None
+
+    # ------------------------------------------------------------------ building
+
+    def build(self, y_true: Any, y_pred: Any) -> None:
+        """Resolve losses and metrics for these label/output structures."""
+        names = output_names(self.model)
+        flat_true, flat_pred = tree.flatten(y_true), tree.flatten(y_pred)
+        if len(flat_pred) != len(names):
+            names = [f"output_{i}" for i in range(len(flat_pred))]
+        self.names = names
+        loss_specs = _per_output(self.loss_spec, names, "loss")
+        self.losses = [
+            None
+            if spec is None
+            else losses.resolve(spec, tuple(t.shape), tuple(p.shape))
+            for spec, t, p in zip(loss_specs, flat_true, flat_pred)
+        ]
+        weights = self.loss_weights_spec
+        self.loss_weights = (
+            [1.0] * len(names) if weights is None
+            else [1.0 if w is None else float(w) for w in _per_output(weights, names, "loss_weights")]
+        )  # fmt: skip
+        self.metrics = self._resolve_metrics(
+            self.metrics_spec, flat_true, flat_pred, "metrics"
+        )
+        self.weighted = self._resolve_metrics(
+            self.weighted_metrics_spec, flat_true, flat_pred, "weighted_metrics"
+        )
+        if len(names) == 1 and self.losses[0] is not None:
+            layer = final_softmax_layer(self.model)
+            fused = (
+                losses.logits_equivalent(self.losses[0]) if layer is not None else None
+            )
+            if fused is not None:
+                self.fused_layer, self.fused_loss = layer, fused
+        self.built = True
+
+    def _resolve_metrics(
+        self, spec: Any, flat_true: list[Any], flat_pred: list[Any], what: str
+    ) -> list[list[Any]]:
+        names = self.names
+        if spec is None:
+            return [[] for _ in names]
+        if isinstance(spec, dict):
+            per_output = _per_output(spec, names, what)
+        elif (
+            len(names) > 1
+            and isinstance(spec, list | tuple)
+            and all(isinstance(s, list | tuple) or s is None for s in spec)
+        ):
+            per_output = _per_output(list(spec), names, what)
+        else:
+            per_output = [spec] * len(names)
+        resolved = []
+        for entry, name, true, pred in zip(per_output, names, flat_true, flat_pred):
+            entries = (
+                []
+                if entry is None
+                else (list(entry) if isinstance(entry, list | tuple) else [entry])
+            )
+            objects = []
+            for item in entries:
+                metric = metrics.resolve(item, tuple(true.shape), tuple(pred.shape))
+                if len(names) > 1:
+                    metric.name = f"{name}_{metric.name}"
+                objects.append(metric.to(pred.device))
+            resolved.append(objects)
+        return resolved
+
+    # ------------------------------------------------------------------ stepping
+
+    @contextlib.contextmanager
+    def logits_forward(self) -> Iterator[bool]:
+        """While active, the final softmax is skipped so the model returns logits."""
+        layer = self.fused_layer
+        if layer is None:
+            yield False
+            return
+        layer.activation = activations.linear
+        try:
+            yield True
+        finally:
+            layer.activation = activations.softmax
+
+    def compute_loss(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        sample_weight: Any,
+        from_fused_logits: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Weighted sum of per-output losses (regularisation is added by the caller)."""
+        flat_true, flat_pred = tree.flatten(y_true), tree.flatten(y_pred)
+        flat_weights = (
+            tree.flatten(sample_weight)
+            if isinstance(sample_weight, list | tuple | dict)
+            else [sample_weight] * len(flat_pred)
+        )
+        per_output: list[torch.Tensor] = []
+        total: torch.Tensor | None = None
+        for i, (loss_fn, true, pred, weight) in enumerate(
+            zip(self.losses, flat_true, flat_pred, flat_weights)
+        ):
+            if loss_fn is None:
+                continue
+            fn = self.fused_loss if (from_fused_logits and i == 0) else loss_fn
+            value = fn(true, pred, sample_weight=weight)
+            per_output.append(value)
+            weighted = (
+                value * self.loss_weights[i] if self.loss_weights[i] != 1.0 else value
+            )
+            total = weighted if total is None else total + weighted
+        if total is None:
+            raise InvalidArgumentError(
+                "The model has no loss to minimise: pass `loss=` to `compile()`."
+            )
+        return total, per_output
+
+    def update_metrics(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        flat_true, flat_pred = tree.flatten(y_true), tree.flatten(y_pred)
+        flat_weights = (
+            tree.flatten(sample_weight)
+            if isinstance(sample_weight, list | tuple | dict)
+            else [sample_weight] * len(flat_pred)
+        )
+        for group, weighted_group, true, pred, weight in zip(
+            self.metrics, self.weighted, flat_true, flat_pred, flat_weights
+        ):
+            for metric in group:
+                metric.update_state(true, pred)
+            for metric in weighted_group:
+                metric.update_state(true, pred, sample_weight=weight)
+
+    def metric_objects(self) -> list[Any]:
+        return [m for group in self.metrics for m in group] + [
+            m for group in self.weighted for m in group
+        ]
+
+    def metric_names(self) -> list[str]:
+        return [m.name for m in self.metric_objects()]
+
+    def reset_metrics(self) -> None:
+        for metric in self.metric_objects():
+            metric.reset_state()
+
+
+def compile_model(
+    model: Any,
+    optimizer: Any = "rmsprop",
+    loss: Any = None,
+    loss_weights: Any = None,
+    metrics: Any = None,
+    weighted_metrics: Any = None,
+    run_eagerly: bool = False,
+    steps_per_execution: int = 1,
+    jit_compile: Any = "auto",
+    auto_scale_loss: bool = True,
+) -> None:
+    """Keras' ``compile``. cnnkit always runs eagerly on torch; ``jit_compile=True``
+    wraps the forward pass in ``torch.compile`` (on CPU it is usually slower)."""
+    if (
+        isinstance(steps_per_execution, bool)
+        or not isinstance(steps_per_execution, int)
+        or steps_per_execution < 1
+    ):
+        raise InvalidArgumentError(
+            f"`steps_per_execution` must be a positive int; received {steps_per_execution!r}."
+        )
+    if jit_compile not in ("auto", True, False, None):
+        raise InvalidArgumentError(
+            f"`jit_compile` must be 'auto', True or False; received {jit_compile!r}."
+        )
+    state = CompileState(
+        model, optimizer, loss, loss_weights, metrics, weighted_metrics
+    )
+    model._compile_state = state
+    model.optimizer = state.optimizer
+    model.loss = loss
+    model.compiled = True
+    model.stop_training = False
+    model._compile_args = {
+        "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+        "metrics": metrics, "weighted_metrics": weighted_metrics,
+        "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
+        "jit_compile": jit_compile, "auto_scale_loss": auto_scale_loss,
+    }  # fmt: skip
+    model._jit_forward = None
+    if jit_compile is True:
+        model._jit_forward = torch.compile(model)

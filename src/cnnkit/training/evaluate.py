@@ -1,0 +1,114 @@
+"""``model.evaluate`` (KERAS_SPEC §4.3) and the test loop ``fit`` reuses for validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit.callbacks import CallbackList
+from cnnkit.training import checks, prepare
+from cnnkit.training.data_adapter import (
+    ArrayAdapter,
+    is_array_structure,
+    make_adapter,
+    to_tensor,
+)
+from cnnkit.training.steps import StepRunner
+from cnnkit.utils import tree
+
+
+def run_test_loop(
+    runner: StepRunner, adapter: Any, callbacks: CallbackList | None
+) -> dict[str, float]:
+    """Evaluate over one pass of ``adapter`` with fresh metrics; returns the logs.
+
+    Training metrics are saved and restored, so validation inside ``fit`` does not
+    disturb the running training values.
+    """
+    saved = runner.loss_tracker.total, runner.loss_tracker.count
+    saved_outputs = [(t.total, t.count) for t in runner.output_loss_trackers]
+    saved_metrics = [
+        [v.clone() for v in m.variables] for m in runner.state.metric_objects()
+    ]
+    runner.reset()
+    for step, (x, y, sw) in enumerate(adapter.epoch()):
+        if callbacks is not None:
+            callbacks.on_test_batch_begin(step)
+        runner.test_step(x, y, sw)
+        if callbacks is not None:
+            callbacks.on_test_batch_end(step, runner.lazy_logs())
+    logs = runner.logs()
+    runner.loss_tracker.total, runner.loss_tracker.count = saved
+    for tracker, (total, count) in zip(runner.output_loss_trackers, saved_outputs):
+        tracker.total, tracker.count = total, count
+    for metric, values in zip(runner.state.metric_objects(), saved_metrics):
+        with torch.no_grad():
+            for variable, value in zip(metric.variables, values):
+                variable.copy_(value)
+    return logs
+
+
+def evaluate(
+    model: Any,
+    x: Any = None,
+    y: Any = None,
+    batch_size: int | None = None,
+    verbose: Any = "auto",
+    sample_weight: Any = None,
+    steps: int | None = None,
+    callbacks: Any = None,
+    return_dict: bool = False,
+) -> Any:
+    """Loss and metrics on ``x``/``y``: a scalar, a list, or a dict (``return_dict``)."""
+    prepare.require_compiled(model, "evaluate")
+    verbose = prepare.resolve_verbose(verbose)
+    prepare.check_batch_size(batch_size, x)
+    device = prepare.training_device(model)
+    full_y = None
+    if is_array_structure(x):
+        x = tree.map_structure(to_tensor, x)
+        y = None if y is None else tree.map_structure(to_tensor, y)
+        sample_weight = None if sample_weight is None else to_tensor(sample_weight)
+        checks.check_arrays(x, y, sample_weight)
+        full_y = y
+    adapter = make_adapter(x, y, sample_weight, batch_size, False, steps, device)
+    runner = None
+    if isinstance(adapter, ArrayAdapter):
+        sample = prepare.first_batch(adapter)
+        if sample is not None:
+            prepare.prepare_model(model, device, sample[0])
+            prepare.build_compile_state(model, sample[0], sample[1], full_y)
+            runner = StepRunner(model, device)
+    callback_list = CallbackList(
+        callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
+        epochs=1, steps=adapter.steps_per_epoch,
+    )  # fmt: skip
+    callback_list.on_test_begin()
+    if runner is None:
+        runner = _runner_from_first_batch(model, device, adapter)
+    logs = run_test_loop(runner, adapter, callback_list)
+    callback_list.on_test_end(logs)
+    return format_results(runner, logs, return_dict)
+
+
+def _runner_from_first_batch(
+    model: Any, device: torch.device, adapter: Any
+) -> StepRunner:
+    for x, y, _ in adapter.epoch():
+        prepare.prepare_model(model, device, x)
+        prepare.build_compile_state(model, x, y)
+        break
+    return StepRunner(model, device)
+
+
+def format_results(
+    runner: StepRunner, logs: dict[str, float], return_dict: bool
+) -> Any:
+    """Keras' rule: a scalar if only the loss; else [loss, *metrics in compile order]."""
+    if return_dict:
+        return dict(sorted(logs.items()))
+    ordered = [logs["loss"]]
+    ordered += [logs[k] for k in logs if k.endswith("_loss") and k != "loss"]
+    ordered += [logs[m.name] for m in runner.state.metric_objects()]
+    return ordered[0] if len(ordered) == 1 else ordered

@@ -1,0 +1,107 @@
+"""Shared preparation for fit / evaluate / predict: device, build, compile state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit import config
+from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.training import checks
+from cnnkit.training.data_adapter import ArrayAdapter, IterableAdapter
+from cnnkit.utils import tree
+
+
+def require_compiled(model: Any, what: str) -> None:
+    if not getattr(model, "compiled", False) or model._compile_state is None:
+        raise NotBuiltError(
+            f"You must call `compile()` before `{what}()`, e.g. "
+            "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
+            "metrics=['accuracy'])`."
+        )
+
+
+def resolve_verbose(verbose: Any) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise InvalidArgumentError(
+            f"`verbose` must be 'auto', 0, 1 or 2; received verbose={verbose!r}."
+        )
+    return int(verbose)
+
+
+def check_batch_size(batch_size: Any, x: Any) -> None:
+    from cnnkit.training.data_adapter import is_array_structure
+
+    if batch_size is None:
+        return
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or batch_size < 1
+    ):
+        raise InvalidArgumentError(
+            f"`batch_size` must be a positive int; received batch_size={batch_size!r}."
+        )
+    if (
+        x is not None
+        and not is_array_structure(x)
+        and not isinstance(x, torch.utils.data.Dataset)
+    ):
+        raise InvalidArgumentError(
+            "Do not pass `batch_size` when `x` is a dataset, generator or DataLoader: "
+            "it already yields batches of its own size."
+        )
+
+
+def training_device(model: Any) -> torch.device:
+    """The configured device, unless the model already lives on another one."""
+    for tensor in model.parameters():
+        if tensor.device.type != "cpu":
+            return tensor.device
+    return config.get_device()
+
+
+def ensure_built(model: Any, sample_x: Any) -> None:
+    """Build an unbuilt model by calling it on a couple of samples (on the CPU)."""
+    if model.built and all(getattr(layer, "built", True) for layer in model.layers):
+        return
+    cpu_sample = tree.map_structure(
+        lambda t: t[:2].cpu() if isinstance(t, torch.Tensor) else t, sample_x
+    )
+    with torch.no_grad():
+        model(cpu_sample, training=False)
+
+
+def first_batch(adapter: ArrayAdapter | IterableAdapter) -> tuple[Any, Any, Any] | None:
+    """A first batch to build with. For one-shot generators it is kept for replay."""
+    if isinstance(adapter, ArrayAdapter):
+        if adapter.size == 0:
+            return None
+        end = min(adapter.batch_size, adapter.size)
+        take = lambda s: None if s is None else tree.map_structure(lambda t: t[:end], s)  # noqa: E731
+        return take(adapter.x), take(adapter.y), take(adapter.sample_weight)
+    return None
+
+
+def build_compile_state(model: Any, x: Any, y: Any, full_y: Any = None) -> None:
+    """Resolve shape-dependent losses/metrics from one forward pass, and check labels."""
+    state = model._compile_state
+    if state.built or y is None:
+        return
+    with torch.no_grad():
+        outputs = model(tree.map_structure(lambda t: t[:2], x), training=False)
+    state.build(y, outputs)
+    checks.check_labels_against_outputs(
+        state, full_y if full_y is not None else y, outputs
+    )
+
+
+def prepare_model(model: Any, device: torch.device, sample_x: Any) -> None:
+    ensure_built(model, sample_x)
+    if any(p.device != device for p in model.parameters()) or any(
+        b.device != device for b in model.buffers()
+    ):
+        model.to(device)

@@ -1,0 +1,195 @@
+"""One training / test / prediction step, and the running values behind the logs.
+
+Nothing here synchronises with the device: the loss is summed in a device tensor and
+metrics keep device state; a callable returns the logs, and only the progress bar
+(when it redraws) or the end of an epoch calls it (DESIGN decision 8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from cnnkit import activations, mixed_precision
+from cnnkit.errors import InvalidArgumentError
+from cnnkit.utils import tree
+
+
+class RunningLoss:
+    """Mean of per-batch losses weighted by batch size (Keras' loss tracker)."""
+
+    def __init__(self) -> None:
+        self.total: torch.Tensor | None = None
+        self.count = 0
+
+    def update(self, value: torch.Tensor, batch_size: int) -> None:
+        weighted = value.detach().float() * batch_size
+        self.total = weighted if self.total is None else self.total + weighted
+        self.count += batch_size
+
+    def result(self) -> float:
+        if self.total is None or self.count == 0:
+            return 0.0
+        return float(self.total) / self.count
+
+    def reset(self) -> None:
+        self.total, self.count = None, 0
+
+
+def batch_size_of(x: Any) -> int:
+    return int(tree.flatten(x)[0].shape[0])
+
+
+class StepRunner:
+    """Runs steps of ``model`` with its compiled state on one device."""
+
+    def __init__(self, model: Any, device: torch.device) -> None:
+        self.model = model
+        self.device = device
+        self.state = model._compile_state
+        self.optimizer = model.optimizer
+        self.loss_tracker = RunningLoss()
+        self.output_loss_trackers: list[RunningLoss] = []
+        self.params: list[torch.Tensor] = []
+        self.param_names: list[str] = []
+        self.constrained: list[Any] = []
+        self.regularized: list[Any] = []
+        self.has_activity_regularizers = False
+        self.scaler: Any = None
+        self._refresh_variables()
+
+    def _refresh_variables(self) -> None:
+        """Collect trainable weights, constraints and regularisers once per run."""
+        variables = self.model.trainable_weights
+        self.params = [v.value for v in variables]
+        self.param_names = [v.path for v in variables]
+        self.constrained = [v for v in variables if v.constraint is not None]
+        self.regularized = [v for v in self.model.weights if v.regularizer is not None]
+        self.has_activity_regularizers = any(
+            getattr(m, "activity_regularizer", None) is not None
+            for m in self.model.modules()
+        )
+        if mixed_precision.global_policy().compute_dtype == "float16":
+            self.scaler = mixed_precision.LossScaler()
+
+    # ------------------------------------------------------------------ helpers
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        policy = mixed_precision.global_policy()
+        if policy.compute_dtype in ("float16", "bfloat16"):
+            return torch.autocast(
+                self.device.type, dtype=getattr(torch, policy.compute_dtype)
+            )
+        return contextlib.nullcontext()
+
+    def forward(self, x: Any, training: bool) -> Any:
+        forward = getattr(self.model, "_jit_forward", None) or self.model
+        return forward(x, training=training)
+
+    def regularization(self) -> torch.Tensor | None:
+        penalties = [v.regularizer(v.value) for v in self.regularized]
+        if self.has_activity_regularizers:
+            for module in self.model.modules():
+                penalties.extend(getattr(module, "_activity_losses", []))
+        if not penalties:
+            return None
+        return torch.stack([p.float() for p in penalties]).sum()
+
+    def _loss_and_predictions(
+        self, x: Any, y: Any, sw: Any, training: bool
+    ) -> tuple[torch.Tensor, Any, list[torch.Tensor]]:
+        state = self.state
+        with self.autocast(), state.logits_forward() as fused:
+            outputs = self.forward(x, training=training)
+            loss, per_output = state.compute_loss(
+                y, outputs, sw, from_fused_logits=fused
+            )
+        if fused:
+            # Metrics see probabilities, as they would without fusion.
+            outputs = activations.softmax(outputs.detach().float())
+        return loss, outputs, per_output
+
+    def _track(
+        self,
+        loss: torch.Tensor,
+        per_output: list[torch.Tensor],
+        y: Any,
+        outputs: Any,
+        sw: Any,
+        batch: int,
+    ) -> None:
+        self.loss_tracker.update(loss, batch)
+        if len(per_output) > 1:
+            while len(self.output_loss_trackers) < len(per_output):
+                self.output_loss_trackers.append(RunningLoss())
+            for tracker, value in zip(self.output_loss_trackers, per_output):
+                tracker.update(value, batch)
+        self.state.update_metrics(
+            y, tree.map_structure(lambda t: t.detach(), outputs), sw
+        )
+
+    # ------------------------------------------------------------------ steps
+
+    def train_step(self, x: Any, y: Any, sw: Any) -> None:
+        if y is None:
+            raise InvalidArgumentError(
+                "Training needs labels: pass `y` (or a dataset yielding (x, y) pairs)."
+            )
+        loss, outputs, per_output = self._loss_and_predictions(x, y, sw, training=True)
+        penalty = self.regularization()
+        total = loss if penalty is None else loss + penalty
+        if self.scaler is not None:
+            (total * self.scaler.scale).backward()
+            grads = [p.grad for p in self.params]
+            if self.scaler.unscale_and_check(grads):
+                self.optimizer.apply(grads, self.params)
+        else:
+            total.backward()
+            self.optimizer.apply([p.grad for p in self.params], self.params)
+        for param in self.params:
+            param.grad = None
+        if self.constrained:
+            with torch.no_grad():
+                for variable in self.constrained:
+                    variable.value.copy_(variable.constraint(variable.value))
+        self._track(total.detach(), per_output, y, outputs, sw, batch_size_of(x))
+
+    def test_step(self, x: Any, y: Any, sw: Any) -> None:
+        with torch.no_grad():
+            loss, outputs, per_output = self._loss_and_predictions(
+                x, y, sw, training=False
+            )
+            penalty = self.regularization()
+            total = loss if penalty is None else loss + penalty
+            self._track(total, per_output, y, outputs, sw, batch_size_of(x))
+
+    # ------------------------------------------------------------------ logs
+
+    def reset(self) -> None:
+        self.loss_tracker.reset()
+        for tracker in self.output_loss_trackers:
+            tracker.reset()
+        self.state.reset_metrics()
+
+    def logs(self) -> dict[str, float]:
+        """Current running values (reads device tensors: call sparingly)."""
+        values = {"loss": self.loss_tracker.result()}
+        if len(self.output_loss_trackers) > 1:
+            for name, tracker in zip(self.state.names, self.output_loss_trackers):
+                values[f"{name}_loss"] = tracker.result()
+        for metric in self.state.metric_objects():
+            values[metric.name] = float(metric.result())
+        return dict(sorted(values.items()))
+
+    def lazy_logs(self) -> Callable[[], dict[str, float]]:
+        return self.logs
+
+
+@contextlib.contextmanager
+def evaluation_mode(model: Any) -> Iterator[None]:
+    """No autograd during evaluation and prediction."""
+    with torch.no_grad():
+        yield
