@@ -137,6 +137,11 @@ def fit(
     )  # fmt: skip
     model.stop_training = False
     callback_list.on_train_begin()
+    # BackupAndRestore may have restored a run: it says where to start again.
+    resumed = getattr(model, "_initial_epoch", None)
+    if resumed is not None:
+        initial_epoch = resumed
+        model._initial_epoch = None
     epoch_logs: dict[str, float] = {}
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
@@ -158,7 +163,9 @@ def fit(
         if dist is not None:
             epoch_logs = dist.average_logs(epoch_logs)
         if val is not None and (epoch + 1) % validation_freq == 0:
-            val_logs = run_test_loop(runner, val, None)
+            callback_list.on_test_begin()
+            val_logs = run_test_loop(runner, val, callback_list)
+            callback_list.on_test_end(val_logs)
             epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
