@@ -191,8 +191,11 @@ def get(identifier: str | Activation | None) -> Activation:
             )
         return fn  # type: ignore[no-any-return]
     if isinstance(identifier, dict) and "class_name" in identifier:
-        return get(identifier["config"] if identifier["class_name"] == "function"
-                   else identifier["class_name"])
+        return get(
+            identifier["config"]
+            if identifier["class_name"] == "function"
+            else identifier["class_name"]
+        )
     if callable(identifier):
         return identifier
     raise InvalidArgumentError(

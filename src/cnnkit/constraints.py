@@ -80,7 +80,12 @@ class MinMaxNorm(Constraint):
         rate: float = 1.0,
         axis: int | list[int] = 0,
     ) -> None:
-        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+        self.min_value, self.max_value, self.rate, self.axis = (
+            min_value,
+            max_value,
+            rate,
+            axis,
+        )
 
     def __call__(self, w: torch.Tensor) -> torch.Tensor:
         norms = w.square().sum(dim=_axes(self.axis), keepdim=True).sqrt()
@@ -127,8 +132,14 @@ def get(identifier: Any) -> Constraint | None:
 
 
 def serialize(constraint: Constraint | None) -> dict[str, Any] | None:
-    return None if constraint is None else serialize_object(constraint, "keras.constraints")
+    return (
+        None
+        if constraint is None
+        else serialize_object(constraint, "keras.constraints")
+    )
 
 
-def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Constraint:
+def deserialize(
+    config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Constraint:
     return deserialize_object(config, _CLASSES, "constraint", custom_objects)  # type: ignore[no-any-return]

@@ -34,7 +34,11 @@ class DistributedContext:
             torch.cuda.set_device(local_rank)
             self.device = torch.device("cuda", local_rank)
         else:
-            self.device = config.get_device() if config.get_device().type != "cuda" else torch.device("cpu")
+            self.device = (
+                config.get_device()
+                if config.get_device().type != "cuda"
+                else torch.device("cpu")
+            )
         self._wrapped: dict[int, Any] = {}
 
     @property
@@ -47,18 +51,24 @@ class DistributedContext:
             return None
         size = int(tree.flatten(value)[0].shape[0])
         per_rank = size // self.world_size
-        return tree.map_structure(lambda t: t[self.rank : per_rank * self.world_size : self.world_size], value)
+        return tree.map_structure(
+            lambda t: t[self.rank : per_rank * self.world_size : self.world_size], value
+        )
 
     def wrap(self, model: Any) -> Any:
         key = id(model)
         if key not in self._wrapped:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
-            self._wrapped[key] = torch.nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+            self._wrapped[key] = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=device_ids
+            )
         return self._wrapped[key]
 
     def average_logs(self, logs: dict[str, float]) -> dict[str, float]:
         keys = sorted(logs)
-        values = torch.tensor([logs[k] for k in keys], dtype=torch.float64, device=self.device)
+        values = torch.tensor(
+            [logs[k] for k in keys], dtype=torch.float64, device=self.device
+        )
         dist.all_reduce(values)
         values /= self.world_size
         return dict(zip(keys, values.tolist()))

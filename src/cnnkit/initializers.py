@@ -50,7 +50,9 @@ def _dtype(dtype: str | torch.dtype | None) -> torch.dtype:
 class Initializer:
     """Base class: ``init(shape, dtype=None)`` returns a new tensor of that shape."""
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         raise TypeError(f"{type(self).__name__} must implement __call__.")
 
     def get_config(self) -> dict[str, Any]:
@@ -90,12 +92,16 @@ class _Seeded(Initializer):
 
 
 class Zeros(Initializer):
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         return torch.zeros(tuple(shape), dtype=_dtype(dtype))
 
 
 class Ones(Initializer):
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         return torch.ones(tuple(shape), dtype=_dtype(dtype))
 
 
@@ -103,7 +109,9 @@ class Constant(Initializer):
     def __init__(self, value: float = 0.0) -> None:
         self.value = value
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         value = torch.as_tensor(np.asarray(self.value), dtype=_dtype(dtype))
         return value.expand(tuple(shape)).clone()
 
@@ -112,11 +120,15 @@ class Constant(Initializer):
 
 
 class RandomNormal(_Seeded):
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None
+    ) -> None:
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         out = torch.empty(tuple(shape), dtype=_dtype(dtype))
         return out.normal_(self.mean, self.stddev, generator=self._generator())
 
@@ -125,11 +137,15 @@ class RandomNormal(_Seeded):
 
 
 class RandomUniform(_Seeded):
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None
+    ) -> None:
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         out = torch.empty(tuple(shape), dtype=_dtype(dtype))
         return out.uniform_(self.minval, self.maxval, generator=self._generator())
 
@@ -138,7 +154,11 @@ class RandomUniform(_Seeded):
 
 
 def _truncated_normal(
-    shape: Shape, mean: float, stddev: float, dtype: torch.dtype, gen: torch.Generator | None
+    shape: Shape,
+    mean: float,
+    stddev: float,
+    dtype: torch.dtype,
+    gen: torch.Generator | None,
 ) -> torch.Tensor:
     """Normal samples re-drawn until within two standard deviations (as TF does)."""
     out = torch.empty(tuple(shape), dtype=dtype).normal_(0.0, 1.0, generator=gen)
@@ -146,17 +166,25 @@ def _truncated_normal(
         bad = out.abs() > 2.0
         if not bool(bad.any()):
             break
-        out[bad] = torch.empty(int(bad.sum()), dtype=dtype).normal_(0.0, 1.0, generator=gen)
+        out[bad] = torch.empty(int(bad.sum()), dtype=dtype).normal_(
+            0.0, 1.0, generator=gen
+        )
     return out * stddev + mean
 
 
 class TruncatedNormal(_Seeded):
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None
+    ) -> None:
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
-        return _truncated_normal(shape, self.mean, self.stddev, _dtype(dtype), self._generator())
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
+        return _truncated_normal(
+            shape, self.mean, self.stddev, _dtype(dtype), self._generator()
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
@@ -195,7 +223,9 @@ class VarianceScaling(_Seeded):
             )
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         fan_in, fan_out = compute_fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
         scale = self.scale / max(1.0, fan[self.mode])
@@ -208,7 +238,9 @@ class VarianceScaling(_Seeded):
             out = torch.empty(tuple(shape), dtype=torch_dtype)
             return out.normal_(0.0, math.sqrt(scale), generator=gen)
         limit = math.sqrt(3.0 * scale)
-        return torch.empty(tuple(shape), dtype=torch_dtype).uniform_(-limit, limit, generator=gen)
+        return torch.empty(tuple(shape), dtype=torch_dtype).uniform_(
+            -limit, limit, generator=gen
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -226,7 +258,10 @@ class _Preset(VarianceScaling):
 
     def __init__(self, seed: int | None = None, **axes: Any) -> None:
         # Keras >= 3.15 writes input_axes/output_axes (always None for our layers).
-        if any(v is not None for v in axes.values()) or set(axes) - {"input_axes", "output_axes"}:
+        if any(v is not None for v in axes.values()) or set(axes) - {
+            "input_axes",
+            "output_axes",
+        }:
             raise InvalidArgumentError(
                 f"{type(self).__name__} accepts only `seed` (and input_axes/output_axes="
                 f"None); received {axes!r}."
@@ -267,14 +302,18 @@ class Orthogonal(_Seeded):
         super().__init__(seed)
         self.gain = gain
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         shape = tuple(shape)
         if len(shape) < 2:
             raise InvalidArgumentError(
                 f"Orthogonal initializer needs a shape of rank >= 2; received {shape}."
             )
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        flat = torch.empty(max(rows, cols), min(rows, cols)).normal_(generator=self._generator())
+        flat = torch.empty(max(rows, cols), min(rows, cols)).normal_(
+            generator=self._generator()
+        )
         q, r = torch.linalg.qr(flat)
         q = q * torch.sign(torch.diagonal(r))  # makes the decomposition unique
         if rows < cols:
@@ -289,7 +328,9 @@ class Identity(Initializer):
     def __init__(self, gain: float = 1.0) -> None:
         self.gain = gain
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
         if len(shape) != 2:
             raise InvalidArgumentError(
                 f"Identity initializer needs a 2-D shape; received {tuple(shape)}."
@@ -352,13 +393,21 @@ class _CallableInitializer(Initializer):
     def __init__(self, fn: Any) -> None:
         self.fn = fn
 
-    def __call__(self, shape: Shape, dtype: str | torch.dtype | None = None) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(self.fn(tuple(shape), dtype)), dtype=_dtype(dtype))
+    def __call__(
+        self, shape: Shape, dtype: str | torch.dtype | None = None
+    ) -> torch.Tensor:
+        return torch.as_tensor(
+            np.asarray(self.fn(tuple(shape), dtype)), dtype=_dtype(dtype)
+        )
 
 
 def serialize(initializer: Initializer) -> dict[str, Any]:
     return serialize_object(initializer, "keras.initializers")
 
 
-def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Initializer:
-    return deserialize_object(config, {**_CLASSES, **_ALIASES}, "initializer", custom_objects)
+def deserialize(
+    config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Initializer:
+    return deserialize_object(
+        config, {**_CLASSES, **_ALIASES}, "initializer", custom_objects
+    )

@@ -54,7 +54,9 @@ def global_policy() -> DTypePolicy:
 class LossScaler:
     """Dynamic loss scaling for float16: halve on overflow, double after a streak."""
 
-    def __init__(self, initial_scale: float = 2.0**15, growth_interval: int = 2000) -> None:
+    def __init__(
+        self, initial_scale: float = 2.0**15, growth_interval: int = 2000
+    ) -> None:
         self.scale = initial_scale
         self.growth_interval = growth_interval
         self._good_steps = 0

@@ -141,8 +141,14 @@ def get(identifier: Any) -> Regularizer | None:
 
 
 def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
-    return None if regularizer is None else serialize_object(regularizer, "keras.regularizers")
+    return (
+        None
+        if regularizer is None
+        else serialize_object(regularizer, "keras.regularizers")
+    )
 
 
-def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Regularizer:
+def deserialize(
+    config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Regularizer:
     return deserialize_object(config, _CLASSES, "regularizer", custom_objects)  # type: ignore[no-any-return]

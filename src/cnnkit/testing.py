@@ -66,7 +66,9 @@ def run_layer_test(
     shapes = [tuple(s) for s in input_shape] if multi else tuple(input_shape)  # type: ignore[union-attr,arg-type]
 
     layer = layer_cls(**init_kwargs)
-    _check(not layer.built, f"{layer_cls.__name__} must not be built before its first call")
+    _check(
+        not layer.built, f"{layer_cls.__name__} must not be built before its first call"
+    )
     config = layer.get_config()
     rebuilt_config = layer_cls.from_config(config).get_config()
     _check(
@@ -76,7 +78,9 @@ def run_layer_test(
     )
 
     inputs: Any = (
-        [_sample(s, input_dtype, i) for i, s in enumerate(shapes)] if multi else _sample(shapes, input_dtype, 0)  # type: ignore[arg-type]
+        [_sample(s, input_dtype, i) for i, s in enumerate(shapes)]
+        if multi
+        else _sample(shapes, input_dtype, 0)  # type: ignore[arg-type]
     )
     outputs = layer(inputs)
     _check(layer.built, f"{layer_cls.__name__} must be built after its first call")
@@ -131,7 +135,10 @@ def run_layer_test(
     # get_weights / set_weights round trip: a clone with copied weights agrees.
     fresh.set_weights(layer.get_weights())
     for mine, theirs in zip(layer.get_weights(), fresh.get_weights()):
-        _check(np.array_equal(mine, theirs), f"{layer_cls.__name__}: set_weights did not copy")
+        _check(
+            np.array_equal(mine, theirs),
+            f"{layer_cls.__name__}: set_weights did not copy",
+        )
     if deterministic:
         again = fresh(inputs)
         _check(
@@ -146,16 +153,23 @@ def run_layer_test(
 def _training_step(layer: Layer, inputs: Any) -> None:
     """One SGD step: every trainable weight gets a finite gradient and moves."""
     before = [v.numpy() for v in layer.trainable_weights]
-    outputs = layer(inputs, training=True) if layer._call_accepts_training else layer(inputs)
+    outputs = (
+        layer(inputs, training=True) if layer._call_accepts_training else layer(inputs)
+    )
     loss = outputs.float().square().mean() + sum(layer.losses, torch.zeros(()))
     params = [v.value for v in layer.trainable_weights]
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     for variable, grad in zip(layer.trainable_weights, grads):
         _check(grad is not None, f"{variable.path}: no gradient reached this weight")
-        _check(bool(torch.isfinite(grad).all()), f"{variable.path}: gradient is not finite")
+        _check(
+            bool(torch.isfinite(grad).all()), f"{variable.path}: gradient is not finite"
+        )
     with torch.no_grad():
         for param, grad in zip(params, grads):
             param.sub_(0.1 * grad)
     after = [v.numpy() for v in layer.trainable_weights]
     moved = any(not np.array_equal(b, a) for b, a in zip(before, after))
-    _check(moved, f"{type(layer).__name__}: no trainable weight changed after a training step")
+    _check(
+        moved,
+        f"{type(layer).__name__}: no trainable weight changed after a training step",
+    )

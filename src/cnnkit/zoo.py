@@ -11,7 +11,9 @@ from __future__ import annotations
 from cnnkit import layers, models
 
 
-def seed_cnn(input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) -> models.Sequential:
+def seed_cnn(
+    input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10
+) -> models.Sequential:
     """The CNN of the seed tutorial (two 5×5 conv + max-pool blocks, softmax)."""
     model = models.Sequential(name="seed_cnn")
     model.add(layers.Input(input_shape))
@@ -24,7 +26,9 @@ def seed_cnn(input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10) 
     return model
 
 
-def small_cifar_cnn(input_shape: tuple[int, ...] = (32, 32, 3), num_classes: int = 10) -> models.Sequential:
+def small_cifar_cnn(
+    input_shape: tuple[int, ...] = (32, 32, 3), num_classes: int = 10
+) -> models.Sequential:
     """A compact VGG-style CNN for 32×32 colour images (CIFAR)."""
     model = models.Sequential(name="small_cifar_cnn")
     model.add(layers.Input(input_shape))

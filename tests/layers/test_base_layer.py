@@ -50,7 +50,9 @@ def test_set_weights_checks_count_and_shape() -> None:
     layer(np.zeros((1, 3), dtype="float32"))
     with pytest.raises(InvalidArgumentError, match="expecting 2 weights"):
         layer.set_weights([np.zeros((3, 2))])
-    with pytest.raises(IncompatibleShapeError, match=r"dense/kernel has shape \(3, 2\)"):
+    with pytest.raises(
+        IncompatibleShapeError, match=r"dense/kernel has shape \(3, 2\)"
+    ):
         layer.set_weights([np.zeros((2, 3)), np.zeros(2)])
     layer.set_weights([np.ones((3, 2)), np.full(2, 0.5)])
     out = layer(np.ones((1, 3), dtype="float32"))
@@ -81,7 +83,9 @@ def test_trainable_must_be_bool() -> None:
 
 
 def test_unknown_kwargs_are_rejected_with_keras_wording() -> None:
-    with pytest.raises(InvalidArgumentError, match="Unrecognized keyword arguments passed to Dense"):
+    with pytest.raises(
+        InvalidArgumentError, match="Unrecognized keyword arguments passed to Dense"
+    ):
         layers.Dense(1, unitz=3)
 
 
@@ -97,21 +101,28 @@ def test_count_params_needs_build() -> None:
 
 def test_input_rank_error_teaches_the_fix() -> None:
     layer = layers.Dense(2)
-    with pytest.raises(IncompatibleShapeError, match=r"expected min_ndim=2, found ndim=1.*Full shape received: \(3,\)"):
+    with pytest.raises(
+        IncompatibleShapeError,
+        match=r"expected min_ndim=2, found ndim=1.*Full shape received: \(3,\)",
+    ):
         layer(torch.zeros(3))
 
 
 def test_channel_mismatch_after_build_names_the_axis() -> None:
     layer = layers.Dense(2)
     layer(torch.zeros(1, 3))
-    with pytest.raises(IncompatibleShapeError, match="expected axis -1 of input shape to have value 3"):
+    with pytest.raises(
+        IncompatibleShapeError, match="expected axis -1 of input shape to have value 3"
+    ):
         layer(torch.zeros(1, 4))
 
 
 def test_custom_keras_style_layer_registers_weights_under_its_attribute() -> None:
     class Scale(layers.Layer):
         def build(self, input_shape):
-            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+            self.w = self.add_weight(
+                shape=(input_shape[-1],), initializer="ones", name="scale"
+            )
 
         def call(self, inputs):
             return inputs * self.w

@@ -40,7 +40,8 @@ def test_unbuilt_model_builds_on_first_call() -> None:
     assert not model.built
     out = model(np.zeros((5, 4), dtype="float32"))
     assert out.shape == (5, 3)
-    assert model.built and model.count_params() == 15
+    assert model.built
+    assert model.count_params() == 15
 
 
 def test_build_with_explicit_shape() -> None:
@@ -68,7 +69,9 @@ def test_pop_removes_last_layer() -> None:
 
 def test_add_rejects_non_layers_and_duplicates() -> None:
     model = _mlp()
-    with pytest.raises(InvalidTypeError, match="Only instances of `cnnkit.layers.Layer`"):
+    with pytest.raises(
+        InvalidTypeError, match=r"Only instances of `cnnkit\.layers\.Layer`"
+    ):
         model.add("dense")
     with pytest.raises(InvalidArgumentError, match="unique names"):
         model.add(layers.Dense(2, name="dense"))
@@ -107,7 +110,10 @@ def test_wrong_rank_input_is_explained() -> None:
 def test_weights_are_listed_layer_by_layer() -> None:
     model = _mlp()
     assert [w.path for w in model.weights] == [
-        "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"
+        "dense/kernel",
+        "dense/bias",
+        "dense_1/kernel",
+        "dense_1/bias",
     ]
 
 
@@ -115,7 +121,10 @@ def test_model_is_a_torch_module_with_state_dict() -> None:
     model = _mlp()
     assert isinstance(model, torch.nn.Module)
     assert sorted(model.state_dict()) == [
-        "_layer_list.0.bias", "_layer_list.0.kernel", "_layer_list.1.bias", "_layer_list.1.kernel"
+        "_layer_list.0.bias",
+        "_layer_list.0.kernel",
+        "_layer_list.1.bias",
+        "_layer_list.1.kernel",
     ]
 
 

@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("cnnkit: interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = (
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
         print(f"cnnkit: error: {message}", file=sys.stderr)
         return 1

@@ -17,7 +17,9 @@ def prepare_images(x: np.ndarray) -> np.ndarray:
     return x[..., None] if x.ndim == 3 else x
 
 
-def load_dataset(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], int]:
+def load_dataset(
+    name: str,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], int]:
     """Train/test arrays ready for a softmax classifier, and the number of classes."""
     from cnnkit import datasets
 
@@ -28,10 +30,14 @@ def load_dataset(name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.nda
     (x_train, y_train), (x_test, y_test) = datasets.get(name).load_data()
     y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
-    return (prepare_images(x_train), y_train), (prepare_images(x_test), y_test), num_classes
+    return (
+        (prepare_images(x_train), y_train),
+        (prepare_images(x_test), y_test),
+        num_classes,
+    )
 
 
-def load_model_file(path: str, compile: bool = True) -> Any:  # noqa: A002
+def load_model_file(path: str, compile: bool = True) -> Any:
     from cnnkit.models import load_model
 
     file = Path(path)
@@ -40,7 +46,9 @@ def load_model_file(path: str, compile: bool = True) -> Any:  # noqa: A002
     return load_model(file, compile=compile)
 
 
-def build_architecture(spec: str, input_shape: tuple[int, ...], num_classes: int) -> Any:
+def build_architecture(
+    spec: str, input_shape: tuple[int, ...], num_classes: int
+) -> Any:
     """A zoo name, a ``.keras`` file, or a Python file defining ``build_model``/``model``."""
     from cnnkit import zoo
 

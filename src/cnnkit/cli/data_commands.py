@@ -7,10 +7,14 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("datasets", help="list, fetch and verify datasets (offline-first)")
+    parser = commands.add_parser(
+        "datasets", help="list, fetch and verify datasets (offline-first)"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
-    listing = actions.add_parser("list", help="the datasets and where each is looked for")
+    listing = actions.add_parser(
+        "list", help="the datasets and where each is looked for"
+    )
     listing.set_defaults(handler=run_list)
     fetch = actions.add_parser("fetch", help="load a dataset into the cache")
     fetch.add_argument("name")

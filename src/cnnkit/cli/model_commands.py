@@ -11,7 +11,9 @@ from cnnkit.errors import InvalidArgumentError
 
 
 def register(commands: Any) -> None:
-    evaluate = commands.add_parser("evaluate", help="test a saved model on a dataset's test split")
+    evaluate = commands.add_parser(
+        "evaluate", help="test a saved model on a dataset's test split"
+    )
     evaluate.add_argument("model", help="a .keras or .h5 model file")
     evaluate.add_argument("--dataset", default="mnist")
     evaluate.add_argument("--batch-size", type=int, default=100)
@@ -26,10 +28,16 @@ def register(commands: Any) -> None:
     predict.add_argument("model", help="a .keras or .h5 model file")
     predict.add_argument("images", nargs="+", help="image files")
     predict.add_argument("--top-k", type=int, default=3)
-    predict.add_argument("--class-names", default=None, help="comma-separated class names (default: class indices)")
+    predict.add_argument(
+        "--class-names",
+        default=None,
+        help="comma-separated class names (default: class indices)",
+    )
     predict.set_defaults(handler=run_predict)
 
-    summary = commands.add_parser("summary", help="print a saved model's layers and parameter counts")
+    summary = commands.add_parser(
+        "summary", help="print a saved model's layers and parameter counts"
+    )
     summary.add_argument("model")
     summary.set_defaults(handler=run_summary)
 
@@ -46,8 +54,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     model = load_model_file(args.model, compile=False)
     _, (x_test, y_test), num_classes = load_dataset(args.dataset)
     model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
-    loss, accuracy = model.evaluate(x_test, to_categorical(y_test, num_classes), batch_size=args.batch_size, verbose=0)
-    print(f"{args.dataset} test accuracy: {accuracy:.4f}  (loss {loss:.4f}, {len(x_test)} images)")
+    loss, accuracy = model.evaluate(
+        x_test,
+        to_categorical(y_test, num_classes),
+        batch_size=args.batch_size,
+        verbose=0,
+    )
+    print(
+        f"{args.dataset} test accuracy: {accuracy:.4f}  (loss {loss:.4f}, {len(x_test)} images)"
+    )
     return 0
 
 
@@ -57,7 +72,9 @@ def image_to_input(path: str, input_shape: tuple[int | None, ...]) -> np.ndarray
 
     height, width, channels = input_shape
     if height is None or width is None:
-        raise InvalidArgumentError("The model's input has no fixed height/width; cannot resize images for it.")
+        raise InvalidArgumentError(
+            "The model's input has no fixed height/width; cannot resize images for it."
+        )
     try:
         image = Image.open(path)
         image.load()
@@ -86,7 +103,10 @@ def _center_like_mnist(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     box = max(1, round(min(height, width) * 20 / 28))
     scale = box / max(gray.shape)
     size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-    digit = np.asarray(Image.fromarray(gray.astype("uint8")).resize(size, Image.Resampling.LANCZOS), dtype="float32")
+    digit = np.asarray(
+        Image.fromarray(gray.astype("uint8")).resize(size, Image.Resampling.LANCZOS),
+        dtype="float32",
+    )
     canvas = np.zeros((height, width), dtype="float32")
     top, left = (height - digit.shape[0]) // 2, (width - digit.shape[1]) // 2
     canvas[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
@@ -99,7 +119,9 @@ def run_predict(args: argparse.Namespace) -> int:
     model = load_model_file(args.model, compile=False)
     input_shape = tuple(model.input_shape[1:])
     if len(input_shape) != 3:
-        raise InvalidArgumentError(f"`cnnkit predict` needs an image model with input (H, W, C); this one takes {input_shape}.")
+        raise InvalidArgumentError(
+            f"`cnnkit predict` needs an image model with input (H, W, C); this one takes {input_shape}."
+        )
     batch = np.stack([image_to_input(path, input_shape) for path in args.images])
     probabilities = np.asarray(model.predict(batch, verbose=0))
     names = args.class_names.split(",") if args.class_names else None

@@ -20,7 +20,9 @@ options:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("run", help="run a Keras/tf.keras script unchanged on cnnkit", add_help=False)
+    parser = commands.add_parser(
+        "run", help="run a Keras/tf.keras script unchanged on cnnkit", add_help=False
+    )
     parser.set_defaults(handler=lambda args: run_from_argv([]))
 
 
@@ -31,7 +33,9 @@ def run_from_argv(argv: Sequence[str]) -> int:
         return 0 if argv else 2
     if argv[0] == "--check":
         if len(argv) != 2:
-            print("cnnkit run: error: --check takes exactly one SCRIPT", file=sys.stderr)
+            print(
+                "cnnkit run: error: --check takes exactly one SCRIPT", file=sys.stderr
+            )
             return 2
         return _check(argv[1])
     from cnnkit.compat.runner import run_script
@@ -46,12 +50,17 @@ def _check(path: str) -> int:
         with open(path, encoding="utf-8") as handle:
             source = handle.read()
     except OSError as exc:
-        print(f"cnnkit run: error: can't read {path!r}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"cnnkit run: error: can't read {path!r}: {exc.strerror}", file=sys.stderr
+        )
         return 2
     try:
         usages = check_source(source, path)
     except SyntaxError as exc:
-        print(f"cnnkit run: error: {path} is not valid Python (line {exc.lineno}: {exc.msg})", file=sys.stderr)
+        print(
+            f"cnnkit run: error: {path} is not valid Python (line {exc.lineno}: {exc.msg})",
+            file=sys.stderr,
+        )
         return 2
     print(format_report(usages, path))
     return 1 if any(not u.supported for u in usages) else 0

@@ -20,7 +20,12 @@ from cnnkit.compat.hook import install, resolve_api
 _ROOTS = ("keras", "tensorflow", "tf_keras")
 
 # Model methods old tutorials call; resolvable only by name (objects are dynamic).
-_MODEL_METHODS = ("fit_generator", "evaluate_generator", "predict_generator", "predict_classes")
+_MODEL_METHODS = (
+    "fit_generator",
+    "evaluate_generator",
+    "predict_generator",
+    "predict_classes",
+)
 
 
 @dataclass(frozen=True)
@@ -63,15 +68,23 @@ def check_source(source: str, filename: str = "<script>") -> list[Usage]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] in _ROOTS:
-                    aliases[alias.asname or alias.name.split(".")[0]] = alias.asname and alias.name or alias.name.split(".")[0]
+                    aliases[alias.asname or alias.name.split(".")[0]] = (
+                        (alias.asname and alias.name) or alias.name.split(".")[0]
+                    )
                     record(node.lineno, alias.name)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in _ROOTS:
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.split(".")[0] in _ROOTS
+        ):
             for alias in node.names:
                 full = f"{node.module}.{alias.name}"
                 aliases[alias.asname or alias.name] = full
                 record(node.lineno, full)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and not isinstance(getattr(node, "_parent_attr", None), ast.Attribute):
+        if isinstance(node, ast.Attribute) and not isinstance(
+            getattr(node, "_parent_attr", None), ast.Attribute
+        ):
             parts = _dotted(node)
             if parts and parts[0] in aliases:
                 record(node.lineno, ".".join([aliases[parts[0]], *parts[1:]]))
@@ -88,5 +101,7 @@ def format_report(usages: list[Usage], filename: str) -> str:
         status = "ok" if usage.supported else "NOT SUPPORTED by cnnkit"
         lines.append(f"  line {usage.line}: {usage.name} — {status}")
     unsupported = sum(not u.supported for u in usages)
-    lines.append("All supported." if not unsupported else f"{unsupported} unsupported name(s).")
+    lines.append(
+        "All supported." if not unsupported else f"{unsupported} unsupported name(s)."
+    )
     return "\n".join(lines)

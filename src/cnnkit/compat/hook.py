@@ -82,7 +82,9 @@ class _AliasLoader(importlib.abc.Loader):
 class KerasAliasFinder(importlib.abc.MetaPathFinder):
     """Answers for keras/tensorflow module names before the real packages are seen."""
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if not _is_ours(fullname):
             return None
         module = keras_target(fullname)
@@ -94,7 +96,9 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
                 "Run `cnnkit run --check SCRIPT` to list what a script uses.",
                 name=fullname,
             )
-        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module), is_package=True)
+        return importlib.machinery.ModuleSpec(
+            fullname, _AliasLoader(module), is_package=True
+        )
 
 
 _finder = KerasAliasFinder()
@@ -132,4 +136,6 @@ def resolve_api(dotted: str) -> Any:
         for attribute in parts[split:]:
             obj = getattr(obj, attribute)
         return obj
-    raise ModuleNotFoundError(f"{dotted} is not a Keras or TensorFlow name cnnkit provides")
+    raise ModuleNotFoundError(
+        f"{dotted} is not a Keras or TensorFlow name cnnkit provides"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnnkit import __version__ as _cnnkit_version
 from cnnkit import (  # noqa: F401 - re-exported as keras.*
     activations,
     backend,
@@ -20,7 +21,6 @@ from cnnkit import (  # noqa: F401 - re-exported as keras.*
     saving,
     utils,
 )
-from cnnkit import __version__ as _cnnkit_version
 from cnnkit.compat import preprocessing  # noqa: F401
 from cnnkit.layers import Input, InputLayer, Layer  # noqa: F401
 from cnnkit.models import Model, Sequential  # noqa: F401

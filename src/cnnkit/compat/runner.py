@@ -14,7 +14,10 @@ from cnnkit.compat.hook import install
 def run_script(path: str, args: Sequence[str] = ()) -> int:
     """Run ``path`` as ``python path args...`` would; returns the exit status."""
     if not os.path.isfile(path):
-        print(f"cnnkit run: error: can't open file {path!r}: no such file", file=sys.stderr)
+        print(
+            f"cnnkit run: error: can't open file {path!r}: no such file",
+            file=sys.stderr,
+        )
         return 2
     install()
     saved_argv, saved_path = sys.argv, list(sys.path)
@@ -24,10 +27,14 @@ def run_script(path: str, args: Sequence[str] = ()) -> int:
         runpy.run_path(path, run_name="__main__")
     except SystemExit as exit_request:
         return _exit_status(exit_request.code)
-    except BaseException:  # noqa: BLE001 - reported as Python would, then status 1
+    except BaseException:
         exc_type, exc, tb = sys.exc_info()
         # Drop the runner's own frames so the traceback starts in the user's script.
-        while tb is not None and tb.tb_frame.f_code.co_filename != os.path.abspath(path) and tb.tb_frame.f_code.co_filename != path:
+        while (
+            tb is not None
+            and tb.tb_frame.f_code.co_filename != os.path.abspath(path)
+            and tb.tb_frame.f_code.co_filename != path
+        ):
             tb = tb.tb_next
         traceback.print_exception(exc_type, exc, tb)
         return 1

@@ -10,7 +10,6 @@ from typing import Any
 import torch
 
 from cnnkit import __version__ as _cnnkit_version
-from cnnkit.compat import keras_api as keras
 from cnnkit.utils.rng import set_random_seed
 
 __version__ = f"2.16.0+cnnkit.{_cnnkit_version}"
@@ -40,7 +39,10 @@ def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice
     """The devices torch sees, described the way TensorFlow does."""
     devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
     if torch.cuda.is_available():
-        devices += [PhysicalDevice(f"/physical_device:GPU:{i}", "GPU") for i in range(torch.cuda.device_count())]
+        devices += [
+            PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
+            for i in range(torch.cuda.device_count())
+        ]
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         devices.append(PhysicalDevice("/physical_device:GPU:0", "GPU"))

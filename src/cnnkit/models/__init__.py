@@ -7,11 +7,18 @@ from cnnkit.models.model import Model
 from cnnkit.models.sequential import Sequential
 
 
-def load_model(filepath: Any, custom_objects: Any = None, compile: bool = True, safe_mode: bool = True) -> Model:  # noqa: A002
+def load_model(
+    filepath: Any,
+    custom_objects: Any = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> Model:
     """Load a model saved with ``model.save`` (``.keras`` or legacy ``.h5``)."""
     from cnnkit.saving import load_model as _load
 
-    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+    return _load(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )
 
 
 def clone_model(model: Model) -> Model:

@@ -106,7 +106,9 @@ class Functional(Model):
                     f"calling layers on `cnnkit.Input(...)`; received {tensor!r}."
                 )
         self._graph_inputs = inputs if not isinstance(inputs, tuple) else list(inputs)
-        self._graph_outputs = outputs if not isinstance(outputs, tuple) else list(outputs)
+        self._graph_outputs = (
+            outputs if not isinstance(outputs, tuple) else list(outputs)
+        )
         self._flat_inputs: list[KerasTensor] = flat_inputs
         self._flat_outputs: list[KerasTensor] = flat_outputs
         self._nodes = map_graph(flat_inputs, flat_outputs)
@@ -115,7 +117,9 @@ class Functional(Model):
             if node.layer not in layers:
                 layers.append(node.layer)
         self._layer_list = torch.nn.ModuleList(layers)
-        self._input_layers: list[InputLayer] = [t._keras_history[0] for t in flat_inputs]  # type: ignore[index]
+        self._input_layers: list[InputLayer] = [
+            t._keras_history[0] for t in flat_inputs
+        ]  # type: ignore[index]
         self.built = True
         self._build_input_shape = [t.shape for t in flat_inputs]
 
@@ -153,7 +157,9 @@ class Functional(Model):
         for tensor, value, layer in zip(
             self._flat_inputs, self._flatten_call_inputs(inputs), self._input_layers
         ):
-            values[id(tensor)] = standardize_model_input(layer._convert_input(value), layer)
+            values[id(tensor)] = standardize_model_input(
+                layer._convert_input(value), layer
+            )
 
         def resolve(item: Any) -> Any:
             return values[id(item)] if isinstance(item, KerasTensor) else item
@@ -177,7 +183,9 @@ class Functional(Model):
         return functional_config(self)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Functional:
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: Any = None
+    ) -> Functional:
         from cnnkit.saving.serialization import functional_from_config
 
         return functional_from_config(config, custom_objects)

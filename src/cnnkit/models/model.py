@@ -16,10 +16,11 @@ from cnnkit.errors import InvalidArgumentError, NotBuiltError
 from cnnkit.layers.base.context import training_scope
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
+from cnnkit.models.legacy import Keras2Methods
 from cnnkit.utils.validation import format_shape
 
 
-class Model(Layer):
+class Model(Keras2Methods, Layer):
     """Groups layers into an object with training and inference features.
 
     Example:
@@ -216,19 +217,23 @@ class Model(Layer):
 
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
-    def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+    def save_weights(
+        self, filepath: Any, overwrite: bool = True, **kwargs: Any
+    ) -> None:
         """Save the weights to a ``.weights.h5`` file."""
         from cnnkit.saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
-    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+    def load_weights(
+        self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any
+    ) -> None:
         """Load weights from ``.weights.h5``, ``.keras`` or legacy ``.h5`` files."""
         from cnnkit.saving import load_weights
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
-    def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> None:  # noqa: A002
+    def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> None:
         """Export for inference (``format='onnx'``)."""
         from cnnkit.saving.onnx_export import export_model
 

@@ -101,7 +101,9 @@ class Sequential(Model):
     def pop(self, rebuild: bool = True) -> Layer:
         """Remove and return the last layer."""
         if not len(self._layer_list):
-            raise InvalidArgumentError(f"There are no layers in Sequential '{self.name}' to pop.")
+            raise InvalidArgumentError(
+                f"There are no layers in Sequential '{self.name}' to pop."
+            )
         layer: Layer = self._layer_list[-1]  # type: ignore[assignment]
         del self._layer_list[-1]
         self.built = False
@@ -177,7 +179,9 @@ class Sequential(Model):
         return config
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Sequential:
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: Any = None
+    ) -> Sequential:
         from cnnkit.saving.serialization import deserialize_layer
 
         config = dict(config)

@@ -42,7 +42,8 @@ def _count_and_bytes(tensors: list[Any]) -> tuple[int, int]:
     unique = {id(t): t for t in tensors}.values()
     count = sum(math.prod(tuple(t.shape)) for t in unique)
     size = sum(
-        math.prod(tuple(t.shape)) * _DTYPE_BYTES.get(str(t.dtype).removeprefix("torch."), 4)
+        math.prod(tuple(t.shape))
+        * _DTYPE_BYTES.get(str(t.dtype).removeprefix("torch."), 4)
         for t in unique
     )
     return int(count), int(size)
@@ -111,7 +112,9 @@ def _select_range(layers: list[Layer], layer_range: Any) -> list[Layer]:
             "`layer_range` must be a list or tuple of two layer names (or regexes); "
             f"received layer_range={layer_range!r}."
         )
-    first = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    first = [
+        i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)
+    ]
     last = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
     if not first or not last:
         raise InvalidArgumentError(
@@ -135,7 +138,10 @@ def print_summary(
     layers = model.layers
     if sequential_like:
         default_width, positions = 88, positions or [0.45, 0.80, 1.0]
-        header, justify = ["Layer (type)", "Output Shape", "Param #"], ["left", "left", "right"]
+        header, justify = (
+            ["Layer (type)", "Output Shape", "Param #"],
+            ["left", "left", "right"],
+        )
     else:
         default_width, positions = 108, positions or [0.3, 0.56, 0.74, 1.0]
         header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
@@ -155,7 +161,9 @@ def print_summary(
             )
         widths.append(column)
         current += column
-    columns = [Column(h, justify=j, width=w) for h, j, w in zip(header, justify, widths)]  # type: ignore[arg-type]
+    columns = [
+        Column(h, justify=j, width=w) for h, j, w in zip(header, justify, widths)
+    ]  # type: ignore[arg-type]
     table = Table(*columns, width=width, show_lines=True, box=box.HEAVY_HEAD)
 
     def rows_for(layer: Layer, level: int) -> list[list[str]]:
@@ -177,22 +185,45 @@ def print_summary(
         for row in rows_for(layer, 0):
             table.add_row(*row)
 
-    trainable, trainable_bytes = _count_and_bytes([v.value for v in model.trainable_weights])
-    frozen, frozen_bytes = _count_and_bytes([v.value for v in model.non_trainable_weights])
+    trainable, trainable_bytes = _count_and_bytes(
+        [v.value for v in model.trainable_weights]
+    )
+    frozen, frozen_bytes = _count_and_bytes(
+        [v.value for v in model.non_trainable_weights]
+    )
     optimizer = getattr(model, "optimizer", None)
-    optimizer_vars = list(optimizer.variables) if optimizer is not None and getattr(optimizer, "built", False) else []
+    optimizer_vars = (
+        list(optimizer.variables)
+        if optimizer is not None and getattr(optimizer, "built", False)
+        else []
+    )
     opt_count, opt_bytes = _count_and_bytes(optimizer_vars)
-    total, total_bytes = trainable + frozen + opt_count, trainable_bytes + frozen_bytes + opt_bytes
+    total, total_bytes = (
+        trainable + frozen + opt_count,
+        trainable_bytes + frozen_bytes + opt_bytes,
+    )
 
-    console = Console(highlight=False, force_terminal=False, color_system=None) if print_fn else Console(highlight=False)
+    console = (
+        Console(highlight=False, force_terminal=False, color_system=None)
+        if print_fn
+        else Console(highlight=False)
+    )
     if print_fn:
         console.begin_capture()
     console.print(f'[bold]Model: "{escape(model.name)}"[/]')
     console.print(table)
-    console.print(f"[bold] Total params: [/]{total:,} ({readable_memory_size(total_bytes)})")
-    console.print(f"[bold] Trainable params: [/]{trainable:,} ({readable_memory_size(trainable_bytes)})")
-    console.print(f"[bold] Non-trainable params: [/]{frozen:,} ({readable_memory_size(frozen_bytes)})")
+    console.print(
+        f"[bold] Total params: [/]{total:,} ({readable_memory_size(total_bytes)})"
+    )
+    console.print(
+        f"[bold] Trainable params: [/]{trainable:,} ({readable_memory_size(trainable_bytes)})"
+    )
+    console.print(
+        f"[bold] Non-trainable params: [/]{frozen:,} ({readable_memory_size(frozen_bytes)})"
+    )
     if optimizer_vars:
-        console.print(f"[bold] Optimizer params: [/]{opt_count:,} ({readable_memory_size(opt_bytes)})")
+        console.print(
+            f"[bold] Optimizer params: [/]{opt_count:,} ({readable_memory_size(opt_bytes)})"
+        )
     if print_fn:
         print_fn(console.end_capture())

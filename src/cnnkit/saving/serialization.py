@@ -48,15 +48,15 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
     registered = get_registered_name(cls)
     is_custom = "cnnkit." not in cls.__module__ or ">" in registered
     entry: dict[str, Any] = {
-        "module": cls.__module__ if is_custom else ("keras" if isinstance(layer, Model) else "keras.layers"),
+        "module": cls.__module__
+        if is_custom
+        else ("keras" if isinstance(layer, Model) else "keras.layers"),
         "class_name": cls.__name__,
         "config": layer.get_config(),
         "registered_name": registered if is_custom else None,
     }
     build_config = layer.get_build_config()
-    if build_config is not None and not isinstance(layer, Model):
-        entry["build_config"] = build_config
-    elif isinstance(layer, Model) and layer.built and build_config is not None:
+    if (build_config is not None and not isinstance(layer, Model)) or (isinstance(layer, Model) and layer.built and build_config is not None):
         entry["build_config"] = build_config
     return entry
 
@@ -98,13 +98,17 @@ def resolve_layer_class(
     )
 
 
-def deserialize_layer(entry: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
+def deserialize_layer(
+    entry: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Layer:
     """Rebuild a layer (or nested model) from its serialised entry."""
     if not isinstance(entry, dict) or "class_name" not in entry:
         raise FileFormatError(
             f"A layer entry must be a dict with 'class_name' and 'config'; found {entry!r}."
         )
-    cls = resolve_layer_class(entry["class_name"], entry.get("registered_name"), custom_objects)
+    cls = resolve_layer_class(
+        entry["class_name"], entry.get("registered_name"), custom_objects
+    )
     config = _clean_config(entry.get("config") or {})
     from cnnkit.models.model import Model
 
@@ -122,7 +126,9 @@ def serialize_model(model: Layer) -> dict[str, Any]:
     return serialize_layer(model)
 
 
-def deserialize_model(entry: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+def deserialize_model(
+    entry: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Any:
     return deserialize_layer(entry, custom_objects)
 
 
@@ -194,7 +200,9 @@ def functional_config(model: Any) -> dict[str, Any]:
     }
 
 
-def functional_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+def functional_from_config(
+    config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Any:
     """Rebuild a Functional model: create layers, then replay their calls in order."""
     from cnnkit.layers.input_layer import InputLayer
     from cnnkit.models.functional import Functional
@@ -215,10 +223,22 @@ def functional_from_config(config: dict[str, Any], custom_objects: dict[str, Any
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             name, node_index, tensor_index = value["config"]["keras_history"]
             outputs = produced[(name, node_index)]
-            return outputs if isinstance(outputs, KerasTensor) else outputs[tensor_index]
-        if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and isinstance(value[1], int):
+            return (
+                outputs if isinstance(outputs, KerasTensor) else outputs[tensor_index]
+            )
+        if (
+            isinstance(value, list)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and isinstance(value[1], int)
+        ):
             # Keras 2 / legacy node form: [layer_name, node_index, tensor_index, kwargs]
-            return decode({"class_name": "__keras_tensor__", "config": {"keras_history": value[:3]}})
+            return decode(
+                {
+                    "class_name": "__keras_tensor__",
+                    "config": {"keras_history": value[:3]},
+                }
+            )
         if isinstance(value, list):
             return [decode(v) for v in value]
         if isinstance(value, dict):
@@ -262,4 +282,9 @@ def functional_from_config(config: dict[str, Any], custom_objects: dict[str, Any
         return outputs if isinstance(outputs, KerasTensor) else outputs[tensor_index]
 
     inputs, outputs = lookup(config["input_layers"]), lookup(config["output_layers"])
-    return Functional(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+    return Functional(
+        inputs,
+        outputs,
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )

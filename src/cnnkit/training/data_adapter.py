@@ -316,7 +316,7 @@ def split_for_validation(
             "generator pass `validation_data=` instead."
         )
     total = num_samples(x)
-    split_at = int(math.floor(total * (1.0 - split)))
+    split_at = math.floor(total * (1.0 - split))
     if split_at == 0 or split_at == total:
         raise TrainingInputError(
             f"validation_split={split} leaves an empty training or validation set with "

@@ -30,18 +30,29 @@ class PyDataset:
             compatibility; batches are produced in the training process, in order.
     """
 
-    def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        use_multiprocessing: bool = False,
+        max_queue_size: int = 10,
+    ) -> None:
         if not isinstance(workers, int) or workers < 1:
-            raise InvalidArgumentError(f"`workers` must be a positive int; received {workers!r}.")
+            raise InvalidArgumentError(
+                f"`workers` must be a positive int; received {workers!r}."
+            )
         self.workers = workers
         self.use_multiprocessing = use_multiprocessing
         self.max_queue_size = max_queue_size
 
     def __len__(self) -> int:
-        raise TypeError(f"{type(self).__name__} must define __len__ (the number of batches).")
+        raise TypeError(
+            f"{type(self).__name__} must define __len__ (the number of batches)."
+        )
 
     def __getitem__(self, index: int) -> Any:
-        raise TypeError(f"{type(self).__name__} must define __getitem__(index) returning a batch.")
+        raise TypeError(
+            f"{type(self).__name__} must define __getitem__(index) returning a batch."
+        )
 
     def on_epoch_end(self) -> None:
         """Called after each epoch (e.g. to reshuffle)."""

@@ -79,7 +79,9 @@ def check_positive_int(value: Any, name: str) -> int:
 def check_rate(value: Any, name: str = "rate") -> float:
     """A probability-like rate in [0, 1]."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidTypeError(f"`{name}` must be a float in [0, 1]; received {value!r}.")
+        raise InvalidTypeError(
+            f"`{name}` must be a float in [0, 1]; received {value!r}."
+        )
     if not 0.0 <= float(value) <= 1.0:
         raise InvalidArgumentError(
             f"`{name}` must be a float in [0, 1]; received {name}={value!r}."
@@ -136,7 +138,9 @@ def _render_shape_structure(shape: Any) -> str:
     ):
         return "[" + ", ".join(_render_shape_structure(s) for s in shape) + "]"
     if isinstance(shape, dict):
-        inner = ", ".join(f"{k!r}: {_render_shape_structure(v)}" for k, v in shape.items())
+        inner = ", ".join(
+            f"{k!r}: {_render_shape_structure(v)}" for k, v in shape.items()
+        )
         return "{" + inner + "}"
     return format_shape(shape)
 

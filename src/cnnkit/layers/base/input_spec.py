@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cnnkit.utils.validation import describe_layer, format_shape
 from cnnkit.errors import IncompatibleShapeError
+from cnnkit.utils.validation import describe_layer, format_shape
 
 if TYPE_CHECKING:
     from cnnkit.layers.base.layer import Layer
@@ -72,7 +72,9 @@ def _rank_hint(layer: Layer, expected: int, shape: Shape) -> str:
     return "Reshape the input to the expected rank before this layer."
 
 
-def check_input_spec(layer: Layer, spec: InputSpec | None, shape: Shape, index: int = 0) -> None:
+def check_input_spec(
+    layer: Layer, spec: InputSpec | None, shape: Shape, index: int = 0
+) -> None:
     """Raise a teaching ``IncompatibleShapeError`` if ``shape`` breaks ``spec``."""
     if spec is None:
         return

@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 class KerasTensor:
     """A placeholder with a shape (``None`` for unknown sizes) and a dtype."""
 
-    def __init__(self, shape: tuple[int | None, ...], dtype: str = "float32", name: str | None = None) -> None:
+    def __init__(
+        self,
+        shape: tuple[int | None, ...],
+        dtype: str = "float32",
+        name: str | None = None,
+    ) -> None:
         self.shape = tuple(shape)
         self.dtype = dtype
         self.name = name
@@ -49,7 +54,9 @@ def contains_keras_tensor(value: Any) -> bool:
 class Node:
     """One call of ``layer`` on symbolic ``args``/``kwargs`` producing ``outputs``."""
 
-    def __init__(self, layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], outputs: Any) -> None:
+    def __init__(
+        self, layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any], outputs: Any
+    ) -> None:
         self.layer = layer
         self.args = args
         self.kwargs = kwargs

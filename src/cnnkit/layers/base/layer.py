@@ -42,7 +42,13 @@ from cnnkit.utils.validation import format_shape, unknown_kwargs_error
 
 Shape = tuple[int | None, ...]
 
-_BASE_KWARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "input_length")
+_BASE_KWARGS = (
+    "input_shape",
+    "input_dim",
+    "batch_input_shape",
+    "batch_size",
+    "input_length",
+)
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -201,12 +207,18 @@ class Layer(torch.nn.Module):
 
         name = name or f"variable_{len(self._variables)}"
         attr = name if name.isidentifier() else f"weight_{len(self._variables)}"
-        while attr in self._parameters or attr in self._buffers or attr in self.__dict__:
+        while (
+            attr in self._parameters or attr in self._buffers or attr in self.__dict__
+        ):
             attr = f"{attr}_"
-        init = initializers.get(initializer if initializer is not None else "glorot_uniform")
+        init = initializers.get(
+            initializer if initializer is not None else "glorot_uniform"
+        )
         value = init(tuple(int(d) for d in shape), _dtype_name(dtype or self._dtype))
         if trainable:
-            tensor: torch.Tensor = torch.nn.Parameter(value, requires_grad=self._trainable)
+            tensor: torch.Tensor = torch.nn.Parameter(
+                value, requires_grad=self._trainable
+            )
             self.register_parameter(attr, tensor)  # type: ignore[arg-type]
         else:
             self.register_buffer(attr, value)
@@ -317,7 +329,10 @@ class Layer(torch.nn.Module):
         for variable in self.weights:
             if variable.regularizer is not None:
                 penalties.append(variable.regularizer(variable.value))
-        for layer in [self, *[m for m in self.modules() if isinstance(m, Layer) and m is not self]]:
+        for layer in [
+            self,
+            *[m for m in self.modules() if isinstance(m, Layer) and m is not self],
+        ]:
             penalties.extend(layer._activity_losses)
         return penalties
 
@@ -343,11 +358,14 @@ class Layer(torch.nn.Module):
         The default runs ``call`` once on zeros (unknown sizes as 1), which suits
         custom layers; built-in layers compute it without running.
         """
+
         def concrete(shape: Any) -> Any:
             return tuple(1 if d is None else d for d in shape)
 
         if isinstance(input_shape, list) or (
-            isinstance(input_shape, tuple) and input_shape and isinstance(input_shape[0], tuple | list)
+            isinstance(input_shape, tuple)
+            and input_shape
+            and isinstance(input_shape[0], tuple | list)
         ):
             sample = [torch.zeros(concrete(s)) for s in input_shape]
         else:
@@ -425,7 +443,11 @@ class Layer(torch.nn.Module):
             tensor = torch.from_numpy(np.ascontiguousarray(array))
         else:
             return value
-        if self.autocast and tensor.is_floating_point() and str(tensor.dtype) != f"torch.{self._dtype}":
+        if (
+            self.autocast
+            and tensor.is_floating_point()
+            and str(tensor.dtype) != f"torch.{self._dtype}"
+        ):
             tensor = tensor.to(getattr(torch, self._dtype))
         device = self._device()
         if device is not None and tensor.device != device:
@@ -507,8 +529,7 @@ class Layer(torch.nn.Module):
                 "Sequential with a known input shape first."
             )
         node = self._inbound_nodes[0]
-        value = node.args[0] if attr == "input" else node.outputs
-        return value
+        return node.args[0] if attr == "input" else node.outputs
 
     @property
     def input(self) -> Any:
@@ -541,7 +562,9 @@ def _first_device(inputs: Any) -> torch.device | None:
 
 
 def _is_single_shape(shape: Any) -> bool:
-    return isinstance(shape, tuple | list) and all(d is None or isinstance(d, int) for d in shape)
+    return isinstance(shape, tuple | list) and all(
+        d is None or isinstance(d, int) for d in shape
+    )
 
 
 def _map_shapes(fn: Any, shapes: Any) -> Any:
@@ -561,7 +584,9 @@ def _jsonable_shape(shape: Any) -> Any:
 
 
 def _tuple_shape(shape: Any) -> Any:
-    if isinstance(shape, list | tuple) and all(d is None or isinstance(d, int) for d in shape):
+    if isinstance(shape, list | tuple) and all(
+        d is None or isinstance(d, int) for d in shape
+    ):
         return tuple(shape)
     if isinstance(shape, dict):
         return {k: _tuple_shape(v) for k, v in shape.items()}

@@ -74,7 +74,9 @@ class Variable:
     def assign(self, value: Any) -> None:
         """Copy ``value`` (numpy or tensor, same shape) into the weight in place."""
         target = self.value
-        new = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
+        new = torch.as_tensor(
+            np.asarray(value) if not torch.is_tensor(value) else value
+        )
         if tuple(new.shape) != tuple(target.shape):
             raise IncompatibleShapeError(
                 f"Cannot assign a value of shape {tuple(new.shape)} to weight "

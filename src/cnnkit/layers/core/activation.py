@@ -26,8 +26,13 @@ class Activation(Layer):
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.activation(inputs)
 
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    def compute_output_shape(
+        self, input_shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
         return tuple(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+        return {
+            **super().get_config(),
+            "activation": activations.serialize(self.activation),
+        }

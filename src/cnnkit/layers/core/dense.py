@@ -95,7 +95,9 @@ class Dense(Layer):
             outputs = torch.matmul(inputs, self.kernel)
         return self.activation(outputs)
 
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    def compute_output_shape(
+        self, input_shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
         return (*tuple(input_shape[:-1]), self.units)
 
     def get_config(self) -> dict[str, Any]:

@@ -36,7 +36,9 @@ class Flatten(Layer):
         # reshape, not view: channels_first data may be non-contiguous here.
         return inputs.reshape(inputs.shape[0], -1)
 
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    def compute_output_shape(
+        self, input_shape: tuple[int | None, ...]
+    ) -> tuple[int | None, ...]:
         rest = input_shape[1:]
         size = None if any(d is None for d in rest) else math.prod(rest)  # type: ignore[arg-type]
         return (input_shape[0], size)
