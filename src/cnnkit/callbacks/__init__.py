@@ -1,7 +1,6 @@
 """Callbacks: objects that hook into ``fit``, ``evaluate`` and ``predict``.
 
-The same classes and arguments as ``keras.callbacks``. ``ModelCheckpoint`` and
-``BackupAndRestore`` arrive with the model files.
+The same classes and arguments as ``keras.callbacks``.
 
 Example:
     >>> from cnnkit import callbacks
@@ -12,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from cnnkit.callbacks.backup_and_restore import BackupAndRestore
 from cnnkit.callbacks.callback import HOOKS, Callback
 from cnnkit.callbacks.callback_list import CallbackList
 from cnnkit.callbacks.csv_logger import CSVLogger
@@ -19,6 +19,7 @@ from cnnkit.callbacks.early_stopping import EarlyStopping
 from cnnkit.callbacks.history import History
 from cnnkit.callbacks.lambda_callback import LambdaCallback
 from cnnkit.callbacks.learning_rate_scheduler import LearningRateScheduler
+from cnnkit.callbacks.model_checkpoint import ModelCheckpoint
 from cnnkit.callbacks.monitor_callback import MonitorCallback
 from cnnkit.callbacks.progbar_logger import ProgbarLogger
 from cnnkit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
@@ -26,6 +27,7 @@ from cnnkit.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "HOOKS",
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -33,6 +35,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
+    "ModelCheckpoint",
     "MonitorCallback",
     "ProgbarLogger",
     "ReduceLROnPlateau",

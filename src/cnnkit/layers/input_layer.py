@@ -92,7 +92,7 @@ def _input_dtype(dtype: Any) -> Any:
     return dtype
 
 
-def Input(  # noqa: N802 - Keras' public name
+def Input(
     shape: Sequence[int | None] | None = None,
     batch_size: int | None = None,
     dtype: Any = None,

@@ -1,13 +1,24 @@
 """Layer and model configs in Keras' ``config.json`` schema (KERAS_SPEC §6.1).
 
 Every object is ``{module, class_name, config, registered_name}`` (layers also carry
-``build_config``; functional layers carry ``name`` and ``inbound_nodes``). Loading
-accepts both dtype forms (a string in Keras 3.0, a DTypePolicy dict later) and ignores
-``shared_object_id``.
+``build_config``; functional layers carry ``name`` and ``inbound_nodes``; models carry
+``compile_config``). Loading accepts both dtype forms (a string in Keras 3.0, a
+DTypePolicy dict later), ignores ``shared_object_id``, and resolves class names only
+through cnnkit's layers, the registry and ``custom_objects``: a ``module`` named in a
+file is never imported, and configs holding Python code are refused.
+
+Example:
+    >>> from cnnkit import layers
+    >>> entry = serialize_layer(layers.Dense(2, name="head"))
+    >>> entry["module"], entry["class_name"], entry["config"]["units"]
+    ('keras.layers', 'Dense', 2)
+    >>> deserialize_layer(entry).name
+    'head'
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from cnnkit.errors import FileFormatError
@@ -28,7 +39,7 @@ LEGACY_CLASS_NAMES = {
     "Model": "Functional",
 }  # fmt: skip
 
-# Names only a Keras file can contain; refused in safe mode (they carry code).
+# Layers whose config carries Python bytecode: always refused (see refuse_code).
 UNSAFE_CLASS_NAMES = ("Lambda", "TFOpLambda", "SlicingOpLambda")
 
 
@@ -40,33 +51,104 @@ def _layer_registry() -> dict[str, type]:
     return registry
 
 
+def _model_envelope(model: Any) -> tuple[str, str | None]:
+    """Keras' ``module``/``registered_name`` for its two model classes."""
+    from cnnkit.models.functional import Functional
+    from cnnkit.models.sequential import Sequential
+
+    if type(model) is Sequential:
+        return "keras", None
+    if type(model) is Functional:
+        # Functional is not a public Keras class, so Keras names its module.
+        return "keras.src.models.functional", "Functional"
+    return type(model).__module__, get_registered_name(type(model))
+
+
 def serialize_layer(layer: Layer) -> dict[str, Any]:
-    """``{module, class_name, config, registered_name[, build_config]}`` for a layer."""
+    """``{module, class_name, config, registered_name[, build_config]}`` for a layer.
+
+    Models also carry ``compile_config`` (``{}`` until compiled), as Keras writes.
+    """
+    from cnnkit.models.functional import Functional
     from cnnkit.models.model import Model
 
     cls = type(layer)
     registered = get_registered_name(cls)
     is_custom = "cnnkit." not in cls.__module__ or ">" in registered
     entry: dict[str, Any] = {
-        "module": cls.__module__
-        if is_custom
-        else ("keras" if isinstance(layer, Model) else "keras.layers"),
+        "module": cls.__module__ if is_custom else "keras.layers",
         "class_name": cls.__name__,
         "config": layer.get_config(),
         "registered_name": registered if is_custom else None,
     }
+    if isinstance(layer, Model):
+        entry["module"], entry["registered_name"] = _model_envelope(layer)
     build_config = layer.get_build_config()
-    if (build_config is not None and not isinstance(layer, Model)) or (isinstance(layer, Model) and layer.built and build_config is not None):
+    if isinstance(layer, Functional):
+        # Keras records no input shape for a functional model: its graph has them.
+        entry["build_config"] = {"input_shape": None}
+    elif build_config is not None and (layer.built or not isinstance(layer, Model)):
         entry["build_config"] = build_config
+    if isinstance(layer, Model):
+        from cnnkit.saving.compile_config import get_compile_config
+
+        entry["compile_config"] = get_compile_config(layer)
     return entry
 
 
-def _clean_config(config: dict[str, Any]) -> dict[str, Any]:
+# Keys that newer Keras (or tf.keras 2) writes at a neutral value for features
+# cnnkit does not have; dropped only when the cnnkit class does not take them.
+_NEUTRAL_KERAS_KEYS: dict[str, Any] = {
+    "quantization_config": None, "lora_rank": None, "lora_alpha": None, "groups": 1,
+    "synchronized": False, "renorm": False, "renorm_clipping": None,
+    "renorm_momentum": 0.99, "fused": None, "virtual_batch_size": None,
+    "adjustment": None,
+}  # fmt: skip
+
+
+def _clean_config(config: dict[str, Any], cls: type | None = None) -> dict[str, Any]:
     config = {k: v for k, v in config.items() if k != "shared_object_id"}
     dtype = config.get("dtype")
     if isinstance(dtype, dict):
         config["dtype"] = (dtype.get("config") or {}).get("name")
+    if cls is not None:
+        try:
+            accepted = set(inspect.signature(cls).parameters)
+        except (TypeError, ValueError):  # pragma: no cover - builtins
+            accepted = set(config)
+        for key, neutral in _NEUTRAL_KERAS_KEYS.items():
+            if key in config and key not in accepted and config[key] == neutral:
+                del config[key]
     return config
+
+
+def refuse_code(config: Any, filename: str) -> None:
+    """Refuse a config that would need Python code from the file to rebuild.
+
+    Keras serialises a ``Lambda`` layer (or a lambda anywhere) as marshalled
+    bytecode; cnnkit never runs it, whatever ``safe_mode`` says.
+
+    Raises:
+        FileFormatError: If ``config`` contains a Lambda layer or a ``__lambda__``.
+    """
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("class_name")
+            if name in UNSAFE_CLASS_NAMES or name == "__lambda__":
+                inner = item.get("config")
+                layer = inner.get("name", "?") if isinstance(inner, dict) else "?"
+                raise FileFormatError(
+                    f"{filename!r} contains a `{name}` (layer {layer!r}), which "
+                    "stores Python bytecode. cnnkit never runs code from a file, "
+                    "even with safe_mode=False: rewrite it as a layer class "
+                    "registered with `@cnnkit.saving.register_keras_serializable()` "
+                    "and pass it in `custom_objects`."
+                )
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def resolve_layer_class(
@@ -79,7 +161,7 @@ def resolve_layer_class(
         if key:
             found = get_registered_object(key, custom_objects)
             if found is not None:
-                return found  # type: ignore[no-any-return]
+                return found
     registry = _layer_registry()
     name = LEGACY_CLASS_NAMES.get(class_name, class_name)
     if name in registry:
@@ -109,7 +191,7 @@ def deserialize_layer(
     cls = resolve_layer_class(
         entry["class_name"], entry.get("registered_name"), custom_objects
     )
-    config = _clean_config(entry.get("config") or {})
+    config = _clean_config(entry.get("config") or {}, cls)
     from cnnkit.models.model import Model
 
     if issubclass(cls, Model) and hasattr(cls, "from_config"):
@@ -119,7 +201,7 @@ def deserialize_layer(
     build_config = entry.get("build_config")
     if build_config and not layer.built:
         layer.build_from_config(build_config)
-    return layer  # type: ignore[no-any-return]
+    return layer
 
 
 def serialize_model(model: Layer) -> dict[str, Any]:
@@ -200,6 +282,15 @@ def functional_config(model: Any) -> dict[str, Any]:
     }
 
 
+def _call_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Keras records ``training`` (and ``mask=None``) on nodes, but at run time the
+    caller's ``training`` wins; replaying it would freeze Dropout/BN in one mode."""
+    return {
+        k: v for k, v in kwargs.items()
+        if k != "training" and not (k == "mask" and v is None)
+    }  # fmt: skip
+
+
 def functional_from_config(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> Any:
@@ -254,7 +345,7 @@ def functional_from_config(
             while nodes:
                 try:
                     args = decode(nodes[0].get("args", []))
-                    kwargs = decode(nodes[0].get("kwargs", {}))
+                    kwargs = decode(_call_kwargs(nodes[0].get("kwargs") or {}))
                 except KeyError:
                     break
                 outputs = layer(*args, **kwargs)
@@ -282,6 +373,12 @@ def functional_from_config(
         return outputs if isinstance(outputs, KerasTensor) else outputs[tensor_index]
 
     inputs, outputs = lookup(config["input_layers"]), lookup(config["output_layers"])
+    # tf.keras 2 wrote one input/output as a list of one; Keras 3 calls such a
+    # model with and returns the bare tensor, so unwrap it the same way.
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    if isinstance(outputs, list) and len(outputs) == 1:
+        outputs = outputs[0]
     return Functional(
         inputs,
         outputs,

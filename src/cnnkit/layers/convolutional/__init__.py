@@ -1,3 +1,29 @@
-"""convolutional layers."""
+"""Convolution layers: ``Conv1D/2D/3D``, their transposes, depthwise and separable.
 
-__all__: list[str] = []
+Weights use Keras layouts and names; the torch translation lives in
+``cnnkit.ops.layout`` and the maths in ``cnnkit.ops.conv``.
+"""
+
+from cnnkit.layers.convolutional.conv1d import Conv1D
+from cnnkit.layers.convolutional.conv1d_transpose import Conv1DTranspose
+from cnnkit.layers.convolutional.conv2d import Conv2D
+from cnnkit.layers.convolutional.conv2d_transpose import Conv2DTranspose
+from cnnkit.layers.convolutional.conv3d import Conv3D
+from cnnkit.layers.convolutional.conv3d_transpose import Conv3DTranspose
+from cnnkit.layers.convolutional.depthwise_conv1d import DepthwiseConv1D
+from cnnkit.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
+from cnnkit.layers.convolutional.separable_conv1d import SeparableConv1D
+from cnnkit.layers.convolutional.separable_conv2d import SeparableConv2D
+
+__all__ = [
+    "Conv1D",
+    "Conv1DTranspose",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+]

@@ -1,3 +1,7 @@
-"""normalization layers."""
+"""Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization."""
 
-__all__: list[str] = []
+from cnnkit.layers.normalization.batch_normalization import BatchNormalization
+from cnnkit.layers.normalization.group_normalization import GroupNormalization
+from cnnkit.layers.normalization.layer_normalization import LayerNormalization
+
+__all__ = ["BatchNormalization", "GroupNormalization", "LayerNormalization"]

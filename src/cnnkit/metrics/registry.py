@@ -1,0 +1,291 @@
+"""Metric ids: ``get``, ``resolve`` (the ``"accuracy"`` rule) and (de)serialisation.
+
+Example:
+    >>> resolve("acc", y_true_shape=(32, 1), y_pred_shape=(32, 10))
+    <SparseCategoricalAccuracy name=acc>
+    >>> resolve("accuracy", (32,), (32, 1))
+    <BinaryAccuracy name=accuracy>
+    >>> get("mse")
+    <MeanSquaredError name=mean_squared_error>
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cnnkit.errors import InvalidArgumentError, InvalidTypeError
+from cnnkit.losses.loss import Loss, to_snake_case
+from cnnkit.losses.registry import FUNCTIONS as LOSS_FUNCTIONS
+from cnnkit.losses.registry import target_kind
+from cnnkit.metrics import accuracy_metrics as _accuracy
+from cnnkit.metrics import auc as _auc
+from cnnkit.metrics import confusion as _confusion
+from cnnkit.metrics import fscore as _fscore
+from cnnkit.metrics import probabilistic as _probabilistic
+from cnnkit.metrics import regression as _regression
+from cnnkit.metrics.metric import Metric
+from cnnkit.metrics.reduction import Mean, MeanMetricWrapper, Sum
+from cnnkit.serialization import get_registered_name, get_registered_object
+
+__all__ = [
+    "ALL_OBJECTS",
+    "deserialize",
+    "deserialize_function",
+    "get",
+    "resolve",
+    "serialize",
+    "serialize_function",
+]
+
+MetricFn = Callable[..., Any]
+Identifier = str | dict[str, Any] | Metric | type | MetricFn | None
+
+_CLASS_LIST: list[type[Metric]] = [Mean, Sum]
+for _module in (_accuracy, _confusion, _auc, _fscore, _regression, _probabilistic):
+    _CLASS_LIST += [
+        getattr(_module, n)
+        for n in _module.__all__
+        if isinstance(getattr(_module, n), type)
+    ]
+CLASSES: dict[str, type[Metric]] = {cls.__name__: cls for cls in _CLASS_LIST}
+SNAKE_NAMES: dict[str, type[Metric]] = {to_snake_case(n): c for n, c in CLASSES.items()}
+ALIASES: dict[str, type[Metric]] = {
+    "bce": _probabilistic.BinaryCrossentropy,
+    "BCE": _probabilistic.BinaryCrossentropy,
+    "mse": _regression.MeanSquaredError,
+    "MSE": _regression.MeanSquaredError,
+    "mae": _regression.MeanAbsoluteError,
+    "MAE": _regression.MeanAbsoluteError,
+    "mape": _regression.MeanAbsolutePercentageError,
+    "MAPE": _regression.MeanAbsolutePercentageError,
+    "msle": _regression.MeanSquaredLogarithmicError,
+    "MSLE": _regression.MeanSquaredLogarithmicError,
+}
+ALL_OBJECTS: dict[str, type[Metric]] = {**CLASSES, **SNAKE_NAMES, **ALIASES}
+# Functions a MeanMetricWrapper config may name: the losses and the accuracy family.
+FUNCTIONS: dict[str, MetricFn] = {
+    **LOSS_FUNCTIONS,
+    **{
+        name: getattr(_accuracy, name)
+        for name in _accuracy.__all__
+        if not isinstance(getattr(_accuracy, name), type)
+    },
+    "cosine_similarity_metric": _regression.cosine_similarity,
+}
+_ACCURACY_IDS = ("accuracy", "acc")
+_CROSSENTROPY_IDS = ("crossentropy", "ce")
+
+_BY_KIND: dict[str, dict[str, type[Metric]]] = {
+    "accuracy": {
+        "binary": _accuracy.BinaryAccuracy,
+        "sparse": _accuracy.SparseCategoricalAccuracy,
+        "categorical": _accuracy.CategoricalAccuracy,
+    },
+    "crossentropy": {
+        "binary": _probabilistic.BinaryCrossentropy,
+        "sparse": _probabilistic.SparseCategoricalCrossentropy,
+        "categorical": _probabilistic.CategoricalCrossentropy,
+    },
+}
+
+
+def _valid_ids() -> list[str]:
+    return sorted(SNAKE_NAMES) + sorted(ALIASES) + ["acc", "ce", "crossentropy"]
+
+
+def _lookup(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
+    if name.lower() in ("acc", *_CROSSENTROPY_IDS):
+        raise InvalidArgumentError(
+            f"The metric id {name!r} picks its binary, sparse or categorical form from "
+            "the label and output shapes, so `get` cannot resolve it alone. Call "
+            f"cnnkit.metrics.resolve({name!r}, y_true_shape, y_pred_shape), or name "
+            "the metric, e.g. 'sparse_categorical_accuracy'."
+        )
+    found = ALL_OBJECTS.get(name) or get_registered_object(name, custom_objects)
+    if found is None:
+        close = difflib.get_close_matches(name, _valid_ids(), n=3)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise InvalidArgumentError(
+            f"Unknown metric identifier {name!r}.{hint} Valid string ids: "
+            f"{_valid_ids()} (class names such as 'Precision' work too). A custom "
+            "metric can be passed as a function fn(y_true, y_pred) or a "
+            "`cnnkit.metrics.Metric` instance."
+        )
+    return found() if isinstance(found, type) else found
+
+
+def get(identifier: Identifier) -> Metric | MetricFn | None:
+    """Retrieve a metric as Keras' ``keras.metrics.get`` does.
+
+    String ids (snake_case or class names, and aliases) and classes give an instance
+    with default arguments; functions and ``Metric`` instances pass through. Note that
+    ``"accuracy"`` here is :class:`Accuracy` (exact equality); the shape-dependent
+    meaning it has in ``compile`` comes from :func:`resolve`.
+
+    Raises:
+        InvalidArgumentError: an unknown id (the message lists the valid ones), or
+            ``"acc"``/``"crossentropy"``/``"ce"``, which need :func:`resolve`.
+        InvalidTypeError: something that is neither a string, dict nor callable.
+
+    Example:
+        >>> type(get("auc")).__name__, get("AUC").curve
+        ('AUC', 'ROC')
+    """
+    if identifier is None or isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        return _lookup(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise InvalidTypeError(
+        "A metric must be a string id, a config dict, a `Metric` instance or a "
+        f"function fn(y_true, y_pred); received {identifier!r} of type "
+        f"{type(identifier).__name__}."
+    )
+
+
+def resolve(
+    identifier: Identifier,
+    y_true_shape: Sequence[int | None] | None = None,
+    y_pred_shape: Sequence[int | None] | None = None,
+) -> Metric:
+    """Turn one entry of ``compile(metrics=[...])`` into a :class:`Metric`.
+
+    ``"accuracy"``/``"acc"`` (any case) resolve by shape only (KERAS_SPEC §3.3):
+    binary if ``y_pred.shape[-1] == 1``; else sparse if ``y_true`` has a lower rank or
+    ``y_true.shape[-1] == 1``; else categorical. ``"crossentropy"``/``"ce"`` follow
+    the same rule. A string id names the metric exactly as passed ('acc' stays
+    'acc'); functions are wrapped in :class:`MeanMetricWrapper`.
+
+    Raises:
+        InvalidArgumentError: ``identifier`` is None or unknown, or the shapes a
+            shape-dependent id needs are missing.
+
+    Example:
+        >>> resolve("acc", (32, 10), (32, 10))
+        <CategoricalAccuracy name=acc>
+        >>> resolve("mse").name
+        'mse'
+    """
+    if identifier is None:
+        raise InvalidArgumentError(
+            "Expected a metric, received None. Remove it from `metrics=[...]`."
+        )
+    if isinstance(identifier, str) and identifier.lower() in (
+        *_ACCURACY_IDS,
+        *_CROSSENTROPY_IDS,
+    ):
+        family = "accuracy" if identifier.lower() in _ACCURACY_IDS else "crossentropy"
+        kind = target_kind(y_true_shape, y_pred_shape)
+        return _BY_KIND[family][kind](name=identifier)
+    obj = get(identifier)
+    if isinstance(identifier, str):
+        name = identifier
+    elif hasattr(obj, "name"):
+        name = obj.name  # type: ignore[union-attr]
+    else:
+        name = to_snake_case(getattr(obj, "__name__", type(obj).__name__))
+    if not isinstance(obj, Metric):
+        obj = MeanMetricWrapper(obj, name=name)  # type: ignore[arg-type]
+    obj.name = name
+    return obj
+
+
+def serialize_function(fn: MetricFn | Loss) -> dict[str, Any]:
+    """Keras' record for a function (or loss) inside a ``MeanMetricWrapper`` config."""
+    if isinstance(fn, Loss):
+        from cnnkit.losses import serialize as serialize_loss
+
+        return serialize_loss(fn)  # type: ignore[return-value]
+    name = getattr(fn, "__name__", None)
+    builtin = name is not None and FUNCTIONS.get(name) is fn
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": name if builtin else get_registered_name(fn),
+        "registered_name": "function",
+    }
+
+
+def deserialize_function(
+    config: str | dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> MetricFn:
+    """Inverse of :func:`serialize_function`."""
+    if isinstance(config, dict) and config.get("class_name") != "function":
+        from cnnkit.losses import deserialize as deserialize_loss
+
+        return deserialize_loss(config, custom_objects)
+    name = str(config["config"] if isinstance(config, dict) else config)
+    fn = FUNCTIONS.get(name) or get_registered_object(name, custom_objects)
+    if fn is None:
+        raise InvalidArgumentError(
+            f"Unknown metric function {name!r}. Known functions: {sorted(FUNCTIONS)}. "
+            "Register a custom one with @register_keras_serializable or pass it in "
+            "`custom_objects`."
+        )
+    return fn
+
+
+def serialize(metric: Identifier) -> str | dict[str, Any] | None:
+    """Keras' ``{module, class_name, config, registered_name}`` form of a metric.
+
+    Example:
+        >>> serialize(get("auc"))["config"]["num_thresholds"]
+        200
+    """
+    if metric is None or isinstance(metric, str):
+        return metric
+    if isinstance(metric, Metric):
+        cls = type(metric)
+        builtin = CLASSES.get(cls.__name__) is cls or cls is MeanMetricWrapper
+        return {
+            "module": "keras.metrics" if builtin else cls.__module__,
+            "class_name": cls.__name__,
+            "config": metric.get_config(),
+            "registered_name": None if builtin else get_registered_name(cls),
+        }
+    if callable(metric):
+        return serialize_function(metric)
+    raise InvalidTypeError(
+        f"Cannot serialize the metric {metric!r} of type {type(metric).__name__}: "
+        "expected a `Metric` instance, a function or a string id."
+    )
+
+
+def deserialize(
+    config: str | dict[str, Any], custom_objects: dict[str, Any] | None = None
+) -> Metric | MetricFn:
+    """Rebuild a metric from :func:`serialize`'s output (or a Keras file's).
+
+    Raises:
+        InvalidArgumentError: an unknown class name or a malformed config.
+
+    Example:
+        >>> deserialize(serialize(get("Precision"))).thresholds
+        [0.5]
+    """
+    if isinstance(config, str):
+        return _lookup(config, custom_objects)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise InvalidArgumentError(
+            f"Cannot deserialize a metric from {config!r}: expected a string id or a "
+            "dict with 'class_name' and 'config' keys, as written by `serialize`."
+        )
+    if config["class_name"] == "function":
+        return deserialize_function(config, custom_objects)
+    class_name = config["class_name"]
+    cls = None
+    for key in (config.get("registered_name"), class_name):
+        if key and cls is None:
+            cls = get_registered_object(key, custom_objects)
+    if cls is None:
+        cls = {**CLASSES, "MeanMetricWrapper": MeanMetricWrapper}.get(class_name)
+    if cls is None:
+        _lookup(class_name)  # raises the "unknown id" error with suggestions
+    return cls.from_config(dict(config.get("config") or {}))  # type: ignore[union-attr]

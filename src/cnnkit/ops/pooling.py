@@ -1,0 +1,130 @@
+"""Max and average pooling with Keras/TensorFlow semantics on torch kernels.
+
+Keras' ``padding="same"`` pads ``total = max(0, (out - 1) * s + k - n)`` cells per
+axis with the extra one at the *end*; max pooling never lets a padded cell win and
+average pooling leaves padded cells out of the divisor. torch only pads symmetrically,
+so each axis is mapped onto what torch can express, without copying the input:
+
+* symmetric padding ``(p, p)``: torch ``padding=p``;
+* ``(p, p + 1)`` with stride ``s >= 2``: torch ``padding=p`` with ``ceil_mode=True``,
+  which adds the last, partial window (torch clips it to the input, so it holds no
+  padded cell and its divisor counts only real cells);
+* ``(p, p + 1)`` with stride 1 (even pool sizes): torch ``padding=p + 1`` on both sides,
+  then the first output along that axis is dropped (a view), because the windows
+  start one cell earlier than TensorFlow's.
+
+``ceil_mode`` is harmless on the other axes: there the padded length minus the pool
+size is a multiple of the stride, or torch drops a last window that would start past
+the input. torch's ``count_include_pad=False`` then gives exactly TF's divisor.
+
+Tensors stay in the Keras layout: channels_last input is viewed as channels-first (a
+contiguous NHWC tensor viewed as NCHW *is* torch's channels_last memory format, which
+the 1-D/2-D kernels and 3-D max pooling keep), so no activation is copied. 1-D pooling
+runs as 2-D pooling over a ``(1, length)`` image so it gets the same treatment.
+
+Example:
+    >>> import torch
+    >>> x = torch.arange(5.0).reshape(1, 5, 1)          # (B, L, C)
+    >>> pool(x, "max", (2,), (2,), "same", "channels_last").flatten().tolist()
+    [1.0, 3.0, 4.0]
+    >>> pool(x, "average", (2,), (2,), "same", "channels_last").flatten().tolist()
+    [0.5, 2.5, 4.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from cnnkit.ops.layout import to_channels_first, to_channels_last
+from cnnkit.ops.shapes import same_padding
+
+PoolMode = Literal["max", "average"]
+
+
+def torch_pool_arguments(
+    spatial: Sequence[int],
+    pool_size: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+) -> tuple[tuple[int, ...], bool, tuple[int, ...]]:
+    """Translate Keras padding to torch ``(padding, ceil_mode, trimmed_axes)``.
+
+    ``trimmed_axes`` are the spatial axes (0-based) whose first output must be
+    dropped (asymmetric 'same' padding with stride 1).
+
+    Example:
+        >>> torch_pool_arguments((28, 28), (2, 2), (2, 2), "valid")
+        ((0, 0), False, ())
+        >>> torch_pool_arguments((5, 6), (3, 3), (2, 2), "same")
+        ((1, 0), True, ())
+        >>> torch_pool_arguments((5,), (2,), (1,), "same")
+        ((1,), False, (0,))
+    """
+    if padding != "same":
+        return (0,) * len(spatial), False, ()
+    pads: list[int] = []
+    trimmed: list[int] = []
+    ceil_mode = False
+    for axis, (n, k, s) in enumerate(zip(spatial, pool_size, strides)):
+        before, after = same_padding(n, k, s)
+        if before == after:
+            pads.append(before)
+        elif s > 1:
+            pads.append(before)
+            ceil_mode = True
+        else:
+            pads.append(after)
+            trimmed.append(axis)
+    # In 'same' mode ceil_mode never adds a window on the other axes, so it is safe
+    # to turn on globally (torch has one flag for all axes).
+    return tuple(pads), ceil_mode, tuple(trimmed)
+
+
+def pool(
+    inputs: torch.Tensor,
+    mode: PoolMode,
+    pool_size: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+    data_format: str,
+) -> torch.Tensor:
+    """Pool ``inputs`` (Keras layout) with Keras/TF 'valid'/'same' semantics.
+
+    Args:
+        inputs: ``(B, *spatial, C)`` for channels_last, ``(B, C, *spatial)`` otherwise.
+        mode: ``"max"`` or ``"average"``.
+        pool_size: Window size per spatial axis.
+        strides: Step per spatial axis.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Returns:
+        The pooled tensor, in the same layout as ``inputs``.
+    """
+    rank = len(pool_size)
+    channels_last = data_format == "channels_last"
+    if rank == 1:
+        # (B, L, C) -> (B, 1, L, C) or (B, C, L) -> (B, C, 1, L): both views.
+        lifted = inputs.unsqueeze(1 if channels_last else 2)
+        out = pool(lifted, mode, (1, *pool_size), (1, *strides), padding, data_format)
+        return out.squeeze(1 if channels_last else 2)  # (B, L', C) or (B, C, L')
+    x = to_channels_first(inputs) if channels_last else inputs  # (B, C, *spatial)
+    pads, ceil_mode, trimmed = torch_pool_arguments(
+        tuple(x.shape[2:]), pool_size, strides, padding
+    )
+    kernel, step = tuple(pool_size), tuple(strides)
+    if mode == "max":
+        max_pool = F.max_pool2d if rank == 2 else F.max_pool3d
+        y = max_pool(x, kernel, step, pads, ceil_mode=ceil_mode)
+    else:
+        avg_pool = F.avg_pool2d if rank == 2 else F.avg_pool3d
+        y = avg_pool(
+            x, kernel, step, pads, ceil_mode=ceil_mode, count_include_pad=False
+        )
+    for axis in trimmed:
+        y = y.narrow(axis + 2, 1, y.shape[axis + 2] - 1)
+    return to_channels_last(y) if channels_last else y  # (B, *spatial, C)

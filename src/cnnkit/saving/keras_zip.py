@@ -1,0 +1,276 @@
+"""The Keras v3 ``.keras`` file: a zip of ``metadata.json``, ``config.json`` and
+``model.weights.h5`` (KERAS_SPEC §6.1), read with the archive treated as untrusted.
+
+Writing follows Keras exactly: the three members in that order, uncompressed
+(``ZIP_STORED``), the whole archive written to a temporary file and renamed into
+place. Reading refuses anything a Keras file would not contain: absolute member
+names or ``..`` traversal, unexpected members, encrypted members, members that
+claim far more bytes than they store, and configs holding Python code.
+
+Example:
+    >>> import os, tempfile
+    >>> import cnnkit
+    >>> model = cnnkit.Sequential([cnnkit.Input((3,)), cnnkit.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.keras")
+    >>> save_keras(model, path)
+    >>> import zipfile
+    >>> [info.filename for info in zipfile.ZipFile(path).infolist()]
+    ['metadata.json', 'config.json', 'model.weights.h5']
+    >>> type(load_keras(path)).__name__
+    'Sequential'
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+import zipfile
+import zlib
+from pathlib import PurePosixPath
+from typing import Any
+
+import h5py
+
+from cnnkit.errors import CnnkitError, FileFormatError, InvalidArgumentError
+from cnnkit.saving._files import atomic_write, expect_kind
+from cnnkit.saving.compile_config import compile_from_config
+from cnnkit.saving.serialization import deserialize_layer, refuse_code, serialize_layer
+from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
+
+__all__ = [
+    "KERAS_VERSION",
+    "load_keras",
+    "open_keras_zip",
+    "parse_json",
+    "read_member",
+    "rebuild_model",
+    "save_keras",
+]
+
+# The Keras release whose format cnnkit writes (and checks against in its tests).
+KERAS_VERSION = "3.15.1"
+CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_MAX_MEMBERS = 10_000
+_MAX_JSON_BYTES = 256 << 20
+_MAX_MEMBER_BYTES = 64 << 30
+# A stored member is about as big as its data; DEFLATE cannot exceed ~1032:1.
+_BOMB_FLOOR_BYTES = 256 << 20
+_MAX_EXPANSION = 100
+
+
+def save_keras(model: Any, path: str) -> None:
+    """Write ``model`` (config, weights, optimizer state) to the ``.keras`` ``path``.
+
+    Raises:
+        InvalidArgumentError: If the config holds something JSON cannot store
+            (e.g. a learning rate given as a Python function).
+    """
+    try:
+        config_json = json.dumps(serialize_layer(model))
+    except TypeError as error:
+        raise InvalidArgumentError(
+            f"Cannot save {type(model).__name__} '{model.name}' to {path!r}: its "
+            f"config is not JSON-serialisable ({error}). Replace Python callables "
+            "(e.g. a learning-rate function) with registered, serialisable objects."
+        ) from error
+    metadata_json = json.dumps(
+        {
+            "keras_version": KERAS_VERSION,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        }
+    )
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as h5:
+        write_state(h5, model)
+    with (
+        atomic_write(path) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive,
+    ):
+        archive.writestr(METADATA, metadata_json)
+        archive.writestr(CONFIG, config_json)
+        archive.writestr(WEIGHTS, weights.getvalue())
+
+
+# ------------------------------------------------------------------ safe reading
+
+
+def _check_member(info: zipfile.ZipInfo, path: str) -> None:
+    name = info.filename
+    parts = PurePosixPath(name).parts
+    if (
+        name.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", name)
+        or "\\" in name
+        or "\x00" in name
+        or ".." in parts
+    ):
+        raise FileFormatError(
+            f"{path!r}: unsafe member name {name!r} (an absolute path or '..' "
+            "traversal). The archive is refused."
+        )
+    if name not in (CONFIG, METADATA, WEIGHTS) and not name.startswith("assets/"):
+        raise FileFormatError(
+            f"{path!r}: unexpected member {name!r}. A `.keras` archive holds only "
+            f"{METADATA}, {CONFIG}, {WEIGHTS} and assets/."
+        )
+    if info.flag_bits & 0x1:
+        raise FileFormatError(f"{path!r}: member {name!r} is encrypted.")
+    limit = _MAX_JSON_BYTES if name.endswith(".json") else _MAX_MEMBER_BYTES
+    if info.file_size > limit:
+        raise FileFormatError(
+            f"{path!r}: member {name!r} declares {info.file_size} bytes, more than "
+            f"the {limit} allowed."
+        )
+    if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * max(
+        info.compress_size, 1
+    ):
+        raise FileFormatError(
+            f"{path!r}: member {name!r} declares {info.file_size} bytes but stores "
+            f"{info.compress_size}; refusing a possible decompression bomb."
+        )
+
+
+def open_keras_zip(path: str) -> zipfile.ZipFile:
+    """Open and validate a ``.keras`` archive (see the module doc for the checks).
+
+    Raises:
+        FileFormatError: If the file is not a zip, is truncated or corrupted, or
+            has unsafe, unexpected or missing members.
+    """
+    expect_kind(path, "zip", "a Keras `.keras` model (a zip archive)")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise FileFormatError(
+            f"{path!r} is not a readable zip archive (truncated or corrupted?): {error}"
+        ) from error
+    infos = archive.infolist()
+    try:
+        if len(infos) > _MAX_MEMBERS:
+            raise FileFormatError(f"{path!r}: {len(infos)} members is too many.")
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            raise FileFormatError(f"{path!r}: the archive repeats member names.")
+        for info in infos:
+            _check_member(info, path)
+        if CONFIG not in names:
+            raise FileFormatError(
+                f"{path!r} is a zip archive without {CONFIG}, so it is not a Keras "
+                "model file."
+            )
+    except FileFormatError:
+        archive.close()
+        raise
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, name: str, path: str) -> bytes:
+    """The bytes of member ``name``, CRC-checked.
+
+    Raises:
+        FileFormatError: If the member is corrupted or the archive truncated.
+    """
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise FileFormatError(
+            f"{path!r}: member {name!r} is corrupted or truncated: {error}"
+        ) from error
+
+
+def parse_json(data: bytes | str, path: str, what: str) -> Any:
+    """JSON text → Python, with a clear error.
+
+    Raises:
+        FileFormatError: If ``data`` is not valid UTF-8 JSON.
+    """
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FileFormatError(f"{path!r}: {what} is not valid JSON: {error}") from error
+
+
+def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None) -> Any:
+    """Model config → model, with any failure reported against ``path``.
+
+    Raises:
+        FileFormatError: If the config is malformed, holds code, names unknown
+            classes, or does not describe a model.
+    """
+    from cnnkit.models.model import Model
+
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise FileFormatError(
+            f"{path!r}: the model config must be a JSON object with 'class_name' "
+            f"and 'config'; found {type(config).__name__}."
+        )
+    refuse_code(config, path)
+    try:
+        model = deserialize_layer(config, custom_objects)
+    except FileFormatError as error:
+        raise FileFormatError(f"{path!r}: {error}") from error
+    except (CnnkitError, ValueError, TypeError, KeyError, IndexError) as error:
+        raise FileFormatError(
+            f"{path!r}: the model could not be rebuilt from its config: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    if not isinstance(model, Model):
+        raise FileFormatError(
+            f"{path!r} describes a {type(model).__name__} layer, not a model."
+        )
+    return model
+
+
+def compile_loaded(
+    model: Any, config: dict[str, Any], path: str, custom_objects: Any
+) -> None:
+    """Re-``compile`` a loaded model, reporting failures against ``path``.
+
+    Raises:
+        FileFormatError: If the optimizer, loss or metrics cannot be rebuilt.
+    """
+    try:
+        compile_from_config(model, config, custom_objects)
+    except (CnnkitError, ValueError, TypeError, KeyError) as error:
+        raise FileFormatError(
+            f"{path!r}: the training configuration (optimizer, loss, metrics) could "
+            f"not be restored: {error}. Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        ) from error
+
+
+def load_keras(
+    path: str,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+) -> Any:
+    """Rebuild, compile (if it was) and fill a model from a ``.keras`` file.
+
+    Raises:
+        FileFormatError: For a file that is not a valid, safe Keras v3 archive, or
+            whose weights do not fit the model it describes.
+    """
+    with open_keras_zip(path) as archive:
+        config = parse_json(read_member(archive, CONFIG, path), path, CONFIG)
+        model = rebuild_model(config, path, custom_objects)
+        names = archive.namelist()
+        if WEIGHTS not in names:
+            raise FileFormatError(
+                f"{path!r} has no {WEIGHTS} member (Keras' .npz weights variant "
+                "is not supported), so the weights cannot be restored."
+            )
+        data = read_member(archive, WEIGHTS, path)
+    if not data.startswith(_HDF5_SIGNATURE):
+        raise FileFormatError(f"{path!r}: {WEIGHTS} is not an HDF5 file.")
+    if compile and config.get("compile_config"):
+        compile_loaded(model, config["compile_config"], path, custom_objects)
+    label = f"{path}:{WEIGHTS}"
+    with open_h5(io.BytesIO(data), label) as h5:
+        try:
+            load_state(h5, model, label)
+        except OSError as error:
+            raise FileFormatError(f"{label!r} is corrupted: {error}") from error
+    return model

@@ -1,0 +1,163 @@
+"""A resumable training snapshot: weights, optimizer state, progress and RNG states.
+
+``BackupAndRestore`` writes it. Everything lives in **one** ``.weights.h5`` file,
+replaced atomically, so weights and "epoch reached" can never disagree after a
+crash. The file is an ordinary Keras weights file (Keras reads it with
+``load_weights``) plus a ``cnnkit_training_state`` group holding the progress as
+JSON and the random-number generator states: torch's (CPU and CUDA), numpy's,
+Python's ``random``, and the generators owned by seeded layers. Restoring them
+makes the resumed run shuffle and drop out exactly as the uninterrupted one would.
+
+Example:
+    >>> import os, random, tempfile
+    >>> import cnnkit
+    >>> model = cnnkit.Sequential([cnnkit.Input((3,)), cnnkit.layers.Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "latest.weights.h5")
+    >>> save_training_state(model, path, {"epoch": 3, "batch": 0})
+    >>> expected = random.random()  # the next number after the snapshot...
+    >>> load_training_state(model, path)
+    {'epoch': 3, 'batch': 0}
+    >>> random.random() == expected  # ...comes again once it is restored
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+
+from cnnkit.errors import FileFormatError
+from cnnkit.saving._files import atomic_write, expect_kind
+from cnnkit.saving.weights_h5 import (
+    load_state,
+    open_h5,
+    safe_dataset,
+    safe_group,
+    write_state,
+)
+
+__all__ = ["load_training_state", "save_training_state"]
+
+_GROUP = "cnnkit_training_state"
+
+
+def _layer_generators(model: Any) -> Iterator[tuple[str, Any, str, Any]]:
+    """``(key, holder, attribute, generator-or-dict)`` for generators layers own.
+
+    cnnkit's seeded random layers keep a ``_generators`` dict ``{device:
+    torch.Generator}`` (filled on first use), on the layer itself or on a helper
+    object it holds (``SeedStream``); a plain ``torch.Generator`` attribute counts too.
+    """
+    for name, module in model.named_modules():
+        prefix = name or "<root>"
+        for attr, value in vars(module).items():
+            if isinstance(value, torch.Generator) or (
+                attr == "_generators" and isinstance(value, dict)
+            ):
+                yield f"{prefix}:{attr}", module, attr, value
+            elif not isinstance(value, torch.nn.Module) and isinstance(
+                getattr(value, "_generators", None), dict
+            ):
+                yield (
+                    f"{prefix}:{attr}._generators",
+                    value,
+                    "_generators",
+                    value._generators,
+                )
+
+
+def _write_rng(group: h5py.Group, model: Any) -> None:
+    group.create_dataset("torch", data=torch.get_rng_state().numpy())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            group.create_dataset(f"torch_cuda_{index}", data=state.numpy())
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    group.create_dataset("numpy", data=keys)
+    group.attrs["numpy_extra"] = json.dumps([int(pos), int(has_gauss), float(cached)])
+    version, internal, gauss_next = random.getstate()
+    group.create_dataset("python", data=np.asarray(internal, dtype=np.int64))
+    group.attrs["python_extra"] = json.dumps([version, gauss_next])
+    layers = group.create_group("layers")
+    for key, _, _, value in _layer_generators(model):
+        if isinstance(value, torch.Generator):
+            data = layers.create_dataset(
+                key.replace("/", "|"), data=value.get_state().numpy()
+            )
+            data.attrs["device"] = "-"
+            continue
+        for index, (device, generator) in enumerate(value.items()):
+            data = layers.create_dataset(
+                f"{key.replace('/', '|')}#{index}", data=generator.get_state().numpy()
+            )
+            data.attrs["device"] = str(device)
+
+
+def _read_rng(group: h5py.Group, model: Any, path: str) -> None:
+    torch.set_rng_state(torch.from_numpy(safe_dataset(group, "torch", path)))
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            if f"torch_cuda_{index}" in group:
+                state = torch.from_numpy(
+                    safe_dataset(group, f"torch_cuda_{index}", path)
+                )
+                torch.cuda.set_rng_state(state, index)
+    pos, has_gauss, cached = json.loads(group.attrs["numpy_extra"])
+    keys = safe_dataset(group, "numpy", path).astype(np.uint32)
+    np.random.set_state(("MT19937", keys, pos, has_gauss, cached))
+    version, gauss_next = json.loads(group.attrs["python_extra"])
+    internal = tuple(int(v) for v in safe_dataset(group, "python", path))
+    random.setstate((version, internal, gauss_next))
+    layers = safe_group(group, "layers", path)
+    saved = {name: layers[name].attrs["device"] for name in layers}
+    for key, module, attr, value in _layer_generators(model):
+        stem = key.replace("/", "|")
+        if isinstance(value, torch.Generator) and stem in saved:
+            value.set_state(torch.from_numpy(safe_dataset(layers, stem, path)))
+            continue
+        for name, device in saved.items():
+            if name.startswith(f"{stem}#"):
+                generator = torch.Generator(device=device)
+                generator.set_state(torch.from_numpy(safe_dataset(layers, name, path)))
+                getattr(module, attr)[torch.device(device)] = generator
+
+
+def save_training_state(model: Any, path: str, progress: dict[str, Any]) -> None:
+    """Write weights, optimizer state, ``progress`` and RNG states to ``path``."""
+    with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
+        write_state(h5, model)
+        group = h5.create_group(_GROUP)
+        group.attrs["progress"] = json.dumps(progress)
+        _write_rng(group, model)
+
+
+def load_training_state(model: Any, path: str) -> dict[str, Any] | None:
+    """Restore what ``save_training_state`` wrote; returns the progress dict.
+
+    A plain Keras weights file (no cnnkit group) restores weights and returns
+    ``None``.
+
+    Raises:
+        FileFormatError: If the file is not a valid weights file for ``model``.
+    """
+    expect_kind(path, "hdf5", "a training backup (`.weights.h5`)")
+    with open_h5(path, path) as h5:
+        try:
+            load_state(h5, model, path)
+            if _GROUP not in h5:
+                return None
+            group = safe_group(h5, _GROUP, path)
+            progress = json.loads(group.attrs["progress"])
+            _read_rng(group, model, path)
+        except (OSError, KeyError, ValueError, TypeError) as error:
+            if isinstance(error, FileFormatError):
+                raise
+            raise FileFormatError(
+                f"{path!r}: the training state is unreadable: {error}"
+            ) from error
+    return progress

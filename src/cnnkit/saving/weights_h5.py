@@ -1,0 +1,330 @@
+"""The Keras v3 weights layout (``model.weights.h5`` and ``.weights.h5`` files).
+
+Keras walks a model as a tree of "saveables" and gives each one a group
+``<path>/vars`` holding its own variables as datasets ``0``, ``1``, ... (KERAS_SPEC
+§6.1). Paths are **not** layer names: the children of a model are listed under
+``layers/`` by the snake_case of their *class*, made unique in ``model.layers``
+order (``conv2d``, ``conv2d_1``), so two models built alike line up whatever their
+layers were called. A nested model recurses (``layers/sequential/layers/conv2d``),
+the model's own variables sit in ``/vars`` and the optimizer's in
+``/optimizer/vars``. Reading goes through ``safe_group``/``safe_dataset``, which
+refuse links to other files, virtual or external datasets and "shape bombs".
+
+Example:
+    >>> import cnnkit
+    >>> model = cnnkit.Sequential([cnnkit.Input((4,)), cnnkit.layers.Dense(2),
+    ...                            cnnkit.layers.Dense(1, name="head")])
+    >>> [path for path, _ in walk(model)]
+    ['', 'layers/dense', 'layers/dense_1']
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+
+from cnnkit.errors import FileFormatError
+from cnnkit.layers.base.layer import Layer
+from cnnkit.layers.base.naming import to_snake_case
+from cnnkit.layers.base.variable import Variable
+from cnnkit.optimizers.base import Optimizer
+
+__all__ = [
+    "load_state",
+    "open_h5",
+    "own_variables",
+    "read_vars",
+    "safe_dataset",
+    "safe_group",
+    "walk",
+    "write_state",
+]
+
+# A dataset may declare a huge shape while storing almost nothing (a fill value):
+# past this size, what it declares must be backed by bytes on disk.
+_BOMB_FLOOR_BYTES = 1 << 32
+_MAX_EXPANSION = 1000
+
+Saveable = Layer | Optimizer
+
+
+def own_variables(layer: Layer) -> list[Variable]:
+    """A layer's own variables in Keras' save order: trainable ones, then the rest."""
+    created = layer._variables
+    return [v for v in created if v.declared_trainable] + [
+        v for v in created if not v.declared_trainable
+    ]
+
+
+def _name_key(name: str) -> str:
+    # Keras sorts attribute names and visits private ones last.
+    return f"~{name}" if name.startswith("_") else name
+
+
+def _children(obj: Saveable, include_optimizer: bool) -> list[tuple[str, Any]]:
+    """``(attribute, child or list of children)`` in the order Keras visits them."""
+    if isinstance(obj, Optimizer):
+        return []
+    from cnnkit.models.functional import Functional
+    from cnnkit.models.model import Model
+    from cnnkit.models.sequential import Sequential
+
+    graph_model = isinstance(obj, Sequential | Functional)
+    named: dict[str, Any] = {}
+    for attr, module in obj._modules.items():
+        if module is None or (graph_model and attr == "_layer_list"):
+            continue
+        if isinstance(module, Layer):
+            named[attr] = module
+        elif isinstance(module, torch.nn.ModuleDict):
+            named[attr] = [m for m in module.values() if isinstance(m, Layer)]
+        else:  # ModuleList and other plain containers
+            named[attr] = [m for m in module.children() if isinstance(m, Layer)]
+    if isinstance(obj, Model):
+        if not graph_model:
+            named["layers"] = obj.layers  # Keras sees the `layers` property too
+        optimizer = getattr(obj, "optimizer", None)
+        if include_optimizer and isinstance(optimizer, Optimizer):
+            named["optimizer"] = optimizer
+    ordered = sorted(named.items(), key=lambda item: _name_key(item[0]))
+    return ([("layers", obj.layers)] if graph_model else []) + ordered
+
+
+def walk(root: Saveable, include_optimizer: bool = True) -> list[tuple[str, Saveable]]:
+    """Every saveable under ``root`` with its path (``""`` for the root), once."""
+    visited: set[int] = set()
+    found: list[tuple[str, Saveable]] = []
+
+    def join(path: str, name: str) -> str:
+        return f"{path}/{name}" if path else name
+
+    def visit(obj: Saveable, path: str) -> None:
+        if id(obj) in visited:
+            return
+        visited.add(id(obj))
+        found.append((path, obj))
+        for attr, child in _children(obj, include_optimizer):
+            if isinstance(child, list):
+                used: dict[str, int] = {}
+                for item in child:
+                    # The counter moves even for items already visited, as in Keras.
+                    base = to_snake_case(type(item).__name__)
+                    used[base] = used.get(base, -1) + 1
+                    key = base if used[base] == 0 else f"{base}_{used[base]}"
+                    visit(item, join(join(path, attr), key))
+            else:
+                visit(child, join(path, attr))
+
+    visit(root, "")
+    return found
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _values(obj: Saveable) -> list[np.ndarray]:
+    if isinstance(obj, Optimizer):
+        values = [v.detach().cpu().numpy() for v in obj.variables]
+        if values and abs(int(values[0])) < 2**31:
+            values[0] = values[0].astype(np.int32)  # Keras stores the step as int32
+        return values
+    return [variable.numpy() for variable in own_variables(obj)]
+
+
+def write_state(
+    h5: h5py.File | h5py.Group, root: Saveable, include_optimizer: bool = True
+) -> None:
+    """Write every saveable's variables under ``h5`` in the Keras v3 layout."""
+    for path, obj in walk(root, include_optimizer):
+        group = h5.create_group(f"{path}/vars" if path else "vars")
+        group.attrs["name"] = obj.name
+        for index, value in enumerate(_values(obj)):
+            group.create_dataset(str(index), data=value)
+
+
+# ------------------------------------------------------------------ safe reading
+
+
+def safe_group(parent: h5py.Group, path: str, filename: str) -> h5py.Group:
+    """The group at ``path``, refusing links (they can point into other files).
+
+    Raises:
+        FileFormatError: For a link, or if something other than a group is there.
+    """
+    current = parent
+    for part in path.split("/"):
+        if not part or part not in current:
+            raise FileFormatError(f"{filename!r}: the HDF5 group {path!r} is missing.")
+        link = current.get(part, getclass=True, getlink=True)
+        if link in (h5py.SoftLink, h5py.ExternalLink):
+            raise FileFormatError(
+                f"{filename!r}: {path!r} is an HDF5 {link.__name__}; weights files "
+                "must not link elsewhere, so the file is refused."
+            )
+        current = current[part]
+        if not isinstance(current, h5py.Group):
+            raise FileFormatError(
+                f"{filename!r}: expected an HDF5 group at {path!r}, found "
+                f"{type(current).__name__}."
+            )
+    return current
+
+
+def safe_dataset(group: h5py.Group, name: str, filename: str) -> np.ndarray:
+    """Read the numeric dataset ``name`` of ``group`` into memory, checked.
+
+    Raises:
+        FileFormatError: For a link, an external or virtual dataset, a non-numeric
+            dtype, or a dataset declaring far more data than the file stores.
+    """
+    where = f"{group.name}/{name}"
+    link = group.get(name, getclass=True, getlink=True)
+    if link in (h5py.SoftLink, h5py.ExternalLink):
+        raise FileFormatError(
+            f"{filename!r}: {where!r} is an HDF5 {link.__name__}; refused."
+        )
+    dataset = group[name]
+    if not isinstance(dataset, h5py.Dataset):
+        raise FileFormatError(f"{filename!r}: expected a dataset at {where!r}.")
+    if dataset.external or dataset.is_virtual:
+        raise FileFormatError(
+            f"{filename!r}: {where!r} is an external or virtual dataset (its data "
+            "lives in other files); refused."
+        )
+    if dataset.dtype.kind not in "biuf":
+        raise FileFormatError(
+            f"{filename!r}: {where!r} has dtype {dataset.dtype}, not a number type."
+        )
+    declared = math.prod(dataset.shape) * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()
+    if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * stored:
+        raise FileFormatError(
+            f"{filename!r}: {where!r} declares {declared} bytes but stores only "
+            f"{stored}; refusing a possible decompression bomb."
+        )
+    value = np.asarray(dataset[()])
+    if dataset.attrs.get("dtype") == "bfloat16" and value.dtype.itemsize == 2:
+        # bfloat16 is the top half of a float32.
+        value = (value.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    return value
+
+
+def read_vars(h5: h5py.File, path: str, filename: str) -> list[np.ndarray] | None:
+    """The arrays at ``<path>/vars`` in index order; ``None`` if there is no group.
+
+    Raises:
+        FileFormatError: If the datasets are not named ``0`` .. ``n-1``.
+    """
+    full = f"{path}/vars" if path else "vars"
+    if full not in h5:
+        return None
+    group = safe_group(h5, full, filename)
+    keys = list(group.keys())
+    if sorted(keys, key=lambda k: int(k) if k.isdigit() else -1) != [
+        str(i) for i in range(len(keys))
+    ]:
+        raise FileFormatError(
+            f"{filename!r}: {full!r} should hold datasets named 0..{len(keys) - 1}; "
+            f"found {sorted(keys)}."
+        )
+    return [safe_dataset(group, str(i), filename) for i in range(len(keys))]
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _assign_layer(layer: Layer, values: list[np.ndarray]) -> None:
+    expected = own_variables(layer)
+    if len(values) != len(expected):
+        raise FileFormatError(
+            f"Layer '{layer.name}' expected {len(expected)} variables, but received "
+            f"{len(values)} variables during loading. Expected: "
+            f"{[v.name for v in expected]}"
+        )
+    for variable, value in zip(expected, values):
+        if tuple(value.shape) != variable.shape:
+            raise FileFormatError(
+                f"Layer '{layer.name}': variable '{variable.name}' has shape "
+                f"{variable.shape}, but the file holds shape {tuple(value.shape)}."
+            )
+    for variable, value in zip(expected, values):
+        variable.assign(value)
+
+
+def _load_optimizer(optimizer: Optimizer, model: Any, values: list[np.ndarray]) -> None:
+    if not optimizer.built and len(values) > len(optimizer.variables):
+        trainable = model.trainable_weights
+        optimizer.build([v.value for v in trainable], [v.path for v in trainable])
+    if len(values) != len(optimizer.variables):
+        warnings.warn(
+            f"Skipping variable loading for optimizer '{optimizer.name}', because it "
+            f"has {len(optimizer.variables)} variables whereas the saved optimizer "
+            f"has {len(values)} variables.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
+    optimizer.load_variables(values)
+
+
+def load_state(
+    h5: h5py.File,
+    root: Any,
+    filename: str,
+    skip_mismatch: bool = False,
+) -> None:
+    """Load every saveable under ``root`` from ``h5`` (the inverse of ``write_state``).
+
+    Layers that cannot be loaded are collected; then the error names them all (or,
+    with ``skip_mismatch``, a warning does and those layers keep their values).
+
+    Raises:
+        FileFormatError: If some layer's variables do not match the file.
+    """
+    failures: list[tuple[str, str]] = []
+    for path, obj in walk(root):
+        values = read_vars(h5, path, filename)
+        if isinstance(obj, Optimizer):
+            # A file without optimizer state (saved before compile) is not an error.
+            if values is not None:
+                _load_optimizer(obj, root, values)
+            continue
+        try:
+            _assign_layer(obj, values or [])
+        except FileFormatError as error:
+            failures.append((obj.name, str(error)))
+    if not failures:
+        return
+    message = (
+        f"{filename!r}: {len(failures)} layer(s) could not be loaded: "
+        f"{[name for name, _ in failures]}. First problem: {failures[0][1]}"
+    )
+    if skip_mismatch:
+        warnings.warn(
+            message + " They keep their current values (skip_mismatch=True).",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
+    raise FileFormatError(
+        message + " Pass skip_mismatch=True to load the other layers anyway."
+    )
+
+
+def open_h5(source: Any, label: str) -> h5py.File:
+    """Open an HDF5 file (a path or a file-like object) for reading.
+
+    Raises:
+        FileFormatError: If HDF5 cannot read it (truncated or corrupted).
+    """
+    try:
+        return h5py.File(source, "r")
+    except OSError as error:
+        raise FileFormatError(
+            f"{label!r} is not a readable HDF5 file (truncated or corrupted?): {error}"
+        ) from error
