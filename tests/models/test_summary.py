@@ -9,10 +9,12 @@ from cnnkit import layers, models
 from cnnkit.backend import clear_session
 
 
-def _capture(model, **kwargs) -> str:
+def _capture(model, line_length: int = 88, **kwargs) -> str:
     lines: list[str] = []
     model.summary(
-        print_fn=lambda text, **_: lines.append(text), line_length=88, **kwargs
+        print_fn=lambda text, **_: lines.append(text),
+        line_length=line_length,
+        **kwargs,
     )
     return "".join(lines)
 
@@ -59,11 +61,16 @@ def test_seed_summary_equals_keras() -> None:
 
 
 @pytest.mark.oracle
-def test_dag_summary_shows_connections_like_keras() -> None:
+def test_dag_summary_shows_connections_like_keras(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import keras
 
-    ours = _capture(_dag(cnnkit, cnnkit.Input))
-    theirs = _capture(_dag(keras, keras.Input))
+    # rich (for Keras and for us) cuts the table at the console width, which is 80
+    # columns off a terminal; a wide console lets the "Connected to" column show.
+    monkeypatch.setenv("COLUMNS", "200")
+    ours = _capture(_dag(cnnkit, cnnkit.Input), line_length=120)
+    theirs = _capture(_dag(keras, keras.Input), line_length=120)
     assert ours == theirs
     assert "Connected to" in ours
     assert "a[0][0], b[0][0]" in ours
