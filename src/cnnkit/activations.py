@@ -31,7 +31,7 @@ def relu(
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return F.relu(x)
     below = negative_slope * (x - threshold) if negative_slope else torch.zeros_like(x)
-    out = torch.where(x >= threshold, x, below)
+    out = torch.where(x > threshold, x, below)
     if max_value is not None:
         out = out.clamp(max=max_value)
     return out

@@ -92,11 +92,6 @@ def test_matches_keras(
 
 
 @pytest.mark.oracle
-@pytest.mark.xfail(
-    reason="cnnkit.activations.relu keeps x where x == threshold (x >= threshold); "
-    "Keras' code zeroes it (x > threshold). Reported to the activations.py owner.",
-    strict=False,
-)
 def test_relu_value_at_threshold_matches_keras() -> None:
     x = np.array([[-1.0, 0.0, 0.5, 1.0, 2.0]], dtype="float32")
     kwargs = {"threshold": 0.5, "negative_slope": 0.5}
