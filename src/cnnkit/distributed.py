@@ -1,10 +1,23 @@
 """Multi-GPU / multi-node training with PyTorch DDP, launched by ``torchrun``.
 
 ``fit`` calls :func:`context`: when the process was started by ``torchrun`` (the
-``WORLD_SIZE`` / ``RANK`` variables are set) it joins the process group (NCCL on GPUs,
-gloo on CPUs), gives each rank its own shard of the data, wraps the model in
-``DistributedDataParallel`` (gradients are averaged during backward), averages the
-epoch logs, and lets only rank 0 print.
+``WORLD_SIZE`` / ``RANK`` variables are set, or a process group already exists) it
+joins the process group (NCCL on GPUs, gloo on CPUs), gives each rank its own shard of
+array data, wraps the model in ``DistributedDataParallel`` (gradients are averaged
+during backward, and rank 0's initial weights are copied to every rank), averages the
+epoch logs, and lets only rank 0 print the progress bar and write files
+(``CSVLogger``, ``ModelCheckpoint``, ``BackupAndRestore``).
+
+``batch_size`` is per process, as in PyTorch: one optimizer step sees
+``batch_size * world_size`` samples. Rank ``r`` gets samples ``r, r + W, r + 2W, ...``
+(``W`` the world size), so without shuffling the ``k``-th step of all ranks together
+covers exactly the samples of the ``k``-th batch of a single process running with
+``batch_size * W``, and both compute the same update. The ``len(x) % W`` last samples
+are left out, so that every rank runs the same number of steps (a rank with one step
+more would wait forever for the others in the gradient all-reduce).
+
+Datasets and generators are not sharded: give each rank its own part (for example a
+``DataLoader`` with a ``DistributedSampler``), with the same number of batches.
 
 Example (two processes on one machine)::
 
@@ -13,6 +26,7 @@ Example (two processes on one machine)::
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any
 
@@ -23,6 +37,23 @@ from cnnkit import config
 from cnnkit.utils import tree
 
 
+def shard(value: Any, rank: int, world_size: int) -> Any:
+    """Every ``world_size``-th sample of ``value``, starting at ``rank``.
+
+    All shards have ``len // world_size`` samples; the remainder is dropped.
+
+    Example:
+        >>> import numpy as np
+        >>> shard(np.arange(7), rank=1, world_size=3)
+        array([1, 4])
+    """
+    if value is None:
+        return None
+    size = int(tree.flatten(value)[0].shape[0])
+    end = size // world_size * world_size
+    return tree.map_structure(lambda t: t[rank:end:world_size], value)
+
+
 class DistributedContext:
     """What ``fit`` needs to know about the process group."""
 
@@ -31,6 +62,7 @@ class DistributedContext:
         self.world_size = dist.get_world_size()
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if torch.cuda.is_available():
+            # One GPU per process: the one torchrun's LOCAL_RANK names.
             torch.cuda.set_device(local_rank)
             self.device = torch.device("cuda", local_rank)
         else:
@@ -46,16 +78,11 @@ class DistributedContext:
         return self.rank == 0
 
     def shard(self, value: Any) -> Any:
-        """Every ``world_size``-th sample, starting at this rank (equal-sized shards)."""
-        if value is None:
-            return None
-        size = int(tree.flatten(value)[0].shape[0])
-        per_rank = size // self.world_size
-        return tree.map_structure(
-            lambda t: t[self.rank : per_rank * self.world_size : self.world_size], value
-        )
+        """This rank's shard of ``value`` (see :func:`shard`)."""
+        return shard(value, self.rank, self.world_size)
 
     def wrap(self, model: Any) -> Any:
+        """The model in DDP, created once per model: a second ``fit`` reuses it."""
         key = id(model)
         if key not in self._wrapped:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
@@ -65,6 +92,7 @@ class DistributedContext:
         return self._wrapped[key]
 
     def average_logs(self, logs: dict[str, float]) -> dict[str, float]:
+        """The mean of each log over the ranks (equal shards: the global mean)."""
         keys = sorted(logs)
         values = torch.tensor(
             [logs[k] for k in keys], dtype=torch.float64, device=self.device
@@ -82,13 +110,27 @@ def context() -> DistributedContext | None:
     global _context
     if _context is not None:
         return _context
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if not dist.is_available():
         return None
-    if not dist.is_initialized():
+    if dist.is_initialized():
+        # The script set up the process group itself: use it as it is.
+        if dist.get_world_size() <= 1:
+            return None
+    elif int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    else:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend=backend)
+        # We opened the group, so we close it: a process that exits with it still
+        # open can tear the connections down under a peer that is still exiting.
+        atexit.register(_destroy_process_group)
     _context = DistributedContext()
     return _context
+
+
+def _destroy_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def is_main_process() -> bool:

@@ -420,6 +420,17 @@ def test_interrupt_during_save_keeps_previous_file(
     assert os.listdir(tmp_path) == ["m.keras"]
 
 
+def test_saved_file_gets_the_umask_permissions_not_private_ones(
+    tmp_path: Path,
+) -> None:
+    previous = os.umask(0o027)
+    try:
+        _, path = _saved(tmp_path)
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_saving_onto_a_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "d.keras").mkdir()
     with pytest.raises(cnnkit.errors.InvalidArgumentError, match="existing directory"):

@@ -67,6 +67,10 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Open the file (append or overwrite)."""
+        from cnnkit.distributed import is_main_process
+
+        if not is_main_process():  # under DDP only rank 0 writes
+            return
         mode = "w"
         if self.append:
             if os.path.exists(self.filename):
@@ -82,6 +86,10 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Write one row, and the header before the first one."""
+        from cnnkit.distributed import is_main_process
+
+        if not is_main_process():
+            return
         logs = logs or {}
         if self.csv_file is None:
             self.on_train_begin()

@@ -1,26 +1,47 @@
 """The ``cnnkit`` command: a thin argument parser over the library.
 
-Every subcommand has ``--help``; bad input prints one line (``cnnkit: error: ...``)
-and exits with status 2, as argparse does for usage errors.
+Every subcommand has ``--help``. Bad input never shows a traceback: a usage error
+(an unknown option, a value of the wrong kind) prints one line
+``cnnkit <command>: error: ...`` and exits with status 2, as argparse does; an error
+from the library (a missing file, an unknown dataset) prints one line
+``cnnkit: error: ...`` and exits with status 1. The one exception to "one line" is a
+dataset that no source could provide: the sources tried, and how to put the file in
+place by hand, follow on the next lines, because that is the part that helps.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cnnkit.cli import data_commands, model_commands, run_command, train_command
+from cnnkit.errors import DatasetError
+
+# What the library raises for bad input or an unusable file; anything else is a bug
+# and keeps its traceback.
+_USER_ERRORS = (ValueError, TypeError, RuntimeError, OSError, ImportError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (subcommand parsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block first; one line that names the
+        # command and points at its --help reads better in a terminal and a log.
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from cnnkit import __version__
+
+    parser = _Parser(
         prog="cnnkit",
         description="Train, inspect and use convolutional neural networks "
         "(Keras 3 API on PyTorch).",
     )
-    from cnnkit import __version__
-
     parser.add_argument("--version", action="version", version=f"cnnkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -36,16 +57,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":  # the script's own arguments must not be parsed here
         return run_command.run_from_argv(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("cnnkit: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, RuntimeError, OSError) as exc:
-        message = (
-            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        )
-        print(f"cnnkit: error: {message}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (`cnnkit datasets list | head`): not an error worth a
+        # message. Point stdout at devnull so flushing it at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
+    except _USER_ERRORS as exc:
+        print(f"cnnkit: error: {_message(exc)}", file=sys.stderr)
         return 1
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    if isinstance(exc, DatasetError):
+        return text
+    # cnnkit's teaching messages put the whole story on their first line; later
+    # lines (a numbered list of causes, an attached torch message) are detail.
+    return text.splitlines()[0]

@@ -1,14 +1,56 @@
-"""Helpers shared by the subcommands: loading datasets and models for the CLI."""
+"""Helpers shared by the subcommands: argument types, datasets and models for the CLI."""
 
 from __future__ import annotations
 
+import argparse
 import runpy
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cnnkit.errors import InvalidArgumentError
+from cnnkit.errors import InvalidArgumentError, InvalidTypeError, NotBuiltError
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (argparse turns the error into a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite float > 0 (a learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, got {text!r}"
+        ) from None
+    if not (0.0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a float in [0, 1) (a validation split)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [0, 1), got {text!r}"
+        ) from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
 
 
 def prepare_images(x: np.ndarray) -> np.ndarray:
@@ -17,19 +59,21 @@ def prepare_images(x: np.ndarray) -> np.ndarray:
     return x[..., None] if x.ndim == 3 else x
 
 
-def load_dataset(
-    name: str,
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], int]:
-    """Train/test arrays ready for a softmax classifier, and the number of classes."""
+def load_dataset(name: str, max_samples: int | None = None) -> tuple[Split, Split, int]:
+    """Train/test arrays ready for a softmax classifier, and the number of classes.
+
+    ``max_samples`` keeps only the first N images of each split (quick runs, tests);
+    the number of classes is still read from the full labels.
+    """
     from cnnkit import datasets
 
-    if name not in datasets.list_datasets():
-        raise InvalidArgumentError(
-            f"Unknown dataset {name!r}; choose one of {datasets.list_datasets()}."
-        )
-    (x_train, y_train), (x_test, y_test) = datasets.get(name).load_data()
+    handle = datasets.get(name)  # raises, listing the datasets, for an unknown name
+    (x_train, y_train), (x_test, y_test) = handle.load_data()
     y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
+    if max_samples is not None:
+        x_train, y_train = x_train[:max_samples], y_train[:max_samples]
+        x_test, y_test = x_test[:max_samples], y_test[:max_samples]
     return (
         (prepare_images(x_train), y_train),
         (prepare_images(x_test), y_test),
@@ -58,18 +102,69 @@ def build_architecture(
     if path.suffix in (".keras", ".h5"):
         return load_model_file(spec, compile=False)
     if path.suffix == ".py":
-        if not path.exists():
-            raise InvalidArgumentError(f"Architecture file not found: {spec}")
-        namespace = runpy.run_path(str(path), run_name="cnnkit_architecture")
-        if callable(namespace.get("build_model")):
-            return namespace["build_model"](input_shape, num_classes)
-        if namespace.get("model") is not None:
-            return namespace["model"]
-        raise InvalidArgumentError(
-            f"{spec} must define `build_model(input_shape, num_classes)` returning a "
-            "model, or a module-level `model`."
-        )
+        return _model_from_python_file(path, input_shape, num_classes)
     raise InvalidArgumentError(
         f"Unknown architecture {spec!r}: use one of {sorted(zoo.ARCHITECTURES)}, a .py "
         "file defining build_model(input_shape, num_classes), or a .keras file."
     )
+
+
+def _model_from_python_file(
+    path: Path, input_shape: tuple[int, ...], num_classes: int
+) -> Any:
+    from cnnkit.models import Model
+
+    if not path.is_file():
+        raise InvalidArgumentError(f"Architecture file not found: {path}")
+    # The user named this file to build their model: running it is the point (this
+    # is not a model file, whose loading must never run code).
+    namespace = runpy.run_path(str(path), run_name="cnnkit_architecture")
+    if callable(namespace.get("build_model")):
+        model = namespace["build_model"](input_shape, num_classes)
+    elif namespace.get("model") is not None:
+        model = namespace["model"]
+    else:
+        raise InvalidArgumentError(
+            f"{path} must define `build_model(input_shape, num_classes)` returning a "
+            "model, or a module-level `model`."
+        )
+    if not isinstance(model, Model):
+        raise InvalidTypeError(
+            f"{path} gave a {type(model).__name__}, not a cnnkit model; build it with "
+            "cnnkit.Sequential([...]) or cnnkit.Model(inputs, outputs)."
+        )
+    return model
+
+
+def check_model_fits(
+    model: Any, image_shape: tuple[int, ...], num_classes: int, dataset: str
+) -> None:
+    """Say plainly when a model cannot take a dataset, before any torch error can."""
+    input_shape, output_shape = (
+        _shape(model, "input_shape"),
+        _shape(model, "output_shape"),
+    )
+    if input_shape is not None and (
+        len(input_shape) != len(image_shape) + 1
+        or any(m not in (None, d) for m, d in zip(input_shape[1:], image_shape))
+    ):
+        raise InvalidArgumentError(
+            f"The model takes inputs of shape {tuple(input_shape)}, but {dataset} "
+            f"images have shape (None, {', '.join(map(str, image_shape))}). Pick a "
+            "model built for this dataset, or leave --model out to get a matching one."
+        )
+    if output_shape is not None and output_shape[-1] not in (None, num_classes):
+        raise InvalidArgumentError(
+            f"The model has {output_shape[-1]} outputs, but {dataset} has "
+            f"{num_classes} classes. Its last layer must be "
+            f"Dense({num_classes}, activation='softmax')."
+        )
+
+
+def _shape(model: Any, which: str) -> tuple[int | None, ...] | None:
+    """The model's single input/output shape; None when unknown or several."""
+    try:
+        shape = getattr(model, which)
+    except NotBuiltError:  # a Sequential without an Input: fit() will build it
+        return None
+    return tuple(shape) if isinstance(shape, tuple) else None

@@ -7,52 +7,85 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit.cli.common import positive_int
 from cnnkit.errors import InvalidArgumentError
+
+# MNIST's recipe: the digit is scaled to fit a 20x20 box, then placed in a 28x28
+# image with its centre of mass in the middle (LeCun et al., the MNIST page).
+_MNIST_BOX = 20 / 28
+_INK_LEVEL = 30  # of 255: darker pixels are background when cropping to the digit
 
 
 def register(commands: Any) -> None:
     evaluate = commands.add_parser(
-        "evaluate", help="test a saved model on a dataset's test split"
+        "evaluate",
+        help="test a saved model on a dataset's test split",
+        description="Print a saved model's accuracy and loss on a dataset's test "
+        "split (categorical cross-entropy on one-hot labels, as `cnnkit train`).",
     )
     evaluate.add_argument("model", help="a .keras or .h5 model file")
-    evaluate.add_argument("--dataset", default="mnist")
-    evaluate.add_argument("--batch-size", type=int, default=100)
+    evaluate.add_argument("--dataset", default="mnist", help="default: mnist")
+    evaluate.add_argument("--batch-size", type=positive_int, default=100, metavar="N")
+    evaluate.add_argument(
+        "--max-samples",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="evaluate on the first N test images only",
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     predict = commands.add_parser(
         "predict", help="classify image files with a saved model",
         description="Classify images (any format Pillow reads). Images are converted "
-        "to the model's input size and channels; for grayscale models, dark-on-light "
-        "drawings are inverted to match MNIST's light-on-dark digits.",
+        "to the model's input size and channels. For grayscale models the digit is "
+        "made light-on-dark like MNIST (dark-on-light drawings are inverted; a "
+        "transparent background counts as white), and an image of another size is "
+        "cropped to the digit, scaled into a 20/28 box and centred by its mass, as "
+        "MNIST was made. Prints one line per image: the top class, then the top-k "
+        "classes with their probabilities.",
     )  # fmt: skip
     predict.add_argument("model", help="a .keras or .h5 model file")
     predict.add_argument("images", nargs="+", help="image files")
-    predict.add_argument("--top-k", type=int, default=3)
+    predict.add_argument(
+        "--top-k",
+        type=positive_int,
+        default=3,
+        metavar="K",
+        help="how many classes to list per image (default: 3)",
+    )
     predict.add_argument(
         "--class-names",
         default=None,
-        help="comma-separated class names (default: class indices)",
+        metavar="NAMES",
+        help="comma-separated class names, one per model output (default: indices)",
     )
     predict.set_defaults(handler=run_predict)
 
     summary = commands.add_parser(
         "summary", help="print a saved model's layers and parameter counts"
     )
-    summary.add_argument("model")
+    summary.add_argument("model", help="a .keras or .h5 model file")
     summary.set_defaults(handler=run_summary)
 
-    export = commands.add_parser("export", help="export a saved model to ONNX")
-    export.add_argument("model")
+    export = commands.add_parser(
+        "export",
+        help="export a saved model to ONNX",
+        description="Write an ONNX inference graph (batch axis dynamic, inputs in "
+        "the model's Keras layout, e.g. (batch, height, width, channels)).",
+    )
+    export.add_argument("model", help="a .keras or .h5 model file")
     export.add_argument("output", help="the .onnx file to write")
     export.set_defaults(handler=run_export)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from cnnkit.cli.common import load_dataset, load_model_file
+    from cnnkit.cli.common import check_model_fits, load_dataset, load_model_file
     from cnnkit.utils import to_categorical
 
     model = load_model_file(args.model, compile=False)
-    _, (x_test, y_test), num_classes = load_dataset(args.dataset)
+    _, (x_test, y_test), num_classes = load_dataset(args.dataset, args.max_samples)
+    check_model_fits(model, x_test.shape[1:], num_classes, args.dataset)
     model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     loss, accuracy = model.evaluate(
         x_test,
@@ -61,13 +94,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
         verbose=0,
     )
     print(
-        f"{args.dataset} test accuracy: {accuracy:.4f}  (loss {loss:.4f}, {len(x_test)} images)"
+        f"{args.dataset} test accuracy: {accuracy:.4f}  "
+        f"(loss {loss:.4f}, {len(x_test)} images)"
     )
     return 0
 
 
 def image_to_input(path: str, input_shape: tuple[int | None, ...]) -> np.ndarray:
-    """Load ``path`` as one sample of shape ``input_shape`` (H, W, C), values in [0, 1]."""
+    """Load ``path`` as one sample of shape ``input_shape`` (H, W, C), values in [0, 1].
+
+    Raises:
+        InvalidArgumentError: The input has no fixed size or an unusual channel
+            count, or the file is not an image.
+    """
     from PIL import Image
 
     height, width, channels = input_shape
@@ -75,42 +114,94 @@ def image_to_input(path: str, input_shape: tuple[int | None, ...]) -> np.ndarray
         raise InvalidArgumentError(
             "The model's input has no fixed height/width; cannot resize images for it."
         )
+    if channels not in (1, 3):
+        raise InvalidArgumentError(
+            f"`cnnkit predict` reads grayscale (1 channel) or RGB (3 channels) "
+            f"images; this model takes {channels} channels."
+        )
     try:
-        image = Image.open(path)
-        image.load()
+        with Image.open(path) as file:
+            image = _on_paper(file)
     except (OSError, ValueError) as exc:
         raise InvalidArgumentError(f"Cannot read image {path}: {exc}") from exc
-    if channels == 1:
-        gray = np.asarray(image.convert("L"), dtype="float32")
-        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-        if border.mean() > 127:  # light background: a pen drawing, not MNIST-style
-            gray = 255.0 - gray
-        if gray.shape != (height, width):
-            gray = _center_like_mnist(gray, height, width)
-        return (gray / 255.0)[..., None]
-    rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
-    array = np.asarray(rgb, dtype="float32") / 255.0
-    return array if channels == 3 else array[..., :channels]
+    if channels == 3:
+        rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(rgb, dtype="float32") / 255.0
+    gray = _light_on_dark(np.asarray(image.convert("L"), dtype="float32"))
+    if gray.shape != (height, width):
+        gray = _center_like_mnist(gray, height, width)
+    return (gray / 255.0)[..., None]
+
+
+def _on_paper(image: Any) -> Any:
+    """The decoded image; a transparent background becomes white paper."""
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        # Drawing apps save strokes on a transparent canvas.
+        paper = Image.new("RGBA", image.size, "white")
+        return Image.alpha_composite(paper, image.convert("RGBA"))
+    image.load()
+    return image.copy()  # the file closes when the caller's `with` ends
+
+
+def _light_on_dark(gray: np.ndarray) -> np.ndarray:
+    """Invert a pen drawing, and stretch so the background is 0 and the ink 255."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if border.mean() > 127:  # light background: a pen drawing, not MNIST-style
+        gray, border = 255.0 - gray, 255.0 - border
+    # Grey paper or a photo's uneven light would otherwise read as faint ink.
+    background = float(np.median(border))
+    ink = float(gray.max()) - background
+    if ink <= 0:
+        return np.zeros_like(gray)
+    return np.clip((gray - background) * (255.0 / ink), 0.0, 255.0)
 
 
 def _center_like_mnist(gray: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Crop to the ink, fit it in a box of 20/28 of the size, centre it (MNIST's recipe)."""
+    """Crop to the ink, fit it in a box of 20/28 of the size, centre it by its mass."""
     from PIL import Image
 
-    rows, cols = np.nonzero(gray > 30)
+    rows, cols = np.nonzero(gray > _INK_LEVEL)
     if rows.size:
         gray = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    box = max(1, round(min(height, width) * 20 / 28))
+    box = max(1, round(min(height, width) * _MNIST_BOX))
     scale = box / max(gray.shape)
     size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
     digit = np.asarray(
         Image.fromarray(gray.astype("uint8")).resize(size, Image.Resampling.LANCZOS),
         dtype="float32",
     )
+    dh, dw = digit.shape
+    mass = digit.sum()
+    cy, cx = ((dh - 1) / 2, (dw - 1) / 2)
+    if mass > 0:
+        cy = float((digit.sum(axis=1) * np.arange(dh)).sum() / mass)
+        cx = float((digit.sum(axis=0) * np.arange(dw)).sum() / mass)
+    # Put the centre of mass in the middle, but never push ink off the canvas.
+    top = int(np.clip(round((height - 1) / 2 - cy), 0, height - dh))
+    left = int(np.clip(round((width - 1) / 2 - cx), 0, width - dw))
     canvas = np.zeros((height, width), dtype="float32")
-    top, left = (height - digit.shape[0]) // 2, (width - digit.shape[1]) // 2
-    canvas[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+    canvas[top : top + dh, left : left + dw] = digit
     return canvas
+
+
+def as_probabilities(scores: np.ndarray) -> np.ndarray:
+    """Rows of class probabilities from a model's outputs, shape (N, classes).
+
+    One sigmoid unit becomes two classes (0: ``1 - p``, 1: ``p``); scores that are
+    not probabilities (a model without a final softmax) go through a softmax.
+    """
+    scores = scores.reshape(len(scores), -1).astype("float64")
+    if scores.shape[1] == 1:
+        p = scores[:, 0]
+        if not np.all((p >= 0) & (p <= 1)):
+            p = 1 / (1 + np.exp(-p))
+        return np.stack([1 - p, p], axis=1)
+    if np.all(scores >= 0) and np.allclose(scores.sum(axis=1), 1, atol=1e-3):
+        return scores
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -120,16 +211,24 @@ def run_predict(args: argparse.Namespace) -> int:
     input_shape = tuple(model.input_shape[1:])
     if len(input_shape) != 3:
         raise InvalidArgumentError(
-            f"`cnnkit predict` needs an image model with input (H, W, C); this one takes {input_shape}."
+            "`cnnkit predict` needs an image model with input (H, W, C); this one "
+            f"takes {input_shape}."
         )
     batch = np.stack([image_to_input(path, input_shape) for path in args.images])
-    probabilities = np.asarray(model.predict(batch, verbose=0))
-    names = args.class_names.split(",") if args.class_names else None
+    probabilities = as_probabilities(np.asarray(model.predict(batch, verbose=0)))
+    classes = probabilities.shape[1]
+    names = [str(i) for i in range(classes)]
+    if args.class_names is not None:
+        names = [name.strip() for name in args.class_names.split(",")]
+        if len(names) != classes:
+            raise InvalidArgumentError(
+                f"--class-names lists {len(names)} names, but the model has {classes} "
+                "classes: give one name per class, in order."
+            )
     for path, row in zip(args.images, probabilities):
-        order = np.argsort(row)[::-1][: max(1, args.top_k)]
-        label = lambda i: names[i] if names and i < len(names) else str(i)  # noqa: E731
-        ranked = ", ".join(f"{label(i)} {row[i]:.1%}" for i in order)
-        print(f"{path}: {label(order[0])}  ({ranked})")
+        order = np.argsort(row, kind="stable")[::-1][: args.top_k]
+        ranked = ", ".join(f"{names[i]} {row[i]:.1%}" for i in order)
+        print(f"{path}: {names[order[0]]}  ({ranked})")
     return 0
 
 
@@ -144,6 +243,6 @@ def run_export(args: argparse.Namespace) -> int:
     from cnnkit.cli.common import load_model_file
 
     model = load_model_file(args.model, compile=False)
-    model.export(args.output, format="onnx")
+    model.export(args.output, format="onnx", verbose=False)
     print(f"Wrote {args.output}")
     return 0

@@ -143,6 +143,13 @@ def check_overwrite(path: str, overwrite: bool) -> None:
         )
 
 
+def _current_umask() -> int:
+    # The umask can only be read by setting it; set it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on success move it onto ``path``.
@@ -168,6 +175,9 @@ def atomic_write(path: str) -> Iterator[str]:
         # renamed but empty file.
         with open(tmp, "rb+") as written:
             os.fsync(written.fileno())
+        # mkstemp makes the file private (0600); a saved model should get the
+        # permissions any other file the user writes gets (0666 less the umask).
+        os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
