@@ -36,7 +36,7 @@ class Model(Keras2Methods, Layer):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from cnnkit.models.functional import Functional
 
-            return super().__new__(Functional)  # type: ignore[return-value]
+            return super().__new__(Functional)
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -201,8 +201,19 @@ class Model(Keras2Methods, Layer):
 
     @property
     def metrics_names(self) -> list[str]:
+        """The labels of ``evaluate()``'s list, in its order.
+
+        Keras 3 returns ``['loss', 'compile_metrics']`` here, which cannot label that
+        list (KERAS_SPEC §8, #9); cnnkit names every entry. Until the first batch
+        resolves the compiled metrics, only ``'loss'`` is known.
+        """
         state = self._compile_state
-        return ["loss"] + ([] if state is None else state.metric_names())
+        if state is None or not state.built:
+            return ["loss"]
+        keys = ["loss", *state.metric_names()]
+        if len(state.loss_output_names) > 1:
+            keys += [f"{name}_loss" for name in state.loss_output_names]
+        return state.ordered_keys(keys)
 
     @property
     def metrics(self) -> list[Any]:

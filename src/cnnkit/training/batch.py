@@ -8,17 +8,23 @@ import torch
 
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.training import checks, prepare
-from cnnkit.training.data_adapter import class_weight_to_sample_weight, to_tensor
+from cnnkit.training.data_adapter import (
+    class_weight_to_sample_weight,
+    to_tensor,
+    to_weights,
+)
 from cnnkit.training.evaluate import format_results
-from cnnkit.training.steps import StepRunner
+from cnnkit.training.steps import StepRunner, autocast
 from cnnkit.utils import tree
 
 
 def _runner(model: Any, x: Any, y: Any) -> tuple[StepRunner, Any, Any]:
     device = prepare.training_device(model)
+    checks.check_not_a_list_of_numbers(y, "y")
     x = tree.map_structure(lambda v: to_tensor(v), x)
     y = None if y is None else tree.map_structure(lambda v: to_tensor(v), y)
     checks.check_arrays(x, y, None)
+    checks.check_inputs_against_model(model, x)
     prepare.prepare_model(model, device, x)
     prepare.build_compile_state(model, x, y)
     runner = getattr(model, "_batch_runner", None)
@@ -50,13 +56,8 @@ def train_on_batch(
     runner, x, y = _runner(model, x, y)
     if class_weight is not None:
         sample_weight = class_weight_to_sample_weight(y, class_weight)
-    sw = (
-        None
-        if sample_weight is None
-        else to_tensor(sample_weight).float().to(runner.device)
-    )
     runner.reset()
-    runner.train_step(x, y, sw)
+    runner.train_step(x, y, to_weights(sample_weight, runner.device))
     return format_results(runner, runner.logs(), return_dict)
 
 
@@ -70,13 +71,8 @@ def test_on_batch(
     """Loss and metrics on one batch, without updating the weights."""
     prepare.require_compiled(model, "test_on_batch")
     runner, x, y = _runner(model, x, y)
-    sw = (
-        None
-        if sample_weight is None
-        else to_tensor(sample_weight).float().to(runner.device)
-    )
     runner.reset()
-    runner.test_step(x, y, sw)
+    runner.test_step(x, y, to_weights(sample_weight, runner.device))
     return format_results(runner, runner.logs(), return_dict)
 
 
@@ -85,6 +81,6 @@ def predict_on_batch(model: Any, x: Any) -> Any:
     device = prepare.training_device(model)
     x = tree.map_structure(lambda v: to_tensor(v), x)
     prepare.prepare_model(model, device, x)
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device):
         outputs = model(tree.map_structure(lambda v: v.to(device), x), training=False)
     return tree.map_structure(lambda t: t.detach().float().cpu().numpy(), outputs)

@@ -21,29 +21,37 @@ from cnnkit.utils import tree
 
 
 def output_names(model: Any) -> list[str]:
-    """Names of the layers producing the model's outputs, in output order."""
+    """Names of the model's outputs, in output order.
+
+    Dict outputs are named by their keys (in ``tree.flatten`` order, as the
+    predictions are flattened); other outputs by the layers producing them.
+    """
     graph_outputs = getattr(model, "_graph_outputs", None)
+    if isinstance(graph_outputs, dict):
+        return sorted(graph_outputs)
     if graph_outputs is not None:
         return [t._keras_history[0].name for t in tree.flatten(graph_outputs)]
     layers = getattr(model, "layers", [])
     return [layers[-1].name] if layers else ["output"]
 
 
-def final_softmax_layer(model: Any) -> Any | None:
-    """The layer whose ``activation`` is the model's final softmax, if any."""
+def output_layers(model: Any) -> list[Any]:
+    """The layer producing each output, in output order (the last layer when the
+    model has no graph, as an unbuilt Sequential)."""
     graph_outputs = getattr(model, "_graph_outputs", None)
     if graph_outputs is not None:
-        flat = tree.flatten(graph_outputs)
-        if len(flat) != 1:
-            return None
-        layer = flat[0]._keras_history[0]
-    else:
-        layers = getattr(model, "layers", [])
-        if not layers:
-            return None
-        layer = layers[-1]
-    if getattr(layer, "activation", None) is activations.softmax:
-        return layer
+        return [t._keras_history[0] for t in tree.flatten(graph_outputs)]
+    layers = getattr(model, "layers", [])
+    return [layers[-1]] if layers else []
+
+
+def final_softmax_layer(model: Any) -> Any | None:
+    """The layer whose ``activation`` is the model's final softmax, if any."""
+    layers = output_layers(model)
+    if len(layers) != 1:
+        return None
+    if getattr(layers[0], "activation", None) is activations.softmax:
+        return layers[0]
     return None
 
 
@@ -91,6 +99,9 @@ class CompileState:
         self.loss_weights: list[float] = []
         self.metrics: list[list[Any]] = []
         self.weighted: list[list[Any]] = []
+        # Metric names as given (before the output prefix and de-duplication):
+        # Keras orders evaluate()'s list by them.
+        self.base_metric_names: list[str] = []
         self.fused_layer: Any = None
         self.fused_loss: Any = None
 
@@ -99,10 +110,11 @@ class CompileState:
     def build(self, y_true: Any, y_pred: Any) -> None:
         """Resolve losses and metrics for these label/output structures."""
         names = output_names(self.model)
-        flat_true, flat_pred = tree.flatten(y_true), tree.flatten(y_pred)
+        flat_pred = tree.flatten(y_pred)
         if len(flat_pred) != len(names):
             names = [f"output_{i}" for i in range(len(flat_pred))]
         self.names = names
+        flat_true = self.flatten_targets(y_true, "y")
         loss_specs = _per_output(self.loss_spec, names, "loss")
         self.losses = [
             None
@@ -121,6 +133,7 @@ class CompileState:
         self.weighted = self._resolve_metrics(
             self.weighted_metrics_spec, flat_true, flat_pred, "weighted_metrics"
         )
+        self._name_metrics()
         if len(names) == 1 and self.losses[0] is not None:
             layer = final_softmax_layer(self.model)
             fused = (
@@ -129,6 +142,23 @@ class CompileState:
             if fused is not None:
                 self.fused_layer, self.fused_loss = layer, fused
         self.built = True
+
+    def flatten_targets(self, value: Any, what: str = "y") -> list[Any]:
+        """Labels (or sample weights) as one entry per output, in output order.
+
+        A dict is read by output name: ``tree.flatten`` would sort its keys, which
+        pairs labels with the wrong outputs when the names are not in sorted order.
+        """
+        if not isinstance(value, dict) or len(self.names) < 2:
+            return tree.flatten(value)
+        missing = [name for name in self.names if name not in value]
+        if missing:
+            raise InvalidArgumentError(
+                f"`{what}` is a dict with keys {sorted(value)}, but the model's outputs "
+                f"are named {self.names} (missing {missing}). Give one entry per "
+                "output, keyed by the output (layer) name."
+            )
+        return [value[name] for name in self.names]
 
     def _resolve_metrics(
         self, spec: Any, flat_true: list[Any], flat_pred: list[Any], what: str
@@ -147,20 +177,55 @@ class CompileState:
         else:
             per_output = [spec] * len(names)
         resolved = []
-        for entry, name, true, pred in zip(per_output, names, flat_true, flat_pred):
+        for entry, true, pred in zip(per_output, flat_true, flat_pred):
             entries = (
                 []
                 if entry is None
                 else (list(entry) if isinstance(entry, list | tuple) else [entry])
             )
-            objects = []
-            for item in entries:
-                metric = metrics.resolve(item, tuple(true.shape), tuple(pred.shape))
-                if len(names) > 1:
-                    metric.name = f"{name}_{metric.name}"
-                objects.append(metric.to(pred.device))
-            resolved.append(objects)
+            resolved.append(
+                [
+                    metrics.resolve(item, tuple(true.shape), tuple(pred.shape)).to(
+                        pred.device
+                    )
+                    for item in entries
+                ]
+            )
         return resolved
+
+    def _name_metrics(self) -> None:
+        """Give every metric a unique log key, with Keras' rules.
+
+        Several outputs prefix the output name (``cls_accuracy``); a repeated name
+        gets ``_1``, ``_2``; a weighted metric whose name is taken becomes
+        ``weighted_<name>``. Without this, two metrics named ``accuracy`` (one in
+        ``metrics``, one in ``weighted_metrics``) would overwrite each other's log.
+        """
+        prefix = len(self.names) > 1
+        counters: dict[str, int] = {}
+        self.base_metric_names = []
+
+        def unique(name: str) -> str:
+            if name not in counters:
+                counters[name] = 1
+                return name
+            index = counters[name]
+            counters[name] += 1
+            return f"{name}_{index}"
+
+        for weighted, groups in ((False, self.metrics), (True, self.weighted)):
+            for output, group in zip(self.names, groups):
+                for metric in group:
+                    # The name as given survives a second compile() with the same
+                    # metric instance (its `.name` already carries the prefix).
+                    base = getattr(metric, "_given_name", metric.name)
+                    metric._given_name = base
+                    self.base_metric_names.append(base)
+                    name = f"{output}_{base}" if prefix else base
+                    if weighted and name in counters:
+                        name = f"weighted_{base}"
+                        name = f"{output}_{name}" if prefix else name
+                    metric.name = unique(name)
 
     # ------------------------------------------------------------------ stepping
 
@@ -177,6 +242,17 @@ class CompileState:
         finally:
             layer.activation = activations.softmax
 
+    def _flat_weights(self, sample_weight: Any, count: int) -> list[Any]:
+        """One sample-weight entry per output: a single array applies to all."""
+        if isinstance(sample_weight, list | tuple | dict):
+            return self.flatten_targets(sample_weight, "sample_weight")
+        return [sample_weight] * count
+
+    @property
+    def loss_output_names(self) -> list[str]:
+        """Names of the outputs that have a loss (their per-output loss logs)."""
+        return [n for n, loss in zip(self.names, self.losses) if loss is not None]
+
     def compute_loss(
         self,
         y_true: Any,
@@ -184,13 +260,12 @@ class CompileState:
         sample_weight: Any,
         from_fused_logits: bool = False,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Weighted sum of per-output losses (regularisation is added by the caller)."""
-        flat_true, flat_pred = tree.flatten(y_true), tree.flatten(y_pred)
-        flat_weights = (
-            tree.flatten(sample_weight)
-            if isinstance(sample_weight, list | tuple | dict)
-            else [sample_weight] * len(flat_pred)
-        )
+        """Weighted sum of per-output losses (regularisation is added by the caller).
+
+        The list holds one unweighted value per output that has a loss.
+        """
+        flat_true, flat_pred = self.flatten_targets(y_true), tree.flatten(y_pred)
+        flat_weights = self._flat_weights(sample_weight, len(flat_pred))
         per_output: list[torch.Tensor] = []
         total: torch.Tensor | None = None
         for i, (loss_fn, true, pred, weight) in enumerate(
@@ -212,12 +287,8 @@ class CompileState:
         return total, per_output
 
     def update_metrics(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
-        flat_true, flat_pred = tree.flatten(y_true), tree.flatten(y_pred)
-        flat_weights = (
-            tree.flatten(sample_weight)
-            if isinstance(sample_weight, list | tuple | dict)
-            else [sample_weight] * len(flat_pred)
-        )
+        flat_true, flat_pred = self.flatten_targets(y_true), tree.flatten(y_pred)
+        flat_weights = self._flat_weights(sample_weight, len(flat_pred))
         for group, weighted_group, true, pred, weight in zip(
             self.metrics, self.weighted, flat_true, flat_pred, flat_weights
         ):
@@ -233,6 +304,22 @@ class CompileState:
 
     def metric_names(self) -> list[str]:
         return [m.name for m in self.metric_objects()]
+
+    def ordered_keys(self, keys: list[str]) -> list[str]:
+        """``keys`` (log names) in the order of ``evaluate()``'s list, as Keras has it.
+
+        Keras lists ``loss``, then the metrics whose *given* name is a log key (in
+        compile order; with several outputs none is, as their keys carry the output
+        prefix), then the per-output losses in output order, then everything else
+        sorted. Kept exactly, repeats included: ``metrics=["accuracy"]`` with
+        ``weighted_metrics=["accuracy"]`` lists ``accuracy`` twice, then
+        ``weighted_accuracy``, so code unpacking Keras' list works unchanged.
+        """
+        first = ["loss", *self.base_metric_names]
+        if len(self.loss_output_names) > 1:
+            first += [f"{name}_loss" for name in self.loss_output_names]
+        ordered = [key for key in first if key in keys]
+        return ordered + sorted(k for k in keys if k not in first)
 
     def reset_metrics(self) -> None:
         for metric in self.metric_objects():
@@ -279,6 +366,8 @@ def compile_model(
         "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
         "jit_compile": jit_compile, "auto_scale_loss": auto_scale_loss,
     }  # fmt: skip
-    model._jit_forward = None
-    if jit_compile is True:
-        model._jit_forward = torch.compile(model)
+    # A plain __dict__ entry, not a registered submodule: the compiled wrapper holds
+    # the model, so as a child module it would make `state_dict()` recurse forever.
+    model.__dict__["_jit_forward"] = (
+        torch.compile(model) if jit_compile is True else None
+    )

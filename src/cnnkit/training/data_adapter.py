@@ -12,6 +12,7 @@ them, so the training loop does no host-to-device copy per batch (DESIGN decisio
 from __future__ import annotations
 
 import math
+import random
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -61,6 +62,13 @@ def to_tensor(value: Any, device: torch.device | None = None) -> torch.Tensor:
     return tensor
 
 
+def to_weights(value: Any, device: torch.device | None = None) -> Any:
+    """Sample weights (one array, or one per output) as float tensors."""
+    if value is None:
+        return None
+    return tree.map_structure(lambda v: to_tensor(v, device).float(), value)
+
+
 def num_samples(structure: Any) -> int:
     return int(tree.flatten(structure)[0].shape[0])
 
@@ -87,9 +95,7 @@ class ArrayAdapter:
         self.y = (
             None if y is None else tree.map_structure(lambda v: to_tensor(v, device), y)
         )
-        self.sample_weight = (
-            None if sample_weight is None else to_tensor(sample_weight, device).float()
-        )
+        self.sample_weight = to_weights(sample_weight, device)
         self.size = num_samples(self.x)
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -97,6 +103,8 @@ class ArrayAdapter:
         self.num_batches = math.ceil(self.size / batch_size) if self.size else 0
         self.steps = steps
         self._iterator: Iterator[Batch] | None = None
+        self._seen = 0  # batches taken from the current pass (with `steps`)
+        self._warned = False
 
     @property
     def steps_per_epoch(self) -> int:
@@ -117,22 +125,28 @@ class ArrayAdapter:
             yield (
                 take(self.x, index),
                 None if self.y is None else take(self.y, index),
-                None if self.sample_weight is None else self.sample_weight[index],
+                None if self.sample_weight is None else take(self.sample_weight, index),
             )
 
     def epoch(self) -> Iterator[Batch]:
-        """One epoch. With ``steps`` set, the same iterator continues across epochs."""
+        """One epoch. With ``steps`` set, Keras' rule: the same pass continues across
+        epochs; an epoch that reaches the end of the data stops there (with a
+        warning) and the next epoch starts a new pass."""
         if self.steps is None:
             yield from self._one_pass()
             return
+        if self._iterator is None:
+            self._iterator, self._seen = self._one_pass(), 0
         for _ in range(self.steps):
-            batch = next(self._iterator, None) if self._iterator is not None else None
-            if batch is None:
-                self._iterator = self._one_pass()
-                batch = next(self._iterator, None)
-                if batch is None:
-                    return
-            yield batch
+            if self._seen >= self.num_batches:
+                if not self._warned:  # once: it would repeat at every pass end
+                    self._warned = True
+                    warn_ran_out()
+                break
+            self._seen += 1
+            yield next(self._iterator)
+        if self._seen >= self.num_batches:
+            self._iterator = None
 
     def on_epoch_end(self) -> None:
         """Nothing to do: shuffling happens when the next epoch starts."""
@@ -151,34 +165,48 @@ def unpack_batch(batch: Any) -> Batch:
             f"A data batch must be x, (x,), (x, y) or (x, y, sample_weight); received "
             f"a tuple of {len(batch)} elements."
         )
-    if isinstance(batch, list) and len(batch) in (2, 3) and not is_array(batch[0]):
+    if isinstance(batch, list):
+        # Keras reads a list as a tuple; torch's DataLoader collates (x, y) to [x, y].
         return unpack_batch(tuple(batch))
     return batch, None, None
+
+
+def warn_ran_out() -> None:
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your "
+        "dataset or generator can generate at least `steps_per_epoch * epochs` "
+        "batches (a generator cannot restart: loop forever inside it, or pass a "
+        "re-iterable source such as a PyDataset or DataLoader).",
+        UserWarning,
+        stacklevel=5,
+    )
 
 
 class IterableAdapter:
     """Batches from a generator, a PyDataset, a torch DataLoader or any iterable."""
 
     def __init__(
-        self, source: Any, steps: int | None = None, device: torch.device | None = None
+        self,
+        source: Any,
+        steps: int | None = None,
+        device: torch.device | None = None,
+        class_weight: dict[int, float] | None = None,
+        shuffle: bool = False,
     ) -> None:
         self.source = source
         self.steps = steps
         self.device = device
+        self.class_weight = class_weight
+        self.shuffle = shuffle
         self._is_pydataset = (
             hasattr(source, "__getitem__")
             and hasattr(source, "on_epoch_end")
             and hasattr(source, "__len__")
         )
-        self._reiterable = self._is_pydataset or (
-            hasattr(source, "__len__")
-            and hasattr(source, "__iter__")
-            and not _is_one_shot(source)
-        )
+        self._reiterable = self._is_pydataset or not _is_one_shot(source)
         self._iterator: Iterator[Any] | None = None
-        self.num_batches: int | None = (
-            len(source) if hasattr(source, "__len__") else None
-        )
+        self._seen = 0
+        self.num_batches = _length(source)
         self._ran_out = False
 
     @property
@@ -187,7 +215,12 @@ class IterableAdapter:
 
     def _new_iterator(self) -> Iterator[Any]:
         if self._is_pydataset:
-            return (self.source[i] for i in range(len(self.source)))
+            order = list(range(len(self.source)))
+            if self.shuffle:
+                # Keras shuffles a PyDataset's batch order each epoch, with Python's
+                # `random` (so `set_random_seed` fixes it).
+                random.shuffle(order)
+            return (self.source[i] for i in order)
         return iter(self.source)
 
     def _to_device(self, batch: Any) -> Batch:
@@ -200,45 +233,50 @@ class IterableAdapter:
                 else tree.map_structure(lambda v: to_tensor(v, self.device), value)
             )
 
-        return (
-            convert(x),
-            convert(y),
-            None if sw is None else to_tensor(sw, self.device).float(),
-        )
+        if self.class_weight is not None and y is not None:
+            if sw is not None:
+                raise InvalidArgumentError(
+                    "`class_weight` was given, but the data also yields sample "
+                    "weights (x, y, sample_weight): use one or the other."
+                )
+            sw = class_weight_to_sample_weight(y, self.class_weight)
+        return convert(x), convert(y), to_weights(sw, self.device)
 
     def epoch(self) -> Iterator[Batch]:
-        if self._reiterable and self.steps is None:
-            for batch in self._new_iterator():
+        """One epoch: a full pass, or ``steps`` batches with Keras' rule (a pass
+        continues across epochs; at its end the epoch stops, with a warning)."""
+        if self.steps is None:
+            if self._reiterable or self._iterator is None:
+                self._iterator = self._new_iterator()
+            produced = 0
+            for batch in self._iterator:
+                produced += 1
                 yield self._to_device(batch)
+            if produced == 0:  # a generator consumed by an earlier epoch
+                self._warn_ran_out()
             return
-        if self._iterator is None or (self._reiterable and self.steps is None):
-            self._iterator = self._new_iterator()
-        produced = 0
-        while self.steps is None or produced < self.steps:
+        if self._iterator is None:
+            self._iterator, self._seen = self._new_iterator(), 0
+        for _ in range(self.steps):
+            if self.num_batches is not None and self._seen >= self.num_batches:
+                self._warn_ran_out()
+                break
             try:
                 batch = next(self._iterator)
             except StopIteration:
+                self._warn_ran_out()
                 if self._reiterable:
-                    self._iterator = self._new_iterator()
-                    if produced == 0:
-                        continue
-                if (self.steps is not None and produced < self.steps) or produced == 0:
-                    self._warn_ran_out()
+                    self._iterator = None
                 return
-            produced += 1
+            self._seen += 1
             yield self._to_device(batch)
+        if self.num_batches is not None and self._seen >= self.num_batches:
+            self._iterator = None
 
     def _warn_ran_out(self) -> None:
-        if not self._ran_out:
+        if not self._ran_out:  # once per adapter: it would repeat every epoch
             self._ran_out = True
-            warnings.warn(
-                "Your input ran out of data; interrupting training. Make sure that your "
-                "dataset or generator can generate at least `steps_per_epoch * epochs` "
-                "batches (a generator cannot restart: loop forever inside it, or pass a "
-                "re-iterable source such as a PyDataset or DataLoader).",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_ran_out()
 
     def on_epoch_end(self) -> None:
         hook: Callable[[], None] | None = getattr(self.source, "on_epoch_end", None)
@@ -246,9 +284,24 @@ class IterableAdapter:
             hook()
 
 
+def _length(source: Any) -> int | None:
+    """The number of batches, when the source knows it.
+
+    A DataLoader over an IterableDataset has ``__len__`` but raises TypeError.
+    """
+    try:
+        return len(source)
+    except TypeError:
+        return None
+
+
 def _is_one_shot(source: Any) -> bool:
-    """Generators and iterators can be consumed once; containers restart."""
-    return iter(source) is source
+    """Generators and iterators can be consumed once; containers restart.
+
+    Tested by type, not with ``iter(source) is source``: that would start a
+    DataLoader's worker processes just to ask.
+    """
+    return isinstance(source, Iterator)
 
 
 def make_adapter(
@@ -259,11 +312,19 @@ def make_adapter(
     shuffle: bool | str = False,
     steps: int | None = None,
     device: torch.device | None = None,
+    class_weight: dict[int, float] | None = None,
 ) -> ArrayAdapter | IterableAdapter:
-    """Pick the adapter for ``x`` and check the arguments that only suit one kind."""
+    """Pick the adapter for ``x`` and check the arguments that only suit one kind.
+
+    ``class_weight`` is for iterable sources (applied per batch); arrays receive
+    the sample weights built from it by the caller.
+    """
     if is_array_structure(x):
+        if not batch_size:
+            # Keras: with `steps` and no batch size, the steps cover the data once.
+            batch_size = math.ceil(num_samples(x) / steps) if steps else 32
         return ArrayAdapter(
-            x, y, sample_weight, batch_size or 32, shuffle, steps, device
+            x, y, sample_weight, max(batch_size, 1), shuffle, steps, device
         )
     if x is None:
         raise TrainingInputError(
@@ -285,21 +346,20 @@ def make_adapter(
             "`sample_weight` must not be given when `x` is a dataset or generator; "
             "yield (x, y, sample_weight) batches instead."
         )
-    if (
-        isinstance(x, torch.utils.data.Dataset)
-        and not isinstance(x, torch.utils.data.IterableDataset)
-        and not hasattr(x, "on_epoch_end")
-    ):
+    if isinstance(x, torch.utils.data.Dataset) and not hasattr(x, "on_epoch_end"):
+        # A torch Dataset yields samples: batch them (an IterableDataset streams in
+        # its own order, so it cannot be shuffled).
+        streamed = isinstance(x, torch.utils.data.IterableDataset)
         loader = torch.utils.data.DataLoader(
-            x, batch_size=batch_size or 32, shuffle=bool(shuffle)
+            x, batch_size=batch_size or 32, shuffle=bool(shuffle) and not streamed
         )
-        return IterableAdapter(loader, steps, device)
+        return IterableAdapter(loader, steps, device, class_weight)
     if not hasattr(x, "__iter__") and not hasattr(x, "__getitem__"):
         raise TrainingInputError(
             f"Unrecognized data type: x={type(x).__name__}. Pass numpy arrays, torch "
             "tensors, a generator, a cnnkit.utils.PyDataset or a torch DataLoader."
         )
-    return IterableAdapter(x, steps, device)
+    return IterableAdapter(x, steps, device, class_weight, shuffle=bool(shuffle))
 
 
 def split_for_validation(
@@ -340,20 +400,19 @@ def class_weight_to_sample_weight(y: Any, class_weight: dict[int, float]) -> np.
             "`class_weight` is only supported for models with a single output; use "
             "`sample_weight` for several outputs."
         )
+    if not isinstance(class_weight, dict):
+        raise InvalidArgumentError(
+            "`class_weight` must be a dict mapping class ids to weights, e.g. "
+            f"{{0: 1.0, 1: 5.0}}; received a {type(class_weight).__name__}."
+        )
     labels = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
     if labels.ndim == 2 and labels.shape[1] > 1:
         labels = labels.argmax(axis=1)
     elif labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     labels = np.rint(labels).astype(np.int64)
-    unknown = sorted(set(np.unique(labels).tolist()) - set(class_weight))
-    if unknown:
-        raise InvalidArgumentError(
-            f"`class_weight` must have a weight for every class in y; missing classes "
-            f"{unknown[:10]}. Keys given: {sorted(class_weight)}."
-        )
-    lookup = np.zeros(int(labels.max()) + 1, dtype="float32")
+    # Keras: a class missing from the dict keeps weight 1.0.
+    weights = np.ones(labels.shape[0], dtype="float32")
     for cls, weight in class_weight.items():
-        if 0 <= int(cls) < len(lookup):
-            lookup[int(cls)] = weight
-    return lookup[labels]
+        weights[labels == int(cls)] = weight
+    return weights

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from cnnkit.callbacks import CallbackList
+from cnnkit.errors import TrainingInputError
 from cnnkit.training import checks, prepare
 from cnnkit.training.data_adapter import (
     ArrayAdapter,
@@ -67,10 +69,16 @@ def evaluate(
     device = prepare.training_device(model)
     full_y = None
     if is_array_structure(x):
+        checks.check_not_a_list_of_numbers(y, "y")
         x = tree.map_structure(to_tensor, x)
         y = None if y is None else tree.map_structure(to_tensor, y)
-        sample_weight = None if sample_weight is None else to_tensor(sample_weight)
+        sample_weight = (
+            None
+            if sample_weight is None
+            else tree.map_structure(to_tensor, sample_weight)
+        )
         checks.check_arrays(x, y, sample_weight)
+        checks.check_inputs_against_model(model, x)
         full_y = y
     adapter = make_adapter(x, y, sample_weight, batch_size, False, steps, device)
     runner = None
@@ -85,30 +93,51 @@ def evaluate(
         epochs=1, steps=adapter.steps_per_epoch,
     )  # fmt: skip
     callback_list.on_test_begin()
+    source: Any = adapter
     if runner is None:
-        runner = _runner_from_first_batch(model, device, adapter)
-    logs = run_test_loop(runner, adapter, callback_list)
+        runner, source = _runner_from_first_batch(model, device, adapter)
+    logs = run_test_loop(runner, source, callback_list)
     callback_list.on_test_end(logs)
     return format_results(runner, logs, return_dict)
 
 
+class _Replay:
+    """One epoch whose first batch was already taken (to build the model)."""
+
+    def __init__(self, first: Any, rest: Iterator[Any]) -> None:
+        self.first, self.rest = first, rest
+
+    def epoch(self) -> Iterator[Any]:
+        yield self.first
+        yield from self.rest
+
+
 def _runner_from_first_batch(
     model: Any, device: torch.device, adapter: Any
-) -> StepRunner:
-    for x, y, _ in adapter.epoch():
-        prepare.prepare_model(model, device, x)
-        prepare.build_compile_state(model, x, y)
-        break
-    return StepRunner(model, device)
+) -> tuple[StepRunner, _Replay]:
+    """Build from the first batch of a dataset or generator, and keep that batch:
+    a generator cannot give it twice, and evaluation must still see it."""
+    batches = adapter.epoch()
+    first = next(batches, None)
+    if first is None:
+        raise TrainingInputError(
+            "`evaluate()` received no batches: the dataset is empty or the generator "
+            "was already used up (by an earlier fit or evaluate). Pass a fresh "
+            "generator, or a re-iterable source such as a PyDataset or DataLoader."
+        )
+    x, y, _ = first
+    checks.check_inputs_against_model(model, x)
+    prepare.prepare_model(model, device, x)
+    prepare.build_compile_state(model, x, y)
+    return StepRunner(model, device), _Replay(first, batches)
 
 
 def format_results(
     runner: StepRunner, logs: dict[str, float], return_dict: bool
 ) -> Any:
-    """Keras' rule: a scalar if only the loss; else [loss, *metrics in compile order]."""
+    """Keras' rule: a dict with sorted keys (``return_dict``); else a scalar when the
+    loss is the only value, or a list in ``model.metrics_names`` order."""
     if return_dict:
         return dict(sorted(logs.items()))
-    ordered = [logs["loss"]]
-    ordered += [logs[k] for k in logs if k.endswith("_loss") and k != "loss"]
-    ordered += [logs[m.name] for m in runner.state.metric_objects()]
+    ordered = [logs[k] for k in runner.state.ordered_keys(list(logs))]
     return ordered[0] if len(ordered) == 1 else ordered

@@ -28,6 +28,7 @@ def _tensors(value: Any) -> Any:
 
 
 def _validation_adapter(
+    model: Any,
     validation_data: Any,
     batch_size: int | None,
     steps: int | None,
@@ -43,6 +44,7 @@ def _validation_adapter(
         vx, vy = _tensors(validation_data[0]), _tensors(validation_data[1])
         vsw = _tensors(validation_data[2]) if len(validation_data) == 3 else None
         checks.check_arrays(vx, vy, vsw)
+        checks.check_inputs_against_model(model, vx)
         return make_adapter(vx, vy, vsw, batch_size or 32, False, steps, device)
     if isinstance(validation_data, tuple | list):
         raise InvalidArgumentError(
@@ -69,7 +71,7 @@ def fit(
     steps_per_epoch: int | None = None,
     validation_steps: int | None = None,
     validation_batch_size: int | None = None,
-    validation_freq: int = 1,
+    validation_freq: int | list[int] = 1,
 ) -> Any:
     """Train ``model``; returns its ``History`` (``history.history`` holds the logs)."""
     prepare.require_compiled(model, "fit")
@@ -84,6 +86,7 @@ def fit(
         raise InvalidArgumentError(
             f"`epochs` must be a non-negative int; received epochs={epochs!r}."
         )
+    _check_validation_freq(validation_freq)
     from cnnkit import distributed
 
     dist = distributed.context()
@@ -91,8 +94,10 @@ def fit(
 
     full_y = None
     if is_array_structure(x):
+        checks.check_not_a_list_of_numbers(y, "y")
         x, y, sample_weight = _tensors(x), _tensors(y), _tensors(sample_weight)
         checks.check_arrays(x, y, sample_weight)
+        checks.check_inputs_against_model(model, x)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = split_for_validation(
                 x, y, sample_weight, validation_split
@@ -114,10 +119,15 @@ def fit(
         )  # raises the teaching error
 
     train = make_adapter(
-        x, y, sample_weight, batch_size, shuffle, steps_per_epoch, device
-    )
+        x, y, sample_weight, batch_size, shuffle, steps_per_epoch, device,
+        class_weight=None if is_array_structure(x) else class_weight,
+    )  # fmt: skip
     val = _validation_adapter(
-        validation_data, validation_batch_size or batch_size, validation_steps, device
+        model,
+        validation_data,
+        validation_batch_size or batch_size,
+        validation_steps,
+        device,
     )
 
     runner: StepRunner | None = None
@@ -127,6 +137,9 @@ def fit(
             prepare.prepare_model(model, device, sample[0])
             prepare.build_compile_state(model, sample[0], sample[1], full_y)
             runner = StepRunner(model, device)
+            if isinstance(val, ArrayAdapter) and val.size:
+                # Validation labels get the same checks (range, one-hot vs sparse).
+                prepare.build_compile_state(model, val.x, val.y, val.y)
     if dist is not None and runner is not None:
         runner.model = dist.wrap(model)
 
@@ -147,22 +160,28 @@ def fit(
         callback_list.on_epoch_begin(epoch)
         if runner is not None:
             runner.reset()
+        steps_done = 0
         for step, (bx, by, bsw) in enumerate(train.epoch()):
             if runner is None:
                 runner = _lazy_runner(model, device, bx, by)
+                if dist is not None:  # gradients must be averaged here too
+                    runner.model = dist.wrap(model)
                 runner.reset()
             callback_list.on_train_batch_begin(step)
             runner.train_step(bx, by, bsw)
+            steps_done += 1
             callback_list.on_train_batch_end(step, runner.lazy_logs())
             if model.stop_training:
                 break
         train.on_epoch_end()
-        if runner is None:
+        if runner is None or steps_done == 0:
+            # The data ran out (a generator used up by earlier epochs; the adapter
+            # warned): stop, rather than log an epoch of zeros.
             break
         epoch_logs = runner.logs()
         if dist is not None:
             epoch_logs = dist.average_logs(epoch_logs)
-        if val is not None and (epoch + 1) % validation_freq == 0:
+        if val is not None and _should_validate(epoch, validation_freq):
             callback_list.on_test_begin()
             val_logs = run_test_loop(runner, val, callback_list)
             callback_list.on_test_end(val_logs)
@@ -175,8 +194,33 @@ def fit(
     return model.history
 
 
+def _check_validation_freq(validation_freq: Any) -> None:
+    if isinstance(validation_freq, list) and all(
+        isinstance(e, int) and not isinstance(e, bool) for e in validation_freq
+    ):
+        return
+    if (
+        isinstance(validation_freq, bool)
+        or not isinstance(validation_freq, int)
+        or validation_freq < 1
+    ):
+        raise InvalidArgumentError(
+            "`validation_freq` must be a positive int (validate every N epochs) or a "
+            "list of 1-based epoch numbers (e.g. [1, 5, 10]); received "
+            f"validation_freq={validation_freq!r}."
+        )
+
+
+def _should_validate(epoch: int, validation_freq: int | list[int]) -> bool:
+    """Keras' rule, on the 1-based epoch number."""
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
 def _lazy_runner(model: Any, device: torch.device, x: Any, y: Any) -> StepRunner:
     """For datasets and generators: build from the first batch we actually train on."""
+    checks.check_inputs_against_model(model, x)
     prepare.prepare_model(model, device, x)
     prepare.build_compile_state(model, x, y)
     return StepRunner(model, device)

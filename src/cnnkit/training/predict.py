@@ -8,8 +8,9 @@ import numpy as np
 import torch
 
 from cnnkit.callbacks import CallbackList
-from cnnkit.training import prepare
+from cnnkit.training import checks, prepare
 from cnnkit.training.data_adapter import is_array_structure, make_adapter, to_tensor
+from cnnkit.training.steps import autocast
 from cnnkit.utils import tree
 
 
@@ -27,6 +28,7 @@ def predict(
     device = prepare.training_device(model)
     if is_array_structure(x):
         x = tree.map_structure(to_tensor, x)
+        checks.check_inputs_against_model(model, x)
     adapter = make_adapter(x, None, None, batch_size, False, steps, device)
     callback_list = CallbackList(
         callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
@@ -35,7 +37,7 @@ def predict(
     callback_list.on_predict_begin()
     collected: list[Any] = []
     prepared = False
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device):
         for step, (bx, _, _) in enumerate(adapter.epoch()):
             if not prepared:
                 prepare.prepare_model(model, device, bx)

@@ -25,7 +25,8 @@ def require_compiled(model: Any, what: str) -> None:
 def resolve_verbose(verbose: Any) -> int:
     if verbose == "auto":
         return 1
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+    # Booleans are accepted as Keras does (True == 1): old tutorials pass them.
+    if not isinstance(verbose, int) or verbose not in (0, 1, 2):
         raise InvalidArgumentError(
             f"`verbose` must be 'auto', 0, 1 or 2; received verbose={verbose!r}."
         )
@@ -87,16 +88,25 @@ def first_batch(adapter: ArrayAdapter | IterableAdapter) -> tuple[Any, Any, Any]
 
 
 def build_compile_state(model: Any, x: Any, y: Any, full_y: Any = None) -> None:
-    """Resolve shape-dependent losses/metrics from one forward pass, and check labels."""
+    """Resolve shape-dependent losses/metrics from one forward pass, and check labels.
+
+    ``full_y`` (all the labels of an array dataset) is checked even when the state
+    is already built: the test labels given to ``evaluate`` after ``fit`` may be out
+    of range too, and would otherwise end in a raw torch error.
+    """
     state = model._compile_state
-    if state.built or y is None:
+    if y is None or (state.built and full_y is None):
         return
     with torch.no_grad():
         outputs = model(tree.map_structure(lambda t: t[:2], x), training=False)
-    state.build(y, outputs)
+    first_time = not state.built
+    if first_time:
+        state.build(y, outputs)
     checks.check_labels_against_outputs(
         state, full_y if full_y is not None else y, outputs
     )
+    if first_time:
+        checks.check_loss_and_metrics_run(state, y, outputs)
 
 
 def prepare_model(model: Any, device: torch.device, sample_x: Any) -> None:

@@ -39,6 +39,14 @@ class RunningLoss:
         self.total, self.count = None, 0
 
 
+def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """The mixed-precision policy's ``torch.autocast`` (a no-op for float32)."""
+    compute = mixed_precision.global_policy().compute_dtype
+    if compute in ("float16", "bfloat16"):
+        return torch.autocast(device.type, dtype=getattr(torch, compute))
+    return contextlib.nullcontext()
+
+
 def batch_size_of(x: Any) -> int:
     return int(tree.flatten(x)[0].shape[0])
 
@@ -78,15 +86,13 @@ class StepRunner:
     # ------------------------------------------------------------------ helpers
 
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
-        policy = mixed_precision.global_policy()
-        if policy.compute_dtype in ("float16", "bfloat16"):
-            return torch.autocast(
-                self.device.type, dtype=getattr(torch, policy.compute_dtype)
-            )
-        return contextlib.nullcontext()
+        return autocast(self.device)
 
     def forward(self, x: Any, training: bool) -> Any:
-        forward = getattr(self.model, "_jit_forward", None) or self.model
+        # `is None`, not `or`: a compiled module has no truth value (it forwards
+        # `len()` to the model, which refuses it).
+        compiled = getattr(self.model, "_jit_forward", None)
+        forward = self.model if compiled is None else compiled
         return forward(x, training=training)
 
     def regularization(self) -> torch.Tensor | None:
@@ -138,6 +144,10 @@ class StepRunner:
             raise InvalidArgumentError(
                 "Training needs labels: pass `y` (or a dataset yielding (x, y) pairs)."
             )
+        if not self.optimizer.built:
+            # Built with the Keras paths rather than lazily by `apply`, so slots are
+            # named `dense_kernel_momentum` (saved files, warnings), not `variable_0_…`.
+            self.optimizer.build(self.params, names=self.param_names)
         loss, outputs, per_output = self._loss_and_predictions(x, y, sw, training=True)
         penalty = self.regularization()
         total = loss if penalty is None else loss + penalty
@@ -178,7 +188,10 @@ class StepRunner:
         """Current running values (reads device tensors: call sparingly)."""
         values = {"loss": self.loss_tracker.result()}
         if len(self.output_loss_trackers) > 1:
-            for name, tracker in zip(self.state.names, self.output_loss_trackers):
+            # One tracker per output *with a loss*: outputs without one have no key.
+            for name, tracker in zip(
+                self.state.loss_output_names, self.output_loss_trackers
+            ):
                 values[f"{name}_loss"] = tracker.result()
         for metric in self.state.metric_objects():
             values[metric.name] = float(metric.result())
