@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnnkit import __version__ as _cnnkit_version
-from cnnkit import (  # noqa: F401 - re-exported as keras.*
+from cnnkit import (
     activations,
     backend,
     callbacks,
@@ -21,8 +21,41 @@ from cnnkit import (  # noqa: F401 - re-exported as keras.*
     saving,
     utils,
 )
-from cnnkit.compat import preprocessing  # noqa: F401
-from cnnkit.layers import Input, InputLayer, Layer  # noqa: F401
-from cnnkit.models import Model, Sequential  # noqa: F401
+from cnnkit.compat import preprocessing
+from cnnkit.layers import Input, InputLayer, Layer
+from cnnkit.models import Model, Sequential
 
+__all__ = [
+    "Input",
+    "InputLayer",
+    "Layer",
+    "Model",
+    "Sequential",
+    "__version__",
+    "activations",
+    "backend",
+    "callbacks",
+    "config",
+    "constraints",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "mixed_precision",
+    "models",
+    "optimizers",
+    "preprocessing",
+    "regularizers",
+    "saving",
+    "utils",
+    "version",
+]
+
+# The Keras API version cnnkit follows, tagged so that logs show what really ran.
 __version__ = f"3.0.0+cnnkit.{_cnnkit_version}"
+
+
+def version() -> str:
+    """``keras.version()``: the same string as ``keras.__version__``."""
+    return __version__

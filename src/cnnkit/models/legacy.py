@@ -3,6 +3,11 @@
 ``fit_generator``/``evaluate_generator``/``predict_generator`` became plain
 ``fit``/``evaluate``/``predict`` (which accept generators); ``predict_classes`` became
 ``np.argmax(model.predict(x), axis=-1)`` (or a 0.5 threshold for one sigmoid unit).
+
+Keras 2's queue arguments (``max_queue_size``, ``workers``, ``use_multiprocessing``)
+are accepted and ignored: cnnkit reads a generator in the training process, which is
+what Keras 2 did with its defaults. Any other unknown argument is a ``TypeError``, so
+a misspelt one is not silently dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 
 
 def _deprecated(old: str, new: str) -> None:
+    # stacklevel 3: this helper, the Keras 2 method, then the user's line.
     warnings.warn(
         f"`model.{old}` is the Keras 2 spelling; it still works in cnnkit but will not "
         f"in Keras 3. Use `{new}` instead.",
@@ -36,12 +42,28 @@ class Keras2Methods:
         validation_steps: int | None = None,
         validation_freq: int = 1,
         class_weight: Any = None,
+        max_queue_size: int = 10,
+        workers: int = 1,
+        use_multiprocessing: bool = False,
+        shuffle: bool = True,
         initial_epoch: int = 0,
-        **ignored: Any,
     ) -> Any:
-        """Keras 2's ``fit_generator`` → ``fit`` (queue/worker arguments are ignored)."""
+        """Keras 2's ``fit_generator`` → ``fit`` (queue and worker arguments ignored).
+
+        Example:
+            >>> import numpy as np, cnnkit, warnings
+            >>> model = cnnkit.Sequential([cnnkit.Input((2,)), cnnkit.layers.Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
+            >>> batches = ((np.ones((4, 2)), np.ones((4, 1))) for _ in range(3))
+            >>> with warnings.catch_warnings():
+            ...     warnings.simplefilter("ignore")
+            ...     len(model.fit_generator(batches, steps_per_epoch=3, verbose=0)
+            ...         .history["loss"])
+            1
+        """
         _deprecated("fit_generator", "model.fit(generator, ...)")
-        return self.fit(  # type: ignore[attr-defined]
+        model: Any = self  # the Model this is mixed into
+        return model.fit(
             generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
             callbacks=callbacks, validation_data=validation_data,
             validation_steps=validation_steps, validation_freq=validation_freq,
@@ -53,37 +75,48 @@ class Keras2Methods:
         generator: Any,
         steps: int | None = None,
         callbacks: Any = None,
+        max_queue_size: int = 10,
+        workers: int = 1,
+        use_multiprocessing: bool = False,
         verbose: Any = 0,
-        **ignored: Any,
     ) -> Any:
         """Keras 2's ``evaluate_generator`` → ``evaluate``."""
         _deprecated("evaluate_generator", "model.evaluate(generator, ...)")
-        return self.evaluate(
+        model: Any = self
+        return model.evaluate(
             generator, steps=steps, callbacks=callbacks, verbose=verbose
-        )  # type: ignore[attr-defined]
+        )
 
     def predict_generator(
         self,
         generator: Any,
         steps: int | None = None,
         callbacks: Any = None,
+        max_queue_size: int = 10,
+        workers: int = 1,
+        use_multiprocessing: bool = False,
         verbose: Any = 0,
-        **ignored: Any,
     ) -> Any:
         """Keras 2's ``predict_generator`` → ``predict``."""
         _deprecated("predict_generator", "model.predict(generator, ...)")
-        return self.predict(
+        model: Any = self
+        return model.predict(
             generator, steps=steps, callbacks=callbacks, verbose=verbose
-        )  # type: ignore[attr-defined]
+        )
 
     def predict_classes(
         self, x: Any, batch_size: int = 32, verbose: Any = 0
     ) -> np.ndarray:
-        """Keras 2's ``predict_classes``: argmax of the outputs (0.5 threshold for 1 unit)."""
+        """Keras 2's ``predict_classes``: argmax of the outputs (0.5 threshold for 1 unit).
+
+        As in Keras 2, one sigmoid unit gives shape ``(N, 1)`` int32, several give
+        ``(N,)``.
+        """
         _deprecated("predict_classes", "np.argmax(model.predict(x), axis=-1)")
+        model: Any = self
         probabilities = np.asarray(
-            self.predict(x, batch_size=batch_size, verbose=verbose)
-        )  # type: ignore[attr-defined]
+            model.predict(x, batch_size=batch_size, verbose=verbose)
+        )
         if probabilities.shape[-1] > 1:
             return probabilities.argmax(axis=-1)
         return (probabilities > 0.5).astype("int32")
@@ -93,4 +126,5 @@ class Keras2Methods:
     ) -> np.ndarray:
         """Keras 2's ``predict_proba`` → ``predict``."""
         _deprecated("predict_proba", "model.predict(x)")
-        return np.asarray(self.predict(x, batch_size=batch_size, verbose=verbose))  # type: ignore[attr-defined]
+        model: Any = self
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=verbose))

@@ -15,6 +15,16 @@ from cnnkit.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
 from cnnkit.layers.convolutional.separable_conv1d import SeparableConv1D
 from cnnkit.layers.convolutional.separable_conv2d import SeparableConv2D
 
+# Keras' long aliases, still in Keras 3 and common in Keras 2 tutorials
+# (``keras.layers.Convolution2D``).
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+)
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+
 __all__ = [
     "Conv1D",
     "Conv1DTranspose",
@@ -22,8 +32,16 @@ __all__ = [
     "Conv2DTranspose",
     "Conv3D",
     "Conv3DTranspose",
+    "Convolution1D",
+    "Convolution1DTranspose",
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "Convolution3D",
+    "Convolution3DTranspose",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
     "SeparableConv1D",
     "SeparableConv2D",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
 ]

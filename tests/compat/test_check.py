@@ -1,0 +1,266 @@
+"""``cnnkit run --check``: a static list of the Keras/TF names a script uses."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cnnkit.cli import main
+from cnnkit.compat import hook
+from cnnkit.compat.check import Usage, check_source, format_report, missing_note
+
+WriteScript = Callable[..., Path]
+
+
+def _check(source: str) -> list[tuple[int, str, bool]]:
+    return [
+        (u.line, u.name, u.supported) for u in check_source(textwrap.dedent(source))
+    ]
+
+
+def test_imports_and_attributes_are_listed_with_lines() -> None:
+    assert _check(
+        """
+        import keras
+        import tensorflow as tf
+        from tensorflow.keras.layers import Conv2D, MaxPool2D as Pool
+        from keras import backend as K
+        x = keras.layers.Dense(3)
+        y = tf.keras.layers.Flatten()
+        K.image_data_format()
+        tf.random.set_seed(1)
+        """
+    ) == [
+        (2, "keras", True),
+        (3, "tensorflow", True),
+        (4, "tensorflow.keras.layers.Conv2D", True),
+        (4, "tensorflow.keras.layers.MaxPool2D", True),
+        (5, "keras.backend", True),
+        (6, "keras.layers.Dense", True),
+        (7, "tensorflow.keras.layers.Flatten", True),
+        (8, "keras.backend.image_data_format", True),
+        (9, "tensorflow.random.set_seed", True),
+    ]
+
+
+def test_names_bound_by_assignment_are_followed() -> None:
+    assert _check(
+        """
+        import tensorflow as tf
+        keras = tf.keras
+        L = keras.layers
+        L.Conv2D(8, 3)
+        L.Nope()
+        """
+    ) == [
+        (2, "tensorflow", True),
+        (3, "tensorflow.keras", True),
+        (4, "tensorflow.keras.layers", True),
+        (5, "tensorflow.keras.layers.Conv2D", True),
+        (6, "tensorflow.keras.layers.Nope", False),
+    ]
+
+
+def test_unsupported_names_are_reported_by_name_and_line() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """
+            import tensorflow as tf
+            from keras.applications import ResNet50
+            from keras.layers import Conv2D, NoSuchLayer
+            import keras.src.ops
+            ds = tf.data.Dataset.from_tensor_slices(x)
+            tf.keras.layers.Conv2D(1, 1)
+            """
+        )
+    )
+    unsupported = [(u.line, u.name, u.note) for u in usages if not u.supported]
+    assert unsupported == [
+        (3, "keras.applications", ""),
+        (4, "keras.layers.NoSuchLayer", ""),
+        (5, "keras.src.ops", ""),
+        (
+            6,
+            "tensorflow.data.Dataset.from_tensor_slices",
+            "tf.data: cnnkit replaces tf.keras only",
+        ),
+    ]
+
+
+def test_string_ids_given_to_keras_are_resolved() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """
+            from keras import layers, models
+            m = models.Sequential([layers.Dense(4, activation="relu",
+                                                kernel_initializer="he_normal"),
+                                   layers.Dense(1, activation="no_such_act")])
+            m.compile(optimizer="rmsprop", loss="binary_crossentropy",
+                      metrics=["accuracy", "auc", "no_such_metric"])
+            m.compile(optimizer="adamqq", loss="nope_loss")
+            """
+        )
+    )
+    strings = {u.name: (u.supported, u.note) for u in usages if "=" in u.name}
+    assert strings["activation='relu'"] == (True, "")
+    assert strings["kernel_initializer='he_normal'"] == (True, "")
+    assert strings["optimizer='rmsprop'"] == (True, "")
+    assert strings["loss='binary_crossentropy'"] == (True, "")
+    assert strings["metrics='accuracy'"] == (True, "")
+    assert strings["metrics='auc'"] == (True, "")
+    for bad in (
+        "activation='no_such_act'",
+        "metrics='no_such_metric'",
+        "optimizer='adamqq'",
+        "loss='nope_loss'",
+    ):
+        supported, note = strings[bad]
+        assert not supported, bad
+        assert note.endswith("."), note  # the error's first sentence
+        assert bad.split("=")[1] in note
+
+
+def test_methods_called_on_models_are_checked() -> None:
+    assert _check(
+        """
+        from tensorflow import keras
+        model = keras.Sequential()
+        model.fit_generator(g, steps_per_epoch=1)
+        model.frobnicate()
+        loaded = keras.models.load_model("m.keras")
+        loaded.predict_classes(x)
+        build_model().evaluate_generator(g)
+        something.fit(x)
+        """
+    ) == [
+        (2, "tensorflow.keras", True),
+        (3, "tensorflow.keras.Sequential", True),
+        (4, "Sequential.fit_generator", True),
+        (5, "Sequential.frobnicate", False),
+        (6, "tensorflow.keras.models.load_model", True),
+        (7, "Model.predict_classes", True),
+        (8, "Model.evaluate_generator", True),
+    ]
+
+
+def test_keras2_spellings_are_supported_with_a_note() -> None:
+    usages = check_source(
+        "from keras.optimizers import SGD\n"
+        "opt = SGD(lr=0.1, decay=1e-6)\n"
+        "model.predict_classes(x)\n"
+    )
+    notes = {u.name: u.note for u in usages}
+    assert notes["keras.optimizers.SGD(lr=...)"] == "Keras 2 spelling of learning_rate"
+    assert notes["keras.optimizers.SGD(decay=...)"] == (
+        "Keras 2 argument, ignored with a warning"
+    )
+    assert notes["Model.predict_classes"] == "Keras 2 name: argmax of model.predict"
+    assert all(u.supported for u in usages)
+
+
+def test_star_import_and_unrelated_code_are_quiet() -> None:
+    assert _check(
+        """
+        from keras.layers import *
+        import numpy as np
+        from . import sibling
+        np.zeros(3).reshape(1, 3)
+        """
+    ) == [(2, "keras.layers.*", True)]
+
+
+def test_check_runs_nothing_and_leaves_no_hook(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    check_source(f"import keras\nopen({str(marker)!r}, 'w')\n")
+    assert not marker.exists()
+    assert not hook.is_installed()
+    assert "keras" not in sys.modules or not isinstance(
+        sys.modules["keras"], hook.AliasModule
+    )
+
+
+def test_syntax_error_propagates() -> None:
+    with pytest.raises(SyntaxError, match="never closed"):
+        check_source("x = (\n")
+
+
+def test_missing_note_for_tf_and_keras() -> None:
+    assert missing_note("tensorflow.image") == "tf.image: cnnkit replaces tf.keras only"
+    assert missing_note("tensorflow.image.resize", "tensorflow.image") == (
+        "tf.image: cnnkit replaces tf.keras only"
+    )
+    assert missing_note("tensorflow") == "tf: cnnkit replaces tf.keras only"
+    assert missing_note("tensorflow.keras.ops") == ""
+    assert missing_note("keras.ops.conv", "keras.ops") == "cnnkit has no keras.ops"
+
+
+def test_format_report() -> None:
+    usages = [
+        Usage(1, "keras", True),
+        Usage(2, "Model.fit_generator", True, "Keras 2 name: runs model.fit"),
+        Usage(3, "tensorflow.data", False, "tf.data: cnnkit replaces tf.keras only"),
+    ]
+    assert format_report(usages, "train.py").splitlines() == [
+        "train.py: 3 Keras/TensorFlow name(s) used",
+        "  line 1: keras — ok",
+        "  line 2: Model.fit_generator — ok (Keras 2 name: runs model.fit)",
+        "  line 3: tensorflow.data — NOT SUPPORTED by cnnkit "
+        "(tf.data: cnnkit replaces tf.keras only)",
+        "1 unsupported name(s): tensorflow.data (line 3).",
+    ]
+    assert format_report([Usage(1, "keras", True)], "a.py").endswith("All supported.")
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def test_cli_check_all_supported_exits_0(
+    write_script: WriteScript, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = write_script("import keras\nkeras.layers.Conv2D(8, 3)\n")
+    assert main(["run", "--check", str(script)]) == 0
+    out = capsys.readouterr().out
+    assert "line 2: keras.layers.Conv2D — ok" in out
+    assert out.rstrip().endswith("All supported.")
+
+
+def test_cli_check_unsupported_exits_1_and_names_them(
+    write_script: WriteScript, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = write_script(
+        "import tensorflow as tf\n"
+        "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
+        "tf.image.resize(x, (2, 2))\n"
+    )
+    assert main(["run", "--check", str(script)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "line 2: tensorflow.keras.preprocessing.image.ImageDataGenerator — "
+        "NOT SUPPORTED by cnnkit" in out
+    )
+    assert (
+        "line 3: tensorflow.image.resize — NOT SUPPORTED by cnnkit "
+        "(tf.image: cnnkit replaces tf.keras only)" in out
+    )
+    assert out.rstrip().splitlines()[-1] == (
+        "2 unsupported name(s): tensorflow.keras.preprocessing.image."
+        "ImageDataGenerator (line 2), tensorflow.image.resize (line 3)."
+    )
+
+
+def test_cli_check_bad_files_exit_2(
+    tmp_path: Path, write_script: WriteScript, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--check", str(tmp_path / "absent.py")]) == 2
+    assert "can't read" in capsys.readouterr().err
+    broken = write_script("def f(:\n")
+    assert main(["run", "--check", str(broken)]) == 2
+    assert "is not valid Python (line 1" in capsys.readouterr().err
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"\xff\xfe\x00")
+    assert main(["run", "--check", str(binary)]) == 2
+    assert "can't read" in capsys.readouterr().err

