@@ -18,7 +18,9 @@ from _pytest.doctest import DoctestModule
 PACKAGE = Path(__file__).resolve().parent / "src" / "cnnkit"
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+def pytest_collect_file(
+    file_path: Path, parent: pytest.Collector
+) -> pytest.Collector | None:
     # __main__.py runs the command when imported, so it has no examples to collect.
     if (
         file_path.suffix == ".py"

@@ -32,7 +32,9 @@ def _seed_everything() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cnnkit_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_cnnkit_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tests never read or write the user's real cache."""
     home = tmp_path_factory.mktemp("cnnkit_home")
     monkeypatch.setenv("CNNKIT_HOME", str(home))

@@ -43,7 +43,8 @@ def _public_names(module_name: str) -> list[str]:
         names = [
             n
             for n, v in vars(module).items()
-            if not n.startswith("_") and type(v).__name__ != "module"
+            if not n.startswith("_")
+            and type(v).__name__ != "module"
             and n not in ("annotations",)
         ]
     return sorted(names)

@@ -189,7 +189,7 @@ def get(identifier: str | Activation | None) -> Activation:
                 f"Unknown activation {identifier!r}. Known activations: "
                 f"{sorted(_ACTIVATIONS)}. A custom callable can be passed directly."
             )
-        return fn  # type: ignore[no-any-return]
+        return fn
     if isinstance(identifier, dict) and "class_name" in identifier:
         return get(
             identifier["config"]

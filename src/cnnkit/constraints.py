@@ -120,11 +120,11 @@ def get(identifier: Any) -> Constraint | None:
             raise InvalidArgumentError(
                 f"Unknown constraint {identifier!r}. Known ids: {sorted(_CLASSES)}."
             )
-        return _CLASSES[identifier]()  # type: ignore[no-any-return]
+        return _CLASSES[identifier]()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):
-        return identifier  # type: ignore[no-any-return]
+        return identifier
     raise InvalidArgumentError(
         f"Could not interpret constraint {identifier!r}: use 'max_norm', 'non_neg', "
         "'unit_norm', a Constraint instance or a callable(weight) -> weight."
@@ -142,4 +142,4 @@ def serialize(constraint: Constraint | None) -> dict[str, Any] | None:
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> Constraint:
-    return deserialize_object(config, _CLASSES, "constraint", custom_objects)  # type: ignore[no-any-return]
+    return deserialize_object(config, _CLASSES, "constraint", custom_objects)

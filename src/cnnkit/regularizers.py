@@ -129,11 +129,11 @@ def get(identifier: Any) -> Regularizer | None:
             raise InvalidArgumentError(
                 f"Unknown regularizer {identifier!r}. Known ids: {sorted(_CLASSES)}."
             )
-        return _CLASSES[identifier]()  # type: ignore[no-any-return]
+        return _CLASSES[identifier]()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):
-        return identifier  # type: ignore[no-any-return]
+        return identifier
     raise InvalidArgumentError(
         f"Could not interpret regularizer {identifier!r}: use 'l1', 'l2', "
         "cnnkit.regularizers.l2(1e-4) or a callable(weight) -> penalty."
@@ -151,4 +151,4 @@ def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> Regularizer:
-    return deserialize_object(config, _CLASSES, "regularizer", custom_objects)  # type: ignore[no-any-return]
+    return deserialize_object(config, _CLASSES, "regularizer", custom_objects)

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -63,7 +63,13 @@ def run_layer_test(
     that are random at inference, e.g. augmentation layers whose default is training).
     """
     multi = isinstance(input_shape, list)
-    shapes = [tuple(s) for s in input_shape] if multi else tuple(input_shape)  # type: ignore[union-attr,arg-type]
+    # mypy cannot narrow the unions below through the saved `multi`, so each branch
+    # casts to the member that `multi` selects.
+    shapes: list[tuple[int, ...]] | tuple[int, ...] = (
+        [tuple(s) for s in cast("list[Shape]", input_shape)]
+        if multi
+        else tuple(cast(Shape, input_shape))
+    )
 
     layer = layer_cls(**init_kwargs)
     _check(
@@ -78,9 +84,12 @@ def run_layer_test(
     )
 
     inputs: Any = (
-        [_sample(s, input_dtype, i) for i, s in enumerate(shapes)]
+        [
+            _sample(s, input_dtype, i)
+            for i, s in enumerate(cast("list[tuple[int, ...]]", shapes))
+        ]
         if multi
-        else _sample(shapes, input_dtype, 0)  # type: ignore[arg-type]
+        else _sample(cast("tuple[int, ...]", shapes), input_dtype, 0)
     )
     outputs = layer(inputs)
     _check(layer.built, f"{layer_cls.__name__} must be built after its first call")
@@ -97,7 +106,11 @@ def run_layer_test(
         )
 
     # compute_output_shape, with the batch axis unknown and known.
-    none_batch = [(None, *s[1:]) for s in shapes] if multi else (None, *shapes[1:])  # type: ignore[index]
+    none_batch: list[tuple[int | None, ...]] | tuple[int | None, ...] = (
+        [(None, *s[1:]) for s in cast("list[tuple[int, ...]]", shapes)]
+        if multi
+        else (None, *cast("tuple[int, ...]", shapes)[1:])
+    )
     predicted = tuple(layer.compute_output_shape(none_batch))
     _check(
         predicted == (None, *real_shape[1:]),
@@ -108,9 +121,14 @@ def run_layer_test(
     # Symbolic call on a fresh instance gives the same shape.
     fresh = layer_cls(**init_kwargs)
     symbolic_inputs: Any = (
-        [Input(batch_shape=s, dtype=input_dtype) for s in none_batch]  # type: ignore[union-attr]
+        [
+            Input(batch_shape=s, dtype=input_dtype)
+            for s in cast("list[tuple[int | None, ...]]", none_batch)
+        ]
         if multi
-        else Input(batch_shape=none_batch, dtype=input_dtype)
+        else Input(
+            batch_shape=cast("tuple[int | None, ...]", none_batch), dtype=input_dtype
+        )
     )
     symbolic = fresh(symbolic_inputs)
     _check(

@@ -4,10 +4,19 @@ Every layer is a ``torch.nn.Module`` with the Keras contract of ``Layer``.
 """
 
 from cnnkit.layers.activations import *  # noqa: F403
-from cnnkit.layers.base import InputSpec, KerasTensor, Layer, Variable
+
+# `X as X`: these names are re-exported on purpose (the wildcard modules list theirs
+# in __all__).
+from cnnkit.layers.base import InputSpec as InputSpec
+from cnnkit.layers.base import KerasTensor as KerasTensor
+from cnnkit.layers.base import Layer as Layer
+from cnnkit.layers.base import Variable as Variable
 from cnnkit.layers.convolutional import *  # noqa: F403
-from cnnkit.layers.core import Activation, Dense, Flatten
-from cnnkit.layers.input_layer import Input, InputLayer
+from cnnkit.layers.core import Activation as Activation
+from cnnkit.layers.core import Dense as Dense
+from cnnkit.layers.core import Flatten as Flatten
+from cnnkit.layers.input_layer import Input as Input
+from cnnkit.layers.input_layer import InputLayer as InputLayer
 from cnnkit.layers.merging import *  # noqa: F403
 from cnnkit.layers.normalization import *  # noqa: F403
 from cnnkit.layers.pooling import *  # noqa: F403

@@ -72,7 +72,7 @@ class InputLayer(Layer):
 
     @property
     def output(self) -> KerasTensor:
-        return self._inbound_nodes[0].outputs  # type: ignore[no-any-return]
+        return self._inbound_nodes[0].outputs
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -119,7 +119,7 @@ class Functional(Model):
         self._layer_list = torch.nn.ModuleList(layers)
         self._input_layers: list[InputLayer] = [
             t._keras_history[0] for t in flat_inputs
-        ]  # type: ignore[index]
+        ]
         self.built = True
         self._build_input_shape = [t.shape for t in flat_inputs]
 

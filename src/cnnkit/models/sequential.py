@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -25,11 +25,16 @@ from cnnkit.layers.base.context import build_context
 from cnnkit.layers.base.keras_tensor import KerasTensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
+from cnnkit.models._relu_pool import conv_then_pool, defers_relu
 from cnnkit.models.model import Model, standardize_model_input
 
 
 class Sequential(Model):
     """A linear stack of layers (``add``/``pop``), built as soon as a shape is known."""
+
+    # Set through `self.__dict__` (outside torch's module registry); declared here so
+    # mypy does not type it via `Module.__getattr__` as `Tensor | Module`.
+    _input_layer: InputLayer | None
 
     def __init__(
         self,
@@ -119,13 +124,15 @@ class Sequential(Model):
     def _build_graph(self) -> None:
         """Run every layer symbolically from the InputLayer: builds weights, checks
         shapes (errors name the layer's position), and gives layers `.output`."""
-        tensor: Any = self._input_layer.output
+        # Only called once the InputLayer is set.
+        input_layer = cast(InputLayer, self._input_layer)
+        tensor: Any = input_layer.output
         for position, layer in enumerate(self._layer_list, start=1):
             with build_context(f"layer {position} of Sequential '{self.name}'"):
                 tensor = layer(tensor)
-        self._graph_inputs = self._input_layer.output
+        self._graph_inputs = input_layer.output
         self._graph_outputs = tensor
-        self._build_input_shape = self._input_layer.batch_shape
+        self._build_input_shape = input_layer.batch_shape
         self.built = True
 
     def build(self, input_shape: Any = None) -> None:
@@ -156,8 +163,16 @@ class Sequential(Model):
         x = inputs
         if self._input_layer is not None:
             x = standardize_model_input(x, self._input_layer)
-        for layer in self._layer_list:
-            x = layer(x)
+        stack = cast("list[Layer]", list(self._layer_list))
+        index = 0
+        while index < len(stack):
+            layer = stack[index]
+            if index + 1 < len(stack) and defers_relu(layer, stack[index + 1]):
+                x = conv_then_pool(layer, stack[index + 1], x)  # type: ignore[arg-type]
+                index += 2
+            else:
+                x = layer(x)
+                index += 1
         return x
 
     def compute_output_shape(self, input_shape: Any) -> Any:

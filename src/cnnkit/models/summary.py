@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 import re
 import shutil
-from typing import Any
+from typing import Any, cast
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Column, Table
 
@@ -136,6 +136,7 @@ def print_summary(
     """Print (or pass to ``print_fn``) the summary table of ``model``."""
     sequential_like = _is_sequential_like(model)
     layers = model.layers
+    justify: list[JustifyMethod]
     if sequential_like:
         default_width, positions = 88, positions or [0.45, 0.80, 1.0]
         header, justify = (
@@ -163,7 +164,7 @@ def print_summary(
         current += column
     columns = [
         Column(h, justify=j, width=w) for h, j, w in zip(header, justify, widths)
-    ]  # type: ignore[arg-type]
+    ]
     table = Table(*columns, width=width, show_lines=True, box=box.HEAVY_HEAD)
 
     def rows_for(layer: Layer, level: int) -> list[list[str]]:
@@ -177,7 +178,8 @@ def print_summary(
             fields.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         rows = [fields]
         if expand_nested and hasattr(layer, "layers"):
-            for inner in layer.layers:
+            # Only nested models get here; torch types the attribute as Tensor | Module.
+            for inner in cast("list[Layer]", layer.layers):
                 rows.extend(rows_for(inner, level + 1))
         return rows
 

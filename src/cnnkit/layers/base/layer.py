@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -39,6 +39,9 @@ from cnnkit.layers.base.naming import to_snake_case, unique_name
 from cnnkit.layers.base.variable import Variable
 from cnnkit.utils import tree
 from cnnkit.utils.validation import format_shape, unknown_kwargs_error
+
+if TYPE_CHECKING:
+    from cnnkit.regularizers import Regularizer
 
 Shape = tuple[int | None, ...]
 
@@ -411,6 +414,7 @@ class Layer(torch.nn.Module):
     # ------------------------------------------------------------------ calling
 
     def _device(self) -> torch.device | None:
+        tensor: torch.Tensor | None  # parameters first, then buffers
         for tensor in self._parameters.values():
             if tensor is not None:
                 return tensor.device
@@ -491,7 +495,8 @@ class Layer(torch.nn.Module):
         # Normalised by batch size, as Keras does, so the strength does not depend on it.
         for output in tree.flatten(outputs):
             if isinstance(output, torch.Tensor):
-                penalty = self.activity_regularizer(output)
+                # Only called once `activity_regularizer` is known to be set.
+                penalty = cast("Regularizer", self.activity_regularizer)(output)
                 if output.dim() > 0:
                     penalty = penalty / output.shape[0]
                 self._activity_losses.append(penalty)

@@ -45,7 +45,7 @@ class Variable:
     @property
     def value(self) -> torch.Tensor:
         """The live tensor (a Parameter or buffer)."""
-        return getattr(self._layer_ref, self.attr)  # type: ignore[no-any-return]
+        return getattr(self._layer_ref, self.attr)
 
     @property
     def path(self) -> str:
