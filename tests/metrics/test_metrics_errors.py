@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -94,15 +96,14 @@ def test_add_variable_checks_initializer_and_name() -> None:
 
 
 def test_base_metric_says_what_to_implement() -> None:
-    metric = metrics.Metric(name="m")
-    with pytest.raises(
-        NotImplementedError, match=r"Metric must implement `update_state"
-    ):
-        metric.update_state(1, 2)
-    with pytest.raises(
-        NotImplementedError, match=r"Metric must implement `result\(\)`"
-    ):
-        metric.result()
+    class Incomplete(metrics.Metric):
+        def update_state(self, y_true: Any, y_pred: Any) -> None:
+            pass
+
+    with pytest.raises(TypeError, match=r"abstract class Incomplete.*result"):
+        Incomplete(name="m")
+    with pytest.raises(TypeError, match=r"abstract class Metric"):
+        metrics.Metric(name="m")
 
 
 @pytest.mark.parametrize("thresholds", [1.5, [0.2, -0.1], [None]])

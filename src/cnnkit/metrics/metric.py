@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Literal
 
 import torch
@@ -42,7 +43,7 @@ __all__ = ["Direction", "Metric"]
 Direction = Literal["up", "down"]
 
 
-class Metric:
+class Metric(abc.ABC):
     """Base class of every metric.
 
     Subclasses create their state with :meth:`add_variable` in ``__init__`` (or on
@@ -161,16 +162,15 @@ class Metric:
         for variable in self.variables:
             variable.zero_()
 
+    # Abstract: a subclass that lacks either cannot be instantiated, so the mistake
+    # shows at construction, not at the first training step.
+    @abc.abstractmethod
     def update_state(self, *args: Any, **kwargs: Any) -> None:
-        """Accumulate statistics from one batch; subclasses implement it."""
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement `update_state(y_true, y_pred, "
-            "sample_weight=None)`."
-        )
+        """Accumulate statistics from one batch (``y_true, y_pred, sample_weight``)."""
 
+    @abc.abstractmethod
     def result(self) -> torch.Tensor:
-        """The value from the state accumulated so far; subclasses implement it."""
-        raise NotImplementedError(f"{type(self).__name__} must implement `result()`.")
+        """The value from the state accumulated so far."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Update the state with one batch and return the running result."""

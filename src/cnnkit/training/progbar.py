@@ -50,7 +50,7 @@ _BOLD, _GREEN, _GREY, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 _CELL = "━"
 # Without colour, done and remaining cells must differ or the bar says nothing; Keras
 # (styling stripped) shows all cells alike. Final lines are all done, so identical.
-_TODO_CELL = "─"
+_PENDING_CELL = "─"
 
 
 def print_msg(
@@ -72,7 +72,7 @@ def print_msg(
         out.write(text)
     except UnicodeEncodeError:
         encoding = getattr(out, "encoding", None) or "utf-8"
-        text = text.replace(_CELL, "=").replace(_TODO_CELL, ".")
+        text = text.replace(_CELL, "=").replace(_PENDING_CELL, ".")
         text = text.encode(encoding, "replace").decode(encoding)
         out.write(text)
     out.flush()
@@ -318,7 +318,7 @@ class Progbar:
             filled = int(self.width * (float(current) / self.target))
             done, todo = _CELL * filled, _CELL * (self.width - filled)
             plain = f"{count} {done}{todo}"
-            bar = f"{count} {done}{_TODO_CELL * (self.width - filled)}"
+            bar = f"{count} {done}{_PENDING_CELL * (self.width - filled)}"
             if style:
                 bar = f"{_BOLD}{count}{_RESET} "
                 bar += f"{_GREEN}{done}{_RESET}" if filled > 0 else ""
