@@ -443,8 +443,8 @@ def test_subclass_without_update_raises() -> None:
         def __init__(self) -> None:
             super().__init__(learning_rate=0.1)
 
-    with pytest.raises(NotImplementedError, match="must implement `_update"):
-        Broken().apply([torch.zeros(1)], [torch.zeros(1)])
+    with pytest.raises(TypeError, match=r"abstract class Broken.*_update"):
+        Broken()
 
 
 # ------------------------------------------------------------------ GPU

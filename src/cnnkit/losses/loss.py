@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -261,7 +262,7 @@ def reduce_weighted_values(
     return total / count if count else total * 0.0
 
 
-class Loss:
+class Loss(abc.ABC):
     """Base class of every loss: subclasses implement ``call(y_true, y_pred)``.
 
     Args:
@@ -278,7 +279,8 @@ class Loss:
         InvalidArgumentError: ``reduction`` is not one of the options above.
 
     Example:
-        >>> Loss(reduction="average")
+        >>> from cnnkit.losses import MeanSquaredError
+        >>> MeanSquaredError(reduction="average")
         Traceback (most recent call last):
         ...
         cnnkit.errors.InvalidArgumentError: `reduction` must be one of ...
@@ -311,12 +313,11 @@ class Loss:
         values, mask = self.call_with_mask(y_true_t, y_pred_t)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction)
 
+    # Abstract: a subclass without `call` cannot be instantiated, so the mistake shows
+    # when the loss is created, not in the middle of `fit`.
+    @abc.abstractmethod
     def call(self, y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
-        """Per-sample losses; every subclass implements this."""
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement `call(y_true, y_pred)` returning "
-            "one loss value per sample."
-        )
+        """Per-sample losses: one value per sample of ``y_pred``."""
 
     def call_with_mask(
         self, y_true: torch.Tensor, y_pred: torch.Tensor

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -50,7 +51,7 @@ _BASE_DEFAULTS: dict[str, Any] = {
 }
 
 
-class Optimizer(OptimizerState):
+class Optimizer(OptimizerState, abc.ABC):
     """Base class of every cnnkit optimizer (Keras' ``keras.optimizers.Optimizer``).
 
     Args:
@@ -324,6 +325,9 @@ class Optimizer(OptimizerState):
         if frequency and (self.iterations + 1) % frequency == 0:
             torch._foreach_copy_(self._params, averages)
 
+    # Abstract: every optimizer defines its update rule; without one it cannot be
+    # instantiated.
+    @abc.abstractmethod
     def _update(
         self,
         params: list[torch.Tensor],
@@ -332,9 +336,6 @@ class Optimizer(OptimizerState):
         lr: float,
     ) -> None:
         """The optimizer's own rule. ``slots[name][k]`` belongs to ``params[k]``."""
-        raise NotImplementedError(
-            f"{type(self).__name__} must implement `_update(params, grads, slots, lr)`."
-        )
 
     def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
         """Multiply the loss by ``loss_scale_factor``; ``apply`` divides it back out."""

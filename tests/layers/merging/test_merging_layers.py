@@ -321,5 +321,5 @@ def test_later_eager_call_with_incompatible_shapes() -> None:
 
 
 def test_base_merge_has_no_merge_function() -> None:
-    with pytest.raises(NotImplementedError):
-        Merge()([torch.zeros(1, 2), torch.zeros(1, 2)])
+    with pytest.raises(TypeError, match=r"abstract class Merge.*_merge_function"):
+        Merge()

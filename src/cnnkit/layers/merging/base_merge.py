@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -94,7 +95,7 @@ def _align_rank(tensor: torch.Tensor, rank: int) -> torch.Tensor:
     )  # (B, 1.., *rest)
 
 
-class Merge(Layer):
+class Merge(Layer, abc.ABC):
     """Combines a list of tensors elementwise; subclasses define ``_merge_function``.
 
     Args:
@@ -113,8 +114,10 @@ class Merge(Layer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
+    # Abstract: each merge layer says how it combines the aligned inputs.
+    @abc.abstractmethod
     def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        raise NotImplementedError
+        """Combine ``inputs`` (same rank, broadcastable shapes) into one tensor."""
 
     # ------------------------------------------------------------------ shapes
 

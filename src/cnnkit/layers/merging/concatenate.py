@@ -123,10 +123,13 @@ class Concatenate(Merge):
         if isinstance(inputs, torch.Tensor):
             self._check_list(tuple(inputs.shape))
         try:
-            return torch.cat(list(inputs), dim=self.axis)
+            return self._merge_function(list(inputs))
         except (RuntimeError, IndexError):
             self._concat_shape([tuple(t.shape) for t in inputs])
             raise
+
+    def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(inputs, dim=self.axis)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}

@@ -13,6 +13,7 @@ reproducible. Draws happen on the images' device: no host round trip per call.
 
 from __future__ import annotations
 
+import abc
 import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -240,7 +241,7 @@ class BaseRandomLayer(BaseImageLayer):
         return low + (high - low) * noise
 
 
-class BaseAffineLayer(BaseRandomLayer):
+class BaseAffineLayer(BaseRandomLayer, abc.ABC):
     """A geometric augmentation: ``fill_mode``, ``interpolation``, ``fill_value``."""
 
     def __init__(
@@ -259,14 +260,15 @@ class BaseAffineLayer(BaseRandomLayer):
         )
         self.fill_value = check_fill_value(fill_value)
 
+    # Abstract: each affine augmentation defines its ranges and its matrices.
+    @abc.abstractmethod
     def _is_identity(self) -> bool:
         """Whether the configured ranges allow only the identity (skip the warp)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _matrix(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Per-sample ``(a0, a1, a2, b0, b1, b2)``, each ``(B,)``, for ``(B, C, H, W)``
         images: output pixel ``(x, y)`` samples input ``(a0x+a1y+a2, b0x+b1y+b2)``."""
-        raise NotImplementedError
 
     def call(self, inputs: torch.Tensor, training: bool | None = True) -> torch.Tensor:
         images = self._float(inputs)
