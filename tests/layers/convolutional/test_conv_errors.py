@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from cnnkit import layers, models
+from cnnkit._kernels import conv as conv_ops
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
-from cnnkit.ops import conv as conv_ops
 
 
 def _zeros(*shape: int) -> np.ndarray:

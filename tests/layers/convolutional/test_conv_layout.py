@@ -14,7 +14,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from cnnkit import layers
-from cnnkit.ops import layout
+from cnnkit._kernels import layout
 from cnnkit.testing import run_layer_test
 
 _COPY_OPS = {

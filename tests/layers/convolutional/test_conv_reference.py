@@ -110,7 +110,7 @@ def test_conv_transpose_matches_reference(
 def test_ops_conv_transpose_pads_zeros_beyond_what_torch_allows() -> None:
     # output_padding >= stride is refused by torch (and by the layers); the functional
     # op still follows Keras' crop rule, a negative crop being zeros (then the bias).
-    from cnnkit.ops.conv import conv_transpose
+    from cnnkit._kernels.conv import conv_transpose
 
     x = _input((1, 4, 3))
     kernel = np.random.default_rng(2).standard_normal((3, 2, 3)).astype("float32")

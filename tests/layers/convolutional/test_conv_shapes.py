@@ -11,9 +11,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cnnkit import layers
+from cnnkit._kernels.conv import padding_amounts
+from cnnkit._kernels.shapes import same_padding
 from cnnkit.errors import IncompatibleShapeError
-from cnnkit.ops.conv import padding_amounts
-from cnnkit.ops.shapes import same_padding
 
 CONV = {1: layers.Conv1D, 2: layers.Conv2D, 3: layers.Conv3D}
 TRANSPOSE = {

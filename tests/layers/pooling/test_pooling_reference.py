@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnkit import layers
+from cnnkit._kernels.pooling import pool
 from cnnkit.errors import IncompatibleShapeError
-from cnnkit.ops.pooling import pool
 from cnnkit.testing import run_layer_test
 from reference import pooling as ref
 

@@ -13,11 +13,11 @@ from typing import Any
 import torch
 
 from cnnkit import activations
+from cnnkit._kernels.shapes import conv_output_shape
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
-from cnnkit.ops.shapes import conv_output_shape
 from cnnkit.utils.validation import normalize_padding, shape_error, to_tuple
 
 Shape = tuple[int | None, ...]

@@ -12,10 +12,10 @@ from typing import Any
 import torch
 
 from cnnkit import constraints, initializers, regularizers
+from cnnkit._kernels import conv as conv_ops
+from cnnkit._kernels.shapes import transpose_output_length
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.convolutional._conv_layer import Shape, _ConvLayer
-from cnnkit.ops import conv as conv_ops
-from cnnkit.ops.shapes import transpose_output_length
 from cnnkit.utils.validation import check_positive_int, to_tuple
 
 

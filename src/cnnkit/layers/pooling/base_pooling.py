@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 import torch
 
+from cnnkit._kernels import pooling
+from cnnkit._kernels.shapes import pool_output_shape
 from cnnkit.config import normalize_data_format
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
-from cnnkit.ops import pooling
-from cnnkit.ops.shapes import pool_output_shape
 from cnnkit.utils.validation import normalize_padding, shape_error, to_tuple
 
 Shape = tuple[int | None, ...]

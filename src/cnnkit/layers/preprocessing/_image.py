@@ -20,12 +20,12 @@ from typing import Any, Literal
 
 import torch
 
+from cnnkit._kernels.layout import to_channels_first, to_channels_last
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.preprocessing._warp import affine_warp
-from cnnkit.ops.layout import to_channels_first, to_channels_last
 from cnnkit.utils.validation import check_choice, shape_error
 
 Shape = tuple[int | None, ...]

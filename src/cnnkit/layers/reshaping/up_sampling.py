@@ -21,12 +21,12 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from cnnkit._kernels.layout import to_channels_first, to_channels_last
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.pooling.base_pooling import DataFormat, spatial_axes
-from cnnkit.ops.layout import to_channels_first, to_channels_last
 from cnnkit.utils.validation import to_tuple
 
 Shape = tuple[int | None, ...]

@@ -39,8 +39,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from cnnkit.ops.layout import to_channels_first, to_channels_last
-from cnnkit.ops.shapes import same_padding
+from cnnkit._kernels.layout import to_channels_first, to_channels_last
+from cnnkit._kernels.shapes import same_padding
 
 PoolMode = Literal["max", "average"]
 

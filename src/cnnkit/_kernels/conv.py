@@ -37,10 +37,10 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from cnnkit._kernels import layout
+from cnnkit._kernels.shapes import effective_kernel_size, same_padding, transpose_crops
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.ops import layout
-from cnnkit.ops.shapes import effective_kernel_size, same_padding, transpose_crops
 from cnnkit.utils.validation import to_tuple
 
 IntOrTuple = int | Sequence[int]
