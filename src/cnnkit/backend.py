@@ -16,7 +16,7 @@ from cnnkit.config import (
     set_floatx,
     set_image_data_format,
 )
-from cnnkit.layers.base.naming import reset_names
+from cnnkit.naming import reset_names
 
 
 def clear_session() -> None:

@@ -171,9 +171,7 @@ def run_layer_test(
 def _training_step(layer: Layer, inputs: Any) -> None:
     """One SGD step: every trainable weight gets a finite gradient and moves."""
     before = [v.numpy() for v in layer.trainable_weights]
-    outputs = (
-        layer(inputs, training=True) if layer._call_accepts_training else layer(inputs)
-    )
+    outputs = layer(inputs, training=True)
     loss = outputs.float().square().mean() + sum(layer.losses, torch.zeros(()))
     params = [v.value for v in layer.trainable_weights]
     grads = torch.autograd.grad(loss, params, allow_unused=True)

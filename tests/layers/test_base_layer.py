@@ -10,7 +10,7 @@ import cnnkit
 from cnnkit import layers
 from cnnkit.backend import clear_session
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, NotBuiltError
-from cnnkit.layers.base.naming import to_snake_case
+from cnnkit.naming import to_snake_case
 
 
 @pytest.fixture(autouse=True)

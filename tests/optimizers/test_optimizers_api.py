@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cnnkit.optimizers as optimizers
+from cnnkit import backend
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.optimizers import _args, schedules
 
@@ -72,7 +73,7 @@ def test_int_learning_rate_is_accepted() -> None:
 
 
 def test_default_names_are_snake_case_and_uniquified() -> None:
-    _args.reset_names()
+    backend.clear_session()  # the user-facing reset
     assert [optimizers.Adam().name, optimizers.Adam().name] == ["adam", "adam_1"]
     assert optimizers.RMSprop().name == "rm_sprop"  # Keras' snake_case, kept as is
     assert optimizers.AdamW().name == "adam_w"

@@ -128,7 +128,7 @@ def test_accuracy_resolves_from_shapes_only(
     model = dense_model(units=units, activation=activation)
     model.compile(loss=loss, metrics=["accuracy"])
     model.fit(x, y, verbose=0)
-    (metric,) = model.metrics
+    (metric,) = model.metrics[1].metrics  # [loss tracker, compile_metrics], as Keras
     assert type(metric) is expected
     assert metric.name == "accuracy"
 
@@ -369,9 +369,13 @@ def test_compile_keeps_the_arguments_for_saving() -> None:
 def test_compiled_model_reports_metric_objects() -> None:
     x, y = tiny_data()
     model = _compiled(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    assert model.metrics == []  # resolved from shapes on the first batch
+    # Keras' list: the loss tracker, then the compiled metrics as one entry, whose
+    # members are resolved from shapes on the first batch.
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    assert model.metrics[1].metrics == []
     model.fit(x, y, verbose=0)
-    assert [m.name for m in model.metrics] == ["accuracy"]
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    assert [m.name for m in model.metrics[1].metrics] == ["accuracy"]
 
 
 def test_compile_is_needed_before_training() -> None:

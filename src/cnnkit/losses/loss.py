@@ -24,8 +24,6 @@ Example:
 from __future__ import annotations
 
 import abc
-import re
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -34,19 +32,18 @@ import torch
 
 from cnnkit import config
 from cnnkit.errors import InvalidArgumentError, TrainingInputError
+from cnnkit.naming import auto_name
 
 __all__ = [
     "REDUCTIONS",
     "ArrayLike",
     "Loss",
     "Reduction",
-    "auto_name",
     "divide_no_nan",
     "reduce_weighted_values",
     "squeeze_or_expand_to_same_rank",
     "standardize_reduction",
     "to_float_tensor",
-    "to_snake_case",
     "to_tensor",
 ]
 
@@ -62,37 +59,6 @@ REDUCTIONS: tuple[str | None, ...] = (
     "none",
     None,
 )
-
-# Keras names unnamed objects `precision`, `precision_1`, ... with a process-wide
-# counter; losses and metrics share this one.
-_name_counters: defaultdict[str, int] = defaultdict(int)
-
-
-def to_snake_case(name: str) -> str:
-    """``SparseCategoricalAccuracy`` → ``sparse_categorical_accuracy`` (Keras' rule).
-
-    Example:
-        >>> to_snake_case("F1Score"), to_snake_case("AUC")
-        ('f1_score', 'auc')
-    """
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def auto_name(class_name: str) -> str:
-    """Snake-case ``class_name`` and make it unique in this process, as Keras does.
-
-    Example:
-        >>> auto_name("ExampleLossName")
-        'example_loss_name'
-        >>> auto_name("ExampleLossName")
-        'example_loss_name_1'
-    """
-    name = to_snake_case(class_name)
-    count = _name_counters[name]
-    _name_counters[name] += 1
-    return name if count == 0 else f"{name}_{count}"
 
 
 def to_tensor(x: ArrayLike, device: torch.device | None = None) -> torch.Tensor:

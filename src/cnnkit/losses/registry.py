@@ -28,7 +28,7 @@ from cnnkit.losses.crossentropy import (
     categorical_crossentropy,
     sparse_categorical_crossentropy,
 )
-from cnnkit.losses.loss import Loss, to_snake_case
+from cnnkit.losses.loss import Loss
 from cnnkit.losses.probabilistic import (
     categorical_hinge,
     hinge,
@@ -46,6 +46,7 @@ from cnnkit.losses.regression import (
     mean_squared_logarithmic_error,
 )
 from cnnkit.losses.wrapper import LossFunctionWrapper
+from cnnkit.naming import to_snake_case
 from cnnkit.serialization import get_registered_name, get_registered_object
 
 __all__ = [

@@ -36,7 +36,8 @@ import torch
 
 from cnnkit import config
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.losses.loss import ArrayLike, auto_name, to_tensor
+from cnnkit.losses.loss import ArrayLike, to_tensor
+from cnnkit.naming import auto_name
 
 __all__ = ["Direction", "Metric"]
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
-from cnnkit.losses.loss import Loss, to_snake_case
+from cnnkit.losses.loss import Loss
 from cnnkit.losses.registry import FUNCTIONS as LOSS_FUNCTIONS
 from cnnkit.losses.registry import target_kind
 from cnnkit.metrics import accuracy_metrics as _accuracy
@@ -27,6 +27,7 @@ from cnnkit.metrics import probabilistic as _probabilistic
 from cnnkit.metrics import regression as _regression
 from cnnkit.metrics.metric import Metric
 from cnnkit.metrics.reduction import Mean, MeanMetricWrapper, Sum
+from cnnkit.naming import to_snake_case
 from cnnkit.serialization import get_registered_name, get_registered_object
 
 __all__ = [

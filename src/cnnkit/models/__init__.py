@@ -1,4 +1,4 @@
-"""Models: ``Sequential``, functional ``Model``, and loading (``load_model``)."""
+"""Models: ``Sequential``, functional ``Model``, and loading (``load_model``, JSON)."""
 
 from typing import Any
 
@@ -28,4 +28,18 @@ def clone_model(model: Model) -> Model:
     return deserialize_model(serialize_model(model))
 
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model"]
+def model_from_json(json_string: str, custom_objects: Any = None) -> Model:
+    """A new, freshly initialised model from ``model.to_json()`` text."""
+    from cnnkit.saving import model_from_json as _from_json
+
+    return _from_json(json_string, custom_objects=custom_objects)
+
+
+__all__ = [
+    "Functional",
+    "Model",
+    "Sequential",
+    "clone_model",
+    "load_model",
+    "model_from_json",
+]

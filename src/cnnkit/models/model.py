@@ -13,14 +13,14 @@ from typing import Any
 import torch
 
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
-from cnnkit.layers.base.context import training_scope
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models.legacy import Keras2Methods
+from cnnkit.models.steps import TrainingSteps
 from cnnkit.utils.validation import format_shape
 
 
-class Model(Keras2Methods, Layer):
+class Model(TrainingSteps, Keras2Methods, Layer):
     """Groups layers into an object with training and inference features.
 
     Example:
@@ -55,15 +55,6 @@ class Model(Keras2Methods, Layer):
         self.stop_training = False
         self.history: Any = None
         self._compile_state: Any = None
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        # Wrappers such as DistributedDataParallel call forward() directly, skipping
-        # Layer.__call__: keep `training` reaching the nested layers all the same.
-        training = kwargs.get("training")
-        if training is None:
-            return self.call(*args, **kwargs)
-        with training_scope(training):
-            return self.call(*args, **kwargs)
 
     # ------------------------------------------------------------------ layers
 
@@ -158,6 +149,38 @@ class Model(Keras2Methods, Layer):
             return [t.shape for t in value]
         return value.shape
 
+    # ------------------------------------------------------------------ building
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create a subclassed model's weights by running ``call`` once on zeros.
+
+        ``model.build((None, 28, 28, 1))`` is how Keras tutorials make a subclassed
+        model's ``summary()`` and ``set_weights`` work before any data: unknown sizes
+        run as 1, in inference mode, without autograd.
+        """
+        if input_shape is None:
+            raise InvalidArgumentError(
+                f"Model '{self.name}' needs an input shape to build: call "
+                "`model.build((None, 28, 28, 1))` with the shape of a batch "
+                "(None for the batch size)."
+            )
+        sample = _zeros_like_shape(input_shape)
+        with torch.no_grad():
+            self.call(sample, **self._inference_kwargs())
+        self._build_input_shape = input_shape
+
+    def _inference_kwargs(self) -> dict[str, Any]:
+        return {"training": False} if self._call_signature.accepts_training else {}
+
+    def _build_with_shape(self, input_shape: Any) -> None:
+        # A subclassed model that keeps Model.build creates its weights during its
+        # first real call: running it on zeros first would do the work twice.
+        if type(self).build is Model.build:
+            self._build_input_shape = input_shape
+            self.built = True
+            return
+        super()._build_with_shape(input_shape)
+
     # ------------------------------------------------------------------ training
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
@@ -215,11 +238,6 @@ class Model(Keras2Methods, Layer):
             keys += [f"{name}_loss" for name in state.loss_output_names]
         return state.ordered_keys(keys)
 
-    @property
-    def metrics(self) -> list[Any]:
-        state = self._compile_state
-        return [] if state is None else state.metric_objects()
-
     # ------------------------------------------------------------------ files
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
@@ -251,9 +269,27 @@ class Model(Keras2Methods, Layer):
         export_model(self, filepath, format=format, **kwargs)
 
     def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture as Keras JSON (``models.model_from_json`` reads it)."""
         from cnnkit.saving import model_to_json
 
         return model_to_json(self, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
+        """Rebuild from ``get_config()``: a functional graph, or a subclass's arguments.
+
+        Example:
+            >>> import cnnkit
+            >>> inputs = cnnkit.Input((4,))
+            >>> model = cnnkit.Model(inputs, cnnkit.layers.Dense(2)(inputs))
+            >>> type(cnnkit.Model.from_config(model.get_config())).__name__
+            'Functional'
+        """
+        if "layers" in config and "output_layers" in config:
+            from cnnkit.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects)
+        return cls(**config)
 
 
 def standardize_model_input(value: Any, spec: InputLayer) -> Any:
@@ -276,3 +312,14 @@ def standardize_model_input(value: Any, spec: InputLayer) -> Any:
     if value.dtype != target:
         value = value.to(target)
     return value
+
+
+def _zeros_like_shape(shape: Any) -> Any:
+    """Zeros for a shape (unknown sizes as 1), or a list of them for several inputs."""
+    if isinstance(shape, list | tuple) and all(
+        d is None or isinstance(d, int) for d in shape
+    ):
+        return torch.zeros(tuple(1 if d is None else int(d) for d in shape))
+    if isinstance(shape, dict):
+        return {k: _zeros_like_shape(v) for k, v in shape.items()}
+    return [_zeros_like_shape(s) for s in shape]

@@ -12,10 +12,8 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import numbers
 import os
-import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -28,7 +26,6 @@ from cnnkit.optimizers.schedules import LearningRateSchedule
 
 __all__ = [
     "LearningRate",
-    "auto_name",
     "check_float",
     "check_in_range",
     "check_learning_rate",
@@ -36,36 +33,12 @@ __all__ = [
     "optional_float",
     "pop_legacy_kwargs",
     "to_float32",
-    "to_snake_case",
     "user_stacklevel",
 ]
 
 LearningRate = float | LearningRateSchedule | Callable[[], float]
 
-# Keras uniquifies default names with a process-wide counter ("adam", "adam_1", ...);
-# optimizers keep their own counter so that no layer code is needed here.
-_NAME_UIDS: collections.defaultdict[str, int] = collections.defaultdict(int)
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def to_snake_case(name: str) -> str:
-    """Keras' snake_case of a class name (``"RMSprop"`` -> ``"rm_sprop"``)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def auto_name(class_name: str) -> str:
-    """Default name: snake_case of the class, then ``_1``, ``_2``... (as Keras)."""
-    base = to_snake_case(class_name)
-    count = _NAME_UIDS[base]
-    _NAME_UIDS[base] += 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def reset_names() -> None:
-    """Restart the default-name counters (what ``clear_session`` does in Keras)."""
-    _NAME_UIDS.clear()
 
 
 def is_real(value: object) -> bool:

@@ -113,7 +113,12 @@ class OptimizerState:
         """
         if self.built:
             return
-        params = list(params)
+        given = list(params)
+        params = unwrap_variables(given)
+        if names is None:
+            names = [
+                getattr(p, "path", None) or f"variable_{i}" for i, p in enumerate(given)
+            ]
         owner = type(self).__name__
         for i, p in enumerate(params):
             if not isinstance(p, torch.Tensor) or not p.is_floating_point():
@@ -344,3 +349,17 @@ def _to_numpy(value: object) -> np.ndarray:
         # numpy has no bfloat16
         return (value.float() if value.dtype == torch.bfloat16 else value).numpy()
     return np.asarray(value)
+
+
+def unwrap_variables(params: Sequence[Any]) -> list[Any]:
+    """``model.trainable_weights`` (Keras-style variables) or tensors → the tensors.
+
+    A custom ``train_step`` passes the model's variables, as Keras' guide does.
+    """
+    return [
+        p.value
+        if not isinstance(p, torch.Tensor)
+        and isinstance(getattr(p, "value", None), torch.Tensor)
+        else p
+        for p in params
+    ]

@@ -30,10 +30,11 @@ import torch
 
 from cnnkit import config as _config
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError, NotBuiltError
+from cnnkit.naming import auto_name
 from cnnkit.optimizers import _args, _gradients
 from cnnkit.optimizers import schedules as _schedules
 from cnnkit.optimizers._args import LearningRate
-from cnnkit.optimizers._state import OptimizerState
+from cnnkit.optimizers._state import OptimizerState, unwrap_variables
 
 __all__ = ["Optimizer"]
 
@@ -105,7 +106,7 @@ class Optimizer(OptimizerState, abc.ABC):
             raise InvalidTypeError(
                 f"{owner}: `name` must be a string or None; received name={name!r}."
             )
-        self.name: str = name if name is not None else _args.auto_name(owner)
+        self.name: str = name if name is not None else auto_name(owner)
         self.weight_decay = _args.optional_float(weight_decay, "weight_decay", owner)
         self.clipnorm = _args.optional_float(clipnorm, "clipnorm", owner)
         self.clipvalue = _args.optional_float(clipvalue, "clipvalue", owner)
@@ -245,9 +246,9 @@ class Optimizer(OptimizerState, abc.ABC):
                 )
             params = self._params
         else:
-            params = list(params)
             if not self.built:
                 self.build(params)
+            params = unwrap_variables(params)
         if len(grads) != len(params):
             raise InvalidArgumentError(
                 f"{type(self).__name__}.apply: expected one gradient per parameter; "

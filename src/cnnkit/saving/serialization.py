@@ -195,7 +195,7 @@ def deserialize_layer(
     from cnnkit.models.model import Model
 
     if issubclass(cls, Model) and hasattr(cls, "from_config"):
-        layer = cls.from_config(config, custom_objects=custom_objects)  # type: ignore[call-arg]
+        layer = cls.from_config(config, custom_objects=custom_objects)
     else:
         layer = cls.from_config(config)  # type: ignore[attr-defined]
     build_config = entry.get("build_config")

@@ -30,8 +30,8 @@ import torch
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.base.naming import to_snake_case
 from cnnkit.layers.base.variable import Variable
+from cnnkit.naming import to_snake_case
 from cnnkit.optimizers.base import Optimizer
 
 __all__ = [

@@ -14,7 +14,7 @@ from cnnkit.training.data_adapter import (
     to_weights,
 )
 from cnnkit.training.evaluate import format_results
-from cnnkit.training.steps import StepRunner, autocast
+from cnnkit.training.steps import StepRunner, autocast, runner_for
 from cnnkit.utils import tree
 
 
@@ -27,14 +27,7 @@ def _runner(model: Any, x: Any, y: Any) -> tuple[StepRunner, Any, Any]:
     checks.check_inputs_against_model(model, x)
     prepare.prepare_model(model, device, x)
     prepare.build_compile_state(model, x, y)
-    runner = getattr(model, "_batch_runner", None)
-    if (
-        runner is None
-        or runner.device != device
-        or runner.state is not model._compile_state
-    ):
-        runner = StepRunner(model, device)
-        model._batch_runner = runner
+    runner = runner_for(model, device)
     move = lambda v: v.to(device)  # noqa: E731
     return (
         runner,
@@ -57,8 +50,8 @@ def train_on_batch(
     if class_weight is not None:
         sample_weight = class_weight_to_sample_weight(y, class_weight)
     runner.reset()
-    runner.train_step(x, y, to_weights(sample_weight, runner.device))
-    return format_results(runner, runner.logs(), return_dict)
+    read_logs = runner.run_train_step(x, y, to_weights(sample_weight, runner.device))
+    return format_results(runner, read_logs(), return_dict)
 
 
 def test_on_batch(
@@ -72,8 +65,8 @@ def test_on_batch(
     prepare.require_compiled(model, "test_on_batch")
     runner, x, y = _runner(model, x, y)
     runner.reset()
-    runner.test_step(x, y, to_weights(sample_weight, runner.device))
-    return format_results(runner, runner.logs(), return_dict)
+    read_logs = runner.run_test_step(x, y, to_weights(sample_weight, runner.device))
+    return format_results(runner, read_logs(), return_dict)
 
 
 def predict_on_batch(model: Any, x: Any) -> Any:

@@ -17,6 +17,7 @@ import torch
 
 from cnnkit import activations, losses, metrics, optimizers
 from cnnkit.errors import InvalidArgumentError
+from cnnkit.training.steps import LossTracker
 from cnnkit.utils import tree
 
 
@@ -104,6 +105,12 @@ class CompileState:
         self.base_metric_names: list[str] = []
         self.fused_layer: Any = None
         self.fused_loss: Any = None
+        # Keras' `model.metrics`: the loss tracker, the compiled metrics, then one
+        # loss tracker per output (when there are several).
+        self.loss_tracker = LossTracker()
+        self.compile_metrics = CompileMetrics(self)
+        self.output_loss_trackers: list[LossTracker] = []
+        self.runners: dict[torch.device, Any] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -324,6 +331,42 @@ class CompileState:
     def reset_metrics(self) -> None:
         for metric in self.metric_objects():
             metric.reset_state()
+
+
+class CompileMetrics:
+    """The metrics given to ``compile`` as one entry of ``model.metrics``.
+
+    As in Keras, it is named ``compile_metrics``, ``update_state(y, y_pred)`` updates
+    every compiled metric and ``result()`` is a dict of their values, so a custom
+    ``train_step`` can loop over ``self.metrics`` the way Keras' guide does.
+    """
+
+    name = "compile_metrics"
+
+    def __init__(self, state: CompileState) -> None:
+        self._state = state
+
+    @property
+    def metrics(self) -> list[Any]:
+        return self._state.metric_objects()
+
+    @property
+    def variables(self) -> list[torch.Tensor]:
+        return [v for metric in self.metrics for v in metric.variables]
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if not self._state.built:
+            self._state.build(y_true, y_pred)
+        self._state.update_metrics(y_true, y_pred, sample_weight)
+
+    def result(self) -> dict[str, torch.Tensor]:
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def reset_state(self) -> None:
+        self._state.reset_metrics()
+
+    def __repr__(self) -> str:
+        return f"<CompileMetrics {[m.name for m in self.metrics]}>"
 
 
 def compile_model(

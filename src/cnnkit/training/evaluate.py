@@ -16,7 +16,7 @@ from cnnkit.training.data_adapter import (
     make_adapter,
     to_tensor,
 )
-from cnnkit.training.steps import StepRunner
+from cnnkit.training.steps import StepRunner, runner_for
 from cnnkit.utils import tree
 
 
@@ -28,24 +28,20 @@ def run_test_loop(
     Training metrics are saved and restored, so validation inside ``fit`` does not
     disturb the running training values.
     """
-    saved = runner.loss_tracker.total, runner.loss_tracker.count
-    saved_outputs = [(t.total, t.count) for t in runner.output_loss_trackers]
-    saved_metrics = [
-        [v.clone() for v in m.variables] for m in runner.state.metric_objects()
-    ]
+    metrics = runner.owner.metrics
+    saved = [[v.clone() for v in metric.variables] for metric in metrics]
     runner.reset()
+    logs: dict[str, float] = {}
+    read_logs = runner.logs
     for step, (x, y, sw) in enumerate(adapter.epoch()):
         if callbacks is not None:
             callbacks.on_test_batch_begin(step)
-        runner.test_step(x, y, sw)
+        read_logs = runner.run_test_step(x, y, sw)
         if callbacks is not None:
-            callbacks.on_test_batch_end(step, runner.lazy_logs())
-    logs = runner.logs()
-    runner.loss_tracker.total, runner.loss_tracker.count = saved
-    for tracker, (total, count) in zip(runner.output_loss_trackers, saved_outputs):
-        tracker.total, tracker.count = total, count
-    for metric, values in zip(runner.state.metric_objects(), saved_metrics):
-        with torch.no_grad():
+            callbacks.on_test_batch_end(step, read_logs)
+    logs = read_logs()
+    with torch.no_grad():
+        for metric, values in zip(metrics, saved):
             for variable, value in zip(metric.variables, values):
                 variable.copy_(value)
     return logs
@@ -87,7 +83,7 @@ def evaluate(
         if sample is not None:
             prepare.prepare_model(model, device, sample[0])
             prepare.build_compile_state(model, sample[0], sample[1], full_y)
-            runner = StepRunner(model, device)
+            runner = runner_for(model, device)
     callback_list = CallbackList(
         callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
         epochs=1, steps=adapter.steps_per_epoch,
@@ -129,7 +125,7 @@ def _runner_from_first_batch(
     checks.check_inputs_against_model(model, x)
     prepare.prepare_model(model, device, x)
     prepare.build_compile_state(model, x, y)
-    return StepRunner(model, device), _Replay(first, batches)
+    return runner_for(model, device), _Replay(first, batches)
 
 
 def format_results(

@@ -19,7 +19,7 @@ from cnnkit.training.data_adapter import (
     to_tensor,
 )
 from cnnkit.training.evaluate import run_test_loop
-from cnnkit.training.steps import StepRunner
+from cnnkit.training.steps import StepRunner, runner_for
 from cnnkit.utils import tree
 
 
@@ -136,7 +136,7 @@ def fit(
         if sample is not None:
             prepare.prepare_model(model, device, sample[0])
             prepare.build_compile_state(model, sample[0], sample[1], full_y)
-            runner = StepRunner(model, device)
+            runner = _new_runner(model, device, dist)
             if isinstance(val, ArrayAdapter) and val.size:
                 # Validation labels get the same checks (range, one-hot vs sparse).
                 prepare.build_compile_state(model, val.x, val.y, val.y)
@@ -161,16 +161,17 @@ def fit(
         if runner is not None:
             runner.reset()
         steps_done = 0
+        read_logs = runner.logs if runner is not None else dict
         for step, (bx, by, bsw) in enumerate(train.epoch()):
             if runner is None:
-                runner = _lazy_runner(model, device, bx, by)
+                runner = _lazy_runner(model, device, bx, by, dist)
                 if dist is not None:  # gradients must be averaged here too
                     runner.model = dist.wrap(model)
                 runner.reset()
             callback_list.on_train_batch_begin(step)
-            runner.train_step(bx, by, bsw)
+            read_logs = runner.run_train_step(bx, by, bsw)
             steps_done += 1
-            callback_list.on_train_batch_end(step, runner.lazy_logs())
+            callback_list.on_train_batch_end(step, read_logs)
             if model.stop_training:
                 break
         train.on_epoch_end()
@@ -178,7 +179,7 @@ def fit(
             # The data ran out (a generator used up by earlier epochs; the adapter
             # warned): stop, rather than log an epoch of zeros.
             break
-        epoch_logs = runner.logs()
+        epoch_logs = read_logs()
         if dist is not None:
             epoch_logs = dist.average_logs(epoch_logs)
         if val is not None and _should_validate(epoch, validation_freq):
@@ -218,12 +219,20 @@ def _should_validate(epoch: int, validation_freq: int | list[int]) -> bool:
     return (epoch + 1) % validation_freq == 0
 
 
-def _lazy_runner(model: Any, device: torch.device, x: Any, y: Any) -> StepRunner:
+def _new_runner(model: Any, device: torch.device, dist: Any) -> StepRunner:
+    # Under torchrun the runner steps a DistributedDataParallel wrapper: a runner of
+    # its own, so that evaluate() afterwards (on one rank) never runs that wrapper.
+    return StepRunner(model, device) if dist is not None else runner_for(model, device)
+
+
+def _lazy_runner(
+    model: Any, device: torch.device, x: Any, y: Any, dist: Any
+) -> StepRunner:
     """For datasets and generators: build from the first batch we actually train on."""
     checks.check_inputs_against_model(model, x)
     prepare.prepare_model(model, device, x)
     prepare.build_compile_state(model, x, y)
-    return StepRunner(model, device)
+    return _new_runner(model, device, dist)
 
 
 def as_float_logs(logs: dict[str, Any]) -> dict[str, float]:

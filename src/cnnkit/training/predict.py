@@ -10,7 +10,7 @@ import torch
 from cnnkit.callbacks import CallbackList
 from cnnkit.training import checks, prepare
 from cnnkit.training.data_adapter import is_array_structure, make_adapter, to_tensor
-from cnnkit.training.steps import autocast
+from cnnkit.training.steps import autocast, overrides
 from cnnkit.utils import tree
 
 
@@ -43,7 +43,11 @@ def predict(
                 prepare.prepare_model(model, device, bx)
                 prepared = True
             callback_list.on_predict_batch_begin(step)
-            outputs = model(bx, training=False)
+            outputs = (
+                model.predict_step((bx,))
+                if overrides(model, "predict_step")
+                else model(bx, training=False)
+            )
             collected.append(
                 tree.map_structure(lambda t: t.detach().float().cpu(), outputs)
             )

@@ -15,28 +15,43 @@ import torch
 
 from cnnkit import activations, mixed_precision
 from cnnkit.errors import InvalidArgumentError
+from cnnkit.metrics import Mean
+from cnnkit.models.model import Model
 from cnnkit.utils import tree
 
 
-class RunningLoss:
-    """Mean of per-batch losses weighted by batch size (Keras' loss tracker)."""
+class LossTracker(Mean):
+    """Mean of per-batch losses weighted by batch size (Keras' ``loss`` metric).
 
-    def __init__(self) -> None:
-        self.total: torch.Tensor | None = None
-        self.count = 0
+    A real metric, so ``model.metrics`` lists it and a custom ``train_step`` can
+    ``update_state`` it; ``update`` is the trainer's allocation-free path.
+    """
+
+    def __init__(self, name: str = "loss") -> None:
+        super().__init__(name=name)
 
     def update(self, value: torch.Tensor, batch_size: int) -> None:
-        weighted = value.detach().float() * batch_size
-        self.total = weighted if self.total is None else self.total + weighted
-        self.count += batch_size
+        value = value.detach().float()
+        self.to(value.device)
+        self.total.add_(value * batch_size)
+        self.count.add_(batch_size)
 
-    def result(self) -> float:
-        if self.total is None or self.count == 0:
-            return 0.0
-        return float(self.total) / self.count
 
-    def reset(self) -> None:
-        self.total, self.count = None, 0
+def pythonify_logs(logs: Any) -> dict[str, float]:
+    """A step's logs as floats; nested dicts are merged, as Keras' trainer does.
+
+    Example:
+        >>> import torch
+        >>> pythonify_logs({"loss": torch.tensor(0.5), "compile_metrics": {"acc": 1}})
+        {'loss': 0.5, 'acc': 1.0}
+    """
+    values: dict[str, float] = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, dict):
+            values.update(pythonify_logs(value))
+        else:
+            values[key] = float(value)
+    return values
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
@@ -55,12 +70,15 @@ class StepRunner:
     """Runs steps of ``model`` with its compiled state on one device."""
 
     def __init__(self, model: Any, device: torch.device) -> None:
+        # `model` runs the steps (a DistributedDataParallel wrapper in fit under
+        # torchrun); `owner` is the model itself, whose metrics and overrides count.
         self.model = model
+        self.owner = model
         self.device = device
         self.state = model._compile_state
         self.optimizer = model.optimizer
-        self.loss_tracker = RunningLoss()
-        self.output_loss_trackers: list[RunningLoss] = []
+        self.loss_tracker: LossTracker = self.state.loss_tracker
+        self.output_loss_trackers: list[LossTracker] = self.state.output_loss_trackers
         self.params: list[torch.Tensor] = []
         self.param_names: list[str] = []
         self.constrained: list[Any] = []
@@ -130,7 +148,8 @@ class StepRunner:
         self.loss_tracker.update(loss, batch)
         if len(per_output) > 1:
             while len(self.output_loss_trackers) < len(per_output):
-                self.output_loss_trackers.append(RunningLoss())
+                name = self.state.loss_output_names[len(self.output_loss_trackers)]
+                self.output_loss_trackers.append(LossTracker(f"{name}_loss"))
             for tracker, value in zip(self.output_loss_trackers, per_output):
                 tracker.update(value, batch)
         self.state.update_metrics(
@@ -178,27 +197,78 @@ class StepRunner:
 
     # ------------------------------------------------------------------ logs
 
-    def reset(self) -> None:
-        self.loss_tracker.reset()
-        for tracker in self.output_loss_trackers:
-            tracker.reset()
-        self.state.reset_metrics()
+    def run_train_step(self, x: Any, y: Any, sw: Any) -> Callable[[], dict[str, float]]:
+        """One training step, through the model's own ``train_step`` if it has one.
 
-    def logs(self) -> dict[str, float]:
-        """Current running values (reads device tensors: call sparingly)."""
+        Returns a callable giving the logs, read only when a callback asks.
+        """
+        if overrides(self.owner, "train_step"):
+            logs = self.owner.train_step(pack_batch(x, y, sw))
+            return lambda: pythonify_logs(logs)
+        self.train_step(x, y, sw)
+        return self.logs
+
+    def run_test_step(self, x: Any, y: Any, sw: Any) -> Callable[[], dict[str, float]]:
+        """One evaluation step, through the model's own ``test_step`` if it has one."""
+        if overrides(self.owner, "test_step"):
+            with torch.no_grad():
+                logs = self.owner.test_step(pack_batch(x, y, sw))
+            return lambda: pythonify_logs(logs)
+        self.test_step(x, y, sw)
+        return self.logs
+
+    # ------------------------------------------------------------------ logs
+
+    def reset(self) -> None:
+        """Reset every metric of ``model.metrics`` (loss trackers included), as Keras
+        does at the start of each epoch and evaluation."""
+        for metric in self.owner.metrics:
+            metric.reset_state()
+
+    def tensor_logs(self) -> dict[str, torch.Tensor]:
+        """Current running values as device tensors (no synchronisation)."""
         values = {"loss": self.loss_tracker.result()}
         if len(self.output_loss_trackers) > 1:
             # One tracker per output *with a loss*: outputs without one have no key.
-            for name, tracker in zip(
-                self.state.loss_output_names, self.output_loss_trackers
-            ):
-                values[f"{name}_loss"] = tracker.result()
+            for tracker in self.output_loss_trackers:
+                values[tracker.name] = tracker.result()
         for metric in self.state.metric_objects():
-            values[metric.name] = float(metric.result())
+            values[metric.name] = metric.result()
         return dict(sorted(values.items()))
+
+    def logs(self) -> dict[str, float]:
+        """Current running values (reads device tensors: call sparingly)."""
+        return {key: float(value) for key, value in self.tensor_logs().items()}
 
     def lazy_logs(self) -> Callable[[], dict[str, float]]:
         return self.logs
+
+
+def runner_for(model: Any, device: torch.device) -> StepRunner:
+    """The model's step runner for ``device``, kept with its compiled state.
+
+    Built once per compile and device (its variable lists are refreshed, so a layer
+    frozen since stays frozen): ``train_on_batch`` in a loop pays no set-up per call.
+    """
+    state = model._compile_state
+    runner = state.runners.get(device)
+    if runner is None:
+        runner = state.runners[device] = StepRunner(model, device)
+    else:
+        runner._refresh_variables()
+    return runner
+
+
+def overrides(model: Any, method: str) -> bool:
+    """Whether ``model``'s class replaces ``Model.<method>`` (Keras' customisation)."""
+    return getattr(type(model), method, None) is not getattr(Model, method)
+
+
+def pack_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, ...]:
+    """The ``data`` a ``train_step`` receives: ``(x,)``, ``(x, y)`` or ``(x, y, sw)``."""
+    if sample_weight is not None:
+        return (x, y, sample_weight)
+    return (x,) if y is None else (x, y)
 
 
 @contextlib.contextmanager

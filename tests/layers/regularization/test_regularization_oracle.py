@@ -71,9 +71,7 @@ def test_matches_keras(
     assert _plain(ours.get_config()) == _plain(theirs.get_config())
     x = (np.random.default_rng(0).standard_normal(shape) * 2).astype("float32")
     call = {"training": True} if training else {}
-    # cnnkit's base does not yet drop `training` for calls without it (Keras does).
-    ours_call = call if ours._call_accepts_training else {}
-    got = ours(torch.from_numpy(x), **ours_call).numpy()
+    got = ours(torch.from_numpy(x), **call).numpy()
     expected = keras.ops.convert_to_numpy(theirs(x, **call))
     np.testing.assert_allclose(got, expected, atol=ATOL, rtol=RTOL)
     if not training:

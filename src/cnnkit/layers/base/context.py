@@ -20,17 +20,29 @@ def current_training() -> bool | None:
     return stack[-1] if stack else None
 
 
-@contextlib.contextmanager
-def training_scope(value: bool | None) -> Iterator[None]:
-    """Make ``value`` the inherited ``training`` flag inside the block."""
+def push_training(value: bool | None) -> None:
+    """Make ``value`` the inherited ``training`` flag until :func:`pop_training`.
+
+    A pair of plain calls rather than a context manager: this runs once per layer call.
+    """
     stack = getattr(_local, "training", None)
     if stack is None:
         stack = _local.training = []
     stack.append(value)
+
+
+def pop_training() -> None:
+    _local.training.pop()
+
+
+@contextlib.contextmanager
+def training_scope(value: bool | None) -> Iterator[None]:
+    """Make ``value`` the inherited ``training`` flag inside the block."""
+    push_training(value)
     try:
         yield
     finally:
-        stack.pop()
+        pop_training()
 
 
 def current_build_context() -> str | None:

@@ -21,9 +21,9 @@ Example:
 
 from __future__ import annotations
 
-import inspect
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -33,10 +33,11 @@ from cnnkit import config as _config
 from cnnkit import initializers
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, NotBuiltError
 from cnnkit.layers.base import context
+from cnnkit.layers.base.call_signature import CallSignature
 from cnnkit.layers.base.input_spec import check_input_specs
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
-from cnnkit.layers.base.naming import to_snake_case, unique_name
 from cnnkit.layers.base.variable import Variable
+from cnnkit.naming import to_snake_case, unique_name
 from cnnkit.utils import tree
 from cnnkit.utils.validation import format_shape, unknown_kwargs_error
 
@@ -88,16 +89,14 @@ class Layer(torch.nn.Module):
             of a ``Sequential`` (Keras 2 style, still accepted).
     """
 
-    _call_accepts_training: bool = False
+    _call_signature: CallSignature = CallSignature()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Inspect once per class, not per call: it is on the hot path.
-        try:
-            params = inspect.signature(cls.call).parameters
-            cls._call_accepts_training = "training" in params
-        except (TypeError, ValueError):  # pragma: no cover - builtins
-            cls._call_accepts_training = False
+        cls._call_signature = CallSignature.of(cls.call)
+        if "build" in cls.__dict__:
+            cls.build = _marks_built(cls.__dict__["build"])  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -346,14 +345,53 @@ class Layer(torch.nn.Module):
     # ------------------------------------------------------------------ contract
 
     def build(self, input_shape: Any) -> None:
-        """Create the weights. Subclasses override; the base has none."""
+        """Create the weights. Subclasses override; the base has none.
+
+        Calling ``build`` yourself marks the layer built (each subclass's ``build`` is
+        wrapped to do so), so a first call afterwards keeps the weights you set.
+        """
+        if input_shape is not None and self._build_input_shape is None:
+            self._build_input_shape = _tuple_shape(input_shape)
+        self.built = True
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """The computation. Subclasses override."""
         return inputs
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self.call(*args, **kwargs)
+        """Resolve the call-context arguments, then run ``call``.
+
+        ``training`` is, in order: the value given here, the value of the enclosing
+        call, the default of ``call``'s own ``training`` parameter. It reaches ``call``
+        only if ``call`` declares it, and is inherited by the layers ``call`` runs.
+        Living in ``forward`` (not only ``__call__``) keeps this true for wrappers such
+        as DistributedDataParallel that call ``forward`` directly.
+        """
+        spec = self._call_signature
+        training = kwargs.pop("training", None)
+        if "mask" in kwargs and not spec.accepts_mask:
+            self._drop_mask(kwargs.pop("mask"))
+        inherited = context.current_training()
+        if training is None:
+            training = inherited if inherited is not None else spec.training_default
+        if spec.accepts_training and training is not None:
+            kwargs["training"] = training
+        if training is None or training == inherited:
+            return self.call(*args, **kwargs)
+        context.push_training(bool(training))
+        try:
+            return self.call(*args, **kwargs)
+        finally:
+            context.pop_training()
+
+    def _drop_mask(self, mask: Any) -> None:
+        if mask is not None:
+            raise InvalidArgumentError(
+                f"{type(self).__name__} '{self.name}' does not support masking: its "
+                "`call` has no `mask` argument, but it was called with a mask. Remove "
+                "`mask=` from the call: masks mark padded steps of sequences, and this "
+                "layer has no positions to skip."
+            )
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape`` (``None`` dims pass through).
@@ -477,16 +515,7 @@ class Layer(torch.nn.Module):
         elif self.input_spec is not None:
             check_input_specs(self, self.input_spec, shapes)
         self._activity_losses = []
-        if not self._call_accepts_training:
-            outputs = super().__call__(inputs, *rest, **kwargs)
-        else:
-            training = kwargs.get("training")
-            if training is None:
-                training = context.current_training()
-                if training is not None:
-                    kwargs["training"] = training
-            with context.training_scope(training):
-                outputs = super().__call__(inputs, *rest, **kwargs)
+        outputs = super().__call__(inputs, *rest, **kwargs)
         if self.activity_regularizer is not None:
             self._add_activity_penalty(outputs)
         return outputs
@@ -557,6 +586,25 @@ class Layer(torch.nn.Module):
     @property
     def output_shape(self) -> Any:
         return self.compute_output_shape(self.input_shape)
+
+
+def _marks_built(build: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a class's ``build`` so that calling it yourself marks the layer built.
+
+    As in Keras: ``layer.build(shape)`` then ``set_weights(...)`` then a call must keep
+    the weights that were set, so the first call may not build again.
+    """
+
+    @functools.wraps(build)
+    def build_and_mark(
+        self: Layer, input_shape: Any = None, *args: Any, **kwargs: Any
+    ) -> None:
+        build(self, input_shape, *args, **kwargs)
+        if input_shape is not None and self._build_input_shape is None:
+            self._build_input_shape = _tuple_shape(input_shape)
+        self.built = True
+
+    return build_and_mark
 
 
 def _first_device(inputs: Any) -> torch.device | None:

@@ -1,8 +1,13 @@
-"""Keras auto-names: snake_case of the class plus a process-global counter.
+"""Keras auto-names: the snake_case of the class plus a process-global counter.
+
+One counter store for layers, models, optimizers, losses and metrics, as in Keras, so
+``cnnkit.backend.clear_session()`` restarts all of them at once.
 
 Example:
-    >>> to_snake_case("MaxPooling2D"), to_snake_case("ReLU")
-    ('max_pooling2d', 're_lu')
+    >>> to_snake_case("MaxPooling2D"), to_snake_case("ReLU"), to_snake_case("F1Score")
+    ('max_pooling2d', 're_lu', 'f1_score')
+    >>> auto_name("ExampleThing"), auto_name("ExampleThing")
+    ('example_thing', 'example_thing_1')
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ def unique_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
+def auto_name(class_name: str) -> str:
+    """The default name of an instance of ``class_name``: ``unique_name`` of its snake_case."""
+    return unique_name(to_snake_case(class_name))
+
+
 def reset_names() -> None:
     """Restart every counter (``cnnkit.backend.clear_session()``)."""
     _counters.clear()
+
+
+__all__ = ["auto_name", "reset_names", "to_snake_case", "unique_name"]

@@ -1,0 +1,167 @@
+"""What happens in one step of ``fit``/``evaluate``/``predict``, as model methods.
+
+Keras' way of customising training: override ``train_step(self, data)`` (and
+``test_step``/``predict_step``) on a ``Model`` subclass and keep using ``fit``, its
+callbacks and its progress bar. With the torch engine a ``train_step`` is written
+with autograd, as in Keras' guide for its torch backend:
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+The defaults below are what ``fit`` runs when nothing is overridden (the trainer's
+fused, synchronisation-free path in ``cnnkit.training.steps``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from cnnkit.errors import InvalidArgumentError
+from cnnkit.metrics import Metric
+
+
+def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` → a 3-tuple (Keras' helper).
+
+    Example:
+        >>> unpack_x_y_sample_weight(("x", "y"))
+        ('x', 'y', None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise InvalidArgumentError(
+        "`data` must be x, (x,), (x, y) or (x, y, sample_weight); received a tuple of "
+        f"{len(data)} elements."
+    )
+
+
+class TrainingSteps:
+    """The customisation points of Keras 3's ``Trainer``, mixed into ``Model``."""
+
+    _compile_state: Any
+    compiled: bool
+
+    # ------------------------------------------------------------------ steps
+
+    def train_step(self, data: Any) -> dict[str, Any]:
+        """One optimisation step on a batch ``data``; returns the logs (tensors)."""
+        runner = self._runner("train_step")
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        runner.train_step(x, y, sample_weight)
+        return runner.tensor_logs()
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        """Update the loss and metrics on a batch ``data``; returns the logs."""
+        runner = self._runner("test_step")
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        runner.test_step(x, y, sample_weight)
+        return runner.tensor_logs()
+
+    def predict_step(self, data: Any) -> Any:
+        """The outputs for a batch ``data`` (inference mode)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)  # type: ignore[operator]
+
+    def _runner(self, method: str) -> Any:
+        from cnnkit.training import prepare
+        from cnnkit.training.steps import runner_for
+
+        prepare.require_compiled(self, method)
+        return runner_for(self, prepare.training_device(self))
+
+    # ------------------------------------------------------------------ loss
+
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> torch.Tensor:
+        """The compiled loss of ``y_pred`` against ``y``, plus every ``self.losses``
+        penalty (weight and activity regularisers, ``add_loss``)."""
+        del x, training  # as in Keras: the default uses neither
+        state = self._require_state("compute_loss")
+        terms: list[torch.Tensor] = []
+        if state.loss_spec is not None:
+            if not state.built:
+                state.build(y, y_pred)
+            total, _ = state.compute_loss(y, y_pred, sample_weight)
+            terms.append(total)
+        terms.extend(p.float().sum() for p in self.losses)  # type: ignore[attr-defined]
+        if not terms:
+            raise InvalidArgumentError(
+                "No loss to compute: pass `loss=` to `compile()` (or add a penalty "
+                "with `self.add_loss(...)` in a layer's call)."
+            )
+        return terms[0] if len(terms) == 1 else torch.stack(terms).sum()
+
+    # ------------------------------------------------------------------ metrics
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The loss tracker, the compiled metrics, the per-output loss trackers, then
+        every ``Metric`` the model holds as an attribute — Keras' order."""
+        found: list[Any] = []
+        state = self._compile_state
+        if state is not None:
+            found += [state.loss_tracker, state.compile_metrics]
+            found += state.output_loss_trackers
+        found += [v for v in vars(self).values() if isinstance(v, Metric)]
+        return found
+
+    def compute_metrics(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
+    ) -> dict[str, Any]:
+        """Update the compiled metrics; returns ``get_metrics_result()``."""
+        del x
+        state = self._require_state("compute_metrics")
+        state.compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, Any]:
+        """Every metric of ``self.metrics`` by name; the compiled ones merged in."""
+        results: dict[str, Any] = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                results.update(value)
+            else:
+                results[metric.name] = value
+        return results
+
+    def reset_metrics(self) -> None:
+        """Zero every metric of ``self.metrics`` (``fit`` does it at each epoch)."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _require_state(self, method: str) -> Any:
+        from cnnkit.training import prepare
+
+        prepare.require_compiled(self, method)
+        return self._compile_state
