@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import torch
 
-from cnnkit import layers, models
+from cnnkit import activations, layers, models
 from cnnkit.models._relu_pool import defers_relu
 
 
@@ -79,3 +79,22 @@ def test_hooked_convolution_sees_its_relu_output() -> None:
     model(torch.randn(2, 5, 5, 2))
     assert len(seen) == 1
     assert bool((seen[0] >= 0).all())
+
+
+def test_the_rewrite_leaves_the_layer_untouched_for_other_threads() -> None:
+    """While one thread runs the rewrite, another calling the same conv gets its ReLU."""
+    import threading
+
+    from cnnkit.layers.base import context
+
+    conv = layers.Conv2D(3, 3, activation="relu")
+    x = torch.randn(2, 6, 6, 1)
+    expected = conv(x)
+    seen: list[torch.Tensor] = []
+    with context.defer_activation(conv):
+        assert conv.activation is activations.relu  # never reassigned
+        assert (conv(x) < 0).any()  # this thread: pre-activation values
+        worker = threading.Thread(target=lambda: seen.append(conv(x)))
+        worker.start()
+        worker.join()
+    assert torch.equal(seen[0], expected)

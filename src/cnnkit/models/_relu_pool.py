@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from cnnkit import activations
+from cnnkit.layers.base import context
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.convolutional.base_conv import BaseConv
 from cnnkit.layers.pooling.base_pooling import BasePooling
@@ -53,11 +54,8 @@ def defers_relu(conv: Layer, pool: Layer) -> bool:
 
 def conv_then_pool(conv: BaseConv, pool: Layer, x: Any) -> Any:
     """``pool(conv(x))`` with the convolution's ReLU moved after the pool."""
-    # The same swap as the fused softmax/cross-entropy in training.compile: the
-    # layer's call stays the single place that computes a convolution.
-    conv.activation = activations.linear
-    try:
+    # The layer's call stays the single place that computes a convolution; the
+    # deferral lives in this thread's call context, so the layer itself is untouched.
+    with context.defer_activation(conv):
         x = conv(x)
-    finally:
-        conv.activation = activations.relu
     return activations.relu(pool(x))

@@ -17,6 +17,7 @@ import torch
 
 from cnnkit import activations, losses, metrics, optimizers
 from cnnkit.errors import InvalidArgumentError
+from cnnkit.layers.base import context
 from cnnkit.training.steps import LossTracker
 from cnnkit.utils import tree
 
@@ -243,11 +244,8 @@ class CompileState:
         if layer is None:
             yield False
             return
-        layer.activation = activations.linear
-        try:
+        with context.defer_activation(layer):
             yield True
-        finally:
-            layer.activation = activations.softmax
 
     def _flat_weights(self, sample_weight: Any, count: int) -> list[Any]:
         """One sample-weight entry per output: a single array applies to all."""

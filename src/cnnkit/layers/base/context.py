@@ -1,8 +1,9 @@
 """Thread-local call and build context.
 
 Keras propagates ``training`` from an outer call to every nested layer that was not
-given it explicitly, and its build errors say where in a model a layer sits. Both need
-a little state that lives for the duration of a call.
+given it explicitly, and its build errors say where in a model a layer sits; a model's
+exact rewrites ask a layer to leave out its activation. Each needs a little state that
+lives for the duration of a call, per thread.
 """
 
 from __future__ import annotations
@@ -43,6 +44,30 @@ def training_scope(value: bool | None) -> Iterator[None]:
         yield
     finally:
         pop_training()
+
+
+def activation_deferred(layer: object) -> bool:
+    """Whether ``layer`` should return its output before its activation (see below)."""
+    deferred = getattr(_local, "deferred", None)
+    return bool(deferred) and id(layer) in deferred
+
+
+@contextlib.contextmanager
+def defer_activation(layer: object) -> Iterator[None]:
+    """Inside the block, ``layer`` skips its own ``activation``; the caller applies it.
+
+    How a model runs an exact rewrite (ReLU after max-pooling, softmax fused into the
+    cross-entropy) without assigning to the layer: the flag lives in this thread's
+    call context, so another thread calling the same layer is not affected.
+    """
+    deferred = getattr(_local, "deferred", None)
+    if deferred is None:
+        deferred = _local.deferred = []
+    deferred.append(id(layer))
+    try:
+        yield
+    finally:
+        deferred.pop()
 
 
 def current_build_context() -> str | None:

@@ -384,6 +384,13 @@ class Layer(torch.nn.Module):
         finally:
             context.pop_training()
 
+    def _activate(self, outputs: Any) -> Any:
+        """``self.activation(outputs)``, unless a model runs this call with the
+        activation deferred to itself (``context.defer_activation``)."""
+        if context.activation_deferred(self):
+            return outputs
+        return self.activation(outputs)  # type: ignore[operator]
+
     def _drop_mask(self, mask: Any) -> None:
         if mask is not None:
             raise InvalidArgumentError(

@@ -117,7 +117,7 @@ class BaseConv(_ConvLayer):
             inputs, self.kernel, self.strides, self.padding, self.data_format,
             self.dilation_rate, bias=self.bias,
         )  # fmt: skip
-        return self.activation(outputs)
+        return self._activate(outputs)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return self._output_shape(

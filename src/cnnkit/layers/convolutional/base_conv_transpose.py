@@ -108,7 +108,7 @@ class BaseConvTranspose(_ConvLayer):
             inputs, self.kernel, self.strides, self.padding, self.output_padding,
             self.data_format, self.dilation_rate, bias=self.bias,
         )  # fmt: skip
-        return self.activation(outputs)
+        return self._activate(outputs)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         extras = self.output_padding or (None,) * self.rank

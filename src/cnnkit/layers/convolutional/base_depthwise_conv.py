@@ -90,7 +90,7 @@ class BaseDepthwiseConv(_ConvLayer):
             inputs, self.kernel, self.strides, self.padding, self.data_format,
             self.dilation_rate, bias=self.bias,
         )  # fmt: skip
-        return self.activation(outputs)
+        return self._activate(outputs)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         channels = input_shape[self._channel_axis]

@@ -104,7 +104,7 @@ class BaseSeparableConv(_ConvLayer):
             inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides,
             self.padding, self.data_format, self.dilation_rate, bias=self.bias,
         )  # fmt: skip
-        return self.activation(outputs)
+        return self._activate(outputs)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return self._output_shape(

@@ -93,7 +93,7 @@ class Dense(Layer):
                 outputs = torch.matmul(inputs, self.kernel) + self.bias
         else:
             outputs = torch.matmul(inputs, self.kernel)
-        return self.activation(outputs)
+        return self._activate(outputs)
 
     def compute_output_shape(
         self, input_shape: tuple[int | None, ...]
