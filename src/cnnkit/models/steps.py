@@ -69,15 +69,15 @@ class TrainingSteps:
 
     def train_step(self, data: Any) -> dict[str, Any]:
         """One optimisation step on a batch ``data``; returns the logs (tensors)."""
-        runner = self._runner("train_step")
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        runner = self._runner("train_step", x, y)
         runner.train_step(x, y, sample_weight)
         return runner.tensor_logs()
 
     def test_step(self, data: Any) -> dict[str, Any]:
         """Update the loss and metrics on a batch ``data``; returns the logs."""
-        runner = self._runner("test_step")
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        runner = self._runner("test_step", x, y)
         runner.test_step(x, y, sample_weight)
         return runner.tensor_logs()
 
@@ -86,12 +86,18 @@ class TrainingSteps:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)  # type: ignore[operator]
 
-    def _runner(self, method: str) -> Any:
+    def _runner(self, method: str, x: Any, y: Any) -> Any:
+        """The trainer for this model, built and resolved on ``x``/``y`` when a step is
+        called outside ``fit`` (which prepares all of this before its first step)."""
         from cnnkit.training import prepare
         from cnnkit.training.steps import runner_for
 
         prepare.require_compiled(self, method)
-        return runner_for(self, prepare.training_device(self))
+        device = prepare.training_device(self)
+        if not self._compile_state.built:
+            prepare.prepare_model(self, device, x)
+            prepare.build_compile_state(self, x, y)
+        return runner_for(self, device)
 
     # ------------------------------------------------------------------ loss
 
