@@ -141,8 +141,15 @@ def test_layer_call_requires_inputs() -> None:
 
 
 def test_object_arrays_are_refused() -> None:
-    with pytest.raises(InvalidArgumentError, match="received an object array"):
+    with pytest.raises(InvalidArgumentError, match=r"Python objects \(dtype=object\)"):
         layers.Dense(1)(np.array([[1, "a"]], dtype=object))
+
+
+def test_string_arrays_are_refused_before_torch_sees_them() -> None:
+    with pytest.raises(
+        InvalidArgumentError, match=r"Dense '.*': Received an array of strings"
+    ):
+        layers.Dense(1)(np.array([["a", "b"]]))
 
 
 def test_training_flag_propagates_to_nested_layers() -> None:

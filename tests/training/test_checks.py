@@ -444,5 +444,8 @@ def test_the_trial_run_leaves_no_trace_in_the_metrics() -> None:
     model = _classifier()
     model.fit(x, y, batch_size=20, epochs=1, verbose=0)
     # One batch of 20: had the 2-sample trial run been counted, it would be 22.
-    (metric,) = model.metrics
+    # model.metrics is Keras': [loss tracker, compile_metrics]; both saw 20 samples.
+    loss_tracker, compiled = model.metrics
+    (metric,) = compiled.metrics
     assert float(metric.count) == 20.0
+    assert float(loss_tracker.count) == 20.0

@@ -62,9 +62,21 @@ def test_to_categorical_argmax_recovers_the_labels(y: np.ndarray) -> None:
 
 def test_negative_labels_are_refused() -> None:
     with pytest.raises(
-        InvalidArgumentError, match=r"must be >= 0; found -1 at index 2"
+        InvalidArgumentError,
+        match=r"class indices must be >= 0, but 1 label is negative; the smallest is "
+        r"-1 at index 2\. If -1 marks 'unlabelled', drop those samples first "
+        r"\(`keep = y >= 0`",
     ):
         to_categorical([0, 1, -1])
+
+
+def test_negative_labels_report_the_smallest_and_the_first() -> None:
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"but 2 labels are negative; the smallest is -3 at index 4 \(the first "
+        r"negative is -1 at index 2\)\..*undo the shift",
+    ):
+        to_categorical(np.array([0, 1, -1, 2, -3]), num_classes=3)
 
 
 def test_labels_at_or_above_num_classes_are_refused() -> None:

@@ -17,7 +17,7 @@ from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models.legacy import Keras2Methods
 from cnnkit.models.steps import TrainingSteps
-from cnnkit.utils.validation import format_shape
+from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
 
 
 class Model(TrainingSteps, Keras2Methods, Layer):
@@ -297,6 +297,13 @@ def standardize_model_input(value: Any, spec: InputLayer) -> Any:
     if not isinstance(value, torch.Tensor):
         return value
     expected = spec.batch_shape
+    one_sample = missing_batch_axis_hint(tuple(value.shape), expected)
+    if one_sample is not None:
+        raise InvalidArgumentError(
+            f"Invalid input shape for input '{spec.name}': expected shape "
+            f"{format_shape(expected)} (rank {len(expected)}), received "
+            f"{format_shape(tuple(value.shape))} (rank {value.dim()}). {one_sample}"
+        )
     if value.dim() == len(expected) - 1 and expected[-1] == 1:
         value = value.unsqueeze(-1)  # (N, 28, 28) for Input((28, 28, 1))
     elif value.dim() == len(expected) + 1 and value.shape[-1] == 1:

@@ -7,16 +7,21 @@ torch traceback (KERAS_SPEC §8 pain points #1 and #2).
 from __future__ import annotations
 
 import numbers
+import os
+import sys
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
-from cnnkit import activations, losses
+import cnnkit
+from cnnkit import activations, config, losses
 from cnnkit.errors import TrainingInputError
 from cnnkit.training.compile import output_layers
 from cnnkit.utils import tree
-from cnnkit.utils.validation import format_shape
+from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
 
 
 def _describe(value: Any) -> str:
@@ -63,7 +68,11 @@ def check_arrays(x: Any, y: Any, sample_weight: Any) -> None:
                 raise TrainingInputError(
                     f"`x` and `y` have different numbers of samples: x has {n} and y has "
                     f"{received} ({_describe(label)}). Give one label per input sample."
+                    + _one_sample_hint(flat_x, received)
                 )
+        flat_y = tree.flatten(y)
+        for i, label in enumerate(flat_y):
+            check_finite_labels(label, "`y`" if len(flat_y) == 1 else f"`y` ({i})")
     for weights in [] if sample_weight is None else tree.flatten(sample_weight):
         if weights.dim() == 0 or int(weights.shape[0]) != n:
             received = 0 if weights.dim() == 0 else int(weights.shape[0])
@@ -78,6 +87,49 @@ def check_arrays(x: Any, y: Any, sample_weight: Any) -> None:
                 f"Input {i} (x) contains {bad} NaN or infinite value(s). Clean the data "
                 "first, e.g. `x = np.nan_to_num(x)` or drop those samples."
             )
+
+
+def _one_sample_hint(flat_x: list[Any], labels: int) -> str:
+    """One label for an ``x`` of many "samples": probably one image without batch axis."""
+    if labels != 1 or len(flat_x) != 1 or flat_x[0].dim() < 2:
+        return ""
+    return (
+        f" If `x` (shape {format_shape(tuple(flat_x[0].shape))}) is a single sample, "
+        "add the batch axis: `x = x[None]` or `x = np.expand_dims(x, 0)`."
+    )
+
+
+def check_finite_labels(label: Any, name: str) -> None:
+    """NaN (or infinite) labels fail before training, with how many and where.
+
+    An error rather than a warning: the loss of any batch holding such a label is
+    NaN, and the first gradient step with it turns every weight into NaN, so the
+    run cannot produce anything useful (nor can ``evaluate`` report a loss).
+    """
+    if not isinstance(label, torch.Tensor) or not label.is_floating_point():
+        return
+    if label.numel() == 0 or bool(torch.isfinite(label).all()):
+        return
+    bad = torch.isnan(label)
+    kind = "NaN"
+    if not bool(bad.any()):
+        bad, kind = torch.isinf(label), "infinite"
+    first = [int(i) for i in torch.nonzero(bad)[0].tolist()]
+    where = (
+        f"index {first[0]}" if len(first) == 1 else f"y[{', '.join(map(str, first))}]"
+    )
+    keep = (
+        "np.isfinite(y)"
+        if label.dim() == 1
+        else "np.isfinite(y).reshape(len(y), -1).all(axis=1)"
+    )
+    raise TrainingInputError(
+        f"{name} contains {int(bad.sum())} {kind} label value(s) ({_describe(label)}); "
+        f"the first is at {where} (sample {first[0]}). A {kind} label makes the loss "
+        f"{kind}, and the first training step that sees it turns every weight into "
+        f"NaN. Drop those samples (`keep = {keep}`, then `x, y = x[keep], y[keep]`) "
+        "or replace them with real labels."
+    )
 
 
 def _model_inputs(model: Any, x: Any) -> list[tuple[Any, Any]]:
@@ -96,12 +148,21 @@ def check_inputs_against_model(model: Any, x: Any) -> None:
 
     Allowed, as in Keras: one missing or extra trailing axis of size 1. Anything
     else fails here, with the whole data shape, rather than deep in a layer with
-    the shape of one batch.
+    the shape of one batch: one sample without its batch axis, images with the
+    wrong number of channels, data of the wrong size.
     """
     for layer, value in _model_inputs(model, x):
-        if not isinstance(value, torch.Tensor):
-            continue
+        if not isinstance(value, torch.Tensor) or value.dim() == 0:
+            continue  # a 0-d scalar: `check_arrays` explains it
         expected, shape = layer.batch_shape, tuple(value.shape)
+        who = (
+            f"Input '{layer.name}' of {type(model).__name__} '{model.name}' expects "
+            f"data of shape {format_shape(expected)} ({len(expected)}-D), but `x` "
+            f"has shape {format_shape(shape)} ({value.dim()}-D)."
+        )
+        one_sample = missing_batch_axis_hint(shape, expected)
+        if one_sample is not None:
+            raise TrainingInputError(f"{who} {one_sample}")
         if len(shape) == len(expected) - 1 and expected[-1] == 1:
             shape = (*shape, 1)  # the model adds the axis; the sizes must still fit
         elif len(shape) == len(expected) + 1 and shape[-1] == 1:
@@ -110,12 +171,103 @@ def check_inputs_against_model(model: Any, x: Any) -> None:
             e is None or e == d for e, d in zip(expected[1:], shape[1:])
         ):
             continue
-        who = (
-            f"Input '{layer.name}' of {type(model).__name__} '{model.name}' expects "
-            f"data of shape {format_shape(expected)} ({len(expected)}-D), but `x` "
-            f"has shape {format_shape(tuple(value.shape))} ({value.dim()}-D)."
+        fix = _channel_fix(expected, shape, _data_format(model))
+        raise TrainingInputError(f"{who} {fix or _input_fix(expected, shape)}")
+
+
+def _data_format(model: Any) -> str:
+    """The image layout of the model's first layer that has one (else the default)."""
+    for layer in _leaf_layers(model):
+        data_format = getattr(layer, "data_format", None)
+        if data_format in ("channels_last", "channels_first"):
+            return str(data_format)
+    return config.image_data_format()
+
+
+def _leaf_layers(model: Any) -> Iterator[Any]:
+    """The layers of a model in order, nested models opened up."""
+    for layer in getattr(model, "layers", None) or []:
+        if getattr(layer, "layers", None) is not None:
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def _channel_fix(
+    expected: tuple[Any, ...], shape: tuple[int, ...], data_format: str
+) -> str | None:
+    """Images whose channel count is not the model's: name the axis and the fix.
+
+    Only for images and volumes (4-D data or more): in 3-D data the last axis may
+    as well be the width of grayscale images fed to a Flatten.
+    """
+    if len(shape) < 4 or len(shape) != len(expected):
+        return None
+    last = data_format == "channels_last"
+    axis = -1 if last else 1
+    pos = axis % len(shape)
+    want, got = expected[pos], shape[pos]
+    others = [
+        (e, d) for i, (e, d) in enumerate(zip(expected, shape)) if i not in (0, pos)
+    ]
+    if want is None or want == got or not all(e is None or e == d for e, d in others):
+        return _transposed_fix(expected, shape, last)
+    sample = tuple(shape[1:])
+    where = f"axis {axis}, the channel axis ({data_format})"
+    head = f"The images have {got} channel(s) on {where}, but the model expects {want}."
+    build = f"build the model for {got} channels: `input_shape={format_shape(sample)}`"
+    take = "x[..., {}]" if last else "x[:, {}]"
+    if got == 0:
+        return (
+            f"{head} That axis is empty, so the data holds no pixel values at all: "
+            "check the slicing or loading that made `x` (a slice such as "
+            f"`{take.format('1:')}` of 1-channel images leaves 0 channels)."
         )
-        raise TrainingInputError(f"{who} {_input_fix(expected, shape)}")
+    if want == 1 and got in (3, 4):
+        rgb = "" if got == 3 else take.format(":3") + "."
+        mean = f"{rgb or 'x.'}mean(axis={axis}, keepdims=True)"
+        return (
+            f"{head} Convert the images to grayscale, e.g. `x = {mean}` (or load "
+            "them with `cnnkit.utils.load_img(path, color_mode='grayscale')`), or "
+            f"{build}."
+        )
+    if want == 3 and got == 1:
+        return (
+            f"{head} Repeat the gray channel: `x = np.repeat(x, 3, axis={axis})` (or "
+            "load the images with `color_mode='rgb'`), or "
+            f"{build}."
+        )
+    if want == 3 and got == 4:
+        return f"{head} Drop the alpha channel: `x = {take.format(':3')}`, or {build}."
+    return f"{head} Give the data {want} channel(s), or {build}."
+
+
+def _transposed_fix(
+    expected: tuple[Any, ...], shape: tuple[int, ...], last: bool
+) -> str | None:
+    """Channels-first data for a channels-last model (or the reverse)."""
+    if len(shape) < 4 or len(shape) != len(expected):
+        return None
+    moved = (
+        (shape[0], *shape[2:], shape[1])
+        if last
+        else (shape[0], shape[-1], *shape[1:-1])
+    )
+    if not all(e is None or e == d for e, d in zip(expected[1:], moved[1:])):
+        return None
+    if last:
+        return (
+            "The data looks channels_first (channels on axis 1) but the model is "
+            "channels_last (channels on axis -1): move the axis with "
+            "`x = np.moveaxis(x, 1, -1)`, or build the model with "
+            "`data_format='channels_first'`."
+        )
+    return (
+        "The data looks channels_last (channels on axis -1) but the model is "
+        "channels_first (channels on axis 1): move the axis with "
+        "`x = np.moveaxis(x, -1, 1)`, or build the model with "
+        "`data_format='channels_last'`."
+    )
 
 
 def _inner(shape: tuple[Any, ...]) -> str:
@@ -158,6 +310,90 @@ def _input_fix(expected: tuple[Any, ...], shape: tuple[int, ...]) -> str:
     )
 
 
+# Layers that rescale or normalise what they receive (or read it as ids): a model
+# that starts with one may be fed raw 0-255 pixels.
+_TAKES_RAW_INPUT = frozenset(
+    {
+        "Rescaling",
+        "Normalization",
+        "Lambda",
+        "BatchNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "UnitNormalization",
+        "Embedding",
+    }
+)
+
+
+def _takes_raw_input(model: Any) -> bool:
+    """Whether ``model`` may scale its own input (so raw pixels can be right).
+
+    Only Sequential and functional models are read: the layers before the first one
+    with weights are searched for a rescaling or normalisation layer. A model without
+    weights (augmentation only) learns nothing, so any scale is fine; a subclassed
+    model's ``call`` may do anything, so it is trusted.
+    """
+    if not hasattr(model, "_input_layers") and not hasattr(model, "_input_layer"):
+        return True
+    for layer in _leaf_layers(model):
+        if any(cls.__name__ in _TAKES_RAW_INPUT for cls in type(layer).__mro__):
+            return True
+        if any(True for _ in layer.parameters()):
+            return False
+    return True
+
+
+def warn_if_unscaled_images(model: Any, x: Any) -> None:
+    """Warn once if a batch of images holds raw 0-255 pixel values.
+
+    Called on the first batch only (one host read, never per step). The rule:
+    image-like data (3-D or more, or uint8 of any rank), no negative value and a
+    maximum above 1.5, for a model that does not rescale its input itself.
+    """
+    flat = [v for v in tree.flatten(x) if isinstance(v, torch.Tensor) and v.numel()]
+    images = [
+        v
+        for v in flat
+        if v.dtype == torch.uint8
+        or (v.dim() >= 3 and v.dtype != torch.bool and not v.is_complex())
+    ]
+    if not images or _takes_raw_input(model):
+        return
+    for value in images:
+        # One host read for both ends (a single sync when the batch is on a GPU).
+        low, high = (float(v) for v in torch.stack(torch.aminmax(value)).tolist())
+        if not (low >= 0.0 and high > 1.5):
+            continue
+        if high <= 255:
+            fix = "as the tutorials do: `x = x.astype('float32') / 255`"
+        else:
+            fix = (
+                "e.g. `x = x.astype('float32') / 65535` for 16-bit images, or "
+                "`x = x / x.max()`"
+            )
+        warnings.warn(
+            f"The input images go up to {high:.4g} (dtype "
+            f"{str(value.dtype).replace('torch.', '')}, first batch of shape "
+            f"{format_shape(tuple(value.shape))}): these look like raw pixel values, "
+            "while networks train well on values in [0, 1]. Divide them by the "
+            f"largest possible value, {fix}; or start the model with "
+            "`layers.Rescaling(1.0 / 255)`.",
+            UserWarning,
+            stacklevel=_user_stacklevel(),
+        )
+        return
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line (out of cnnkit)."""
+    root = os.path.dirname(os.path.abspath(cnnkit.__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def check_labels_against_outputs(state: Any, y: Any, outputs: Any) -> None:
     """Labels fit the loss and the output size (one-hot vs sparse, range, logits)."""
     flat_y, flat_out = state.flatten_targets(y), tree.flatten(outputs)
@@ -167,6 +403,9 @@ def check_labels_against_outputs(state: Any, y: Any, outputs: Any) -> None:
     ):
         if loss is None:
             continue
+        # Arrays were checked whole by `check_arrays`; this covers a dataset's first
+        # batch.
+        check_finite_labels(label, f"`y` for output '{name}'")
         kind = _loss_kind(loss)
         classes = int(out.shape[-1]) if out.dim() > 1 else 1
         if kind == "categorical":

@@ -22,6 +22,7 @@ import torch
 
 from cnnkit.errors import InvalidArgumentError, TrainingInputError
 from cnnkit.utils import tree
+from cnnkit.utils.validation import non_numeric_message
 
 Batch = tuple[Any, Any, Any]
 
@@ -47,11 +48,9 @@ def to_tensor(value: Any, device: torch.device | None = None) -> torch.Tensor:
         tensor = value.detach()
     else:
         array = np.asarray(value)
-        if array.dtype == object:
-            raise TrainingInputError(
-                "Received an array of Python objects (dtype=object); convert the data "
-                "to a numeric array, e.g. `np.asarray(x, dtype='float32')`."
-            )
+        problem = non_numeric_message(array)
+        if problem is not None:
+            raise TrainingInputError(problem)
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("="))
         tensor = torch.from_numpy(np.ascontiguousarray(array))

@@ -73,8 +73,8 @@ def evaluate(
             if sample_weight is None
             else tree.map_structure(to_tensor, sample_weight)
         )
-        checks.check_arrays(x, y, sample_weight)
         checks.check_inputs_against_model(model, x)
+        checks.check_arrays(x, y, sample_weight)
         full_y = y
     adapter = make_adapter(x, y, sample_weight, batch_size, False, steps, device)
     runner = None

@@ -43,8 +43,8 @@ def _validation_adapter(
     ):
         vx, vy = _tensors(validation_data[0]), _tensors(validation_data[1])
         vsw = _tensors(validation_data[2]) if len(validation_data) == 3 else None
-        checks.check_arrays(vx, vy, vsw)
         checks.check_inputs_against_model(model, vx)
+        checks.check_arrays(vx, vy, vsw)
         return make_adapter(vx, vy, vsw, batch_size or 32, False, steps, device)
     if isinstance(validation_data, tuple | list):
         raise InvalidArgumentError(
@@ -96,8 +96,8 @@ def fit(
     if is_array_structure(x):
         checks.check_not_a_list_of_numbers(y, "y")
         x, y, sample_weight = _tensors(x), _tensors(y), _tensors(sample_weight)
-        checks.check_arrays(x, y, sample_weight)
         checks.check_inputs_against_model(model, x)
+        checks.check_arrays(x, y, sample_weight)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = split_for_validation(
                 x, y, sample_weight, validation_split

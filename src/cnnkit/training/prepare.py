@@ -110,7 +110,9 @@ def build_compile_state(model: Any, x: Any, y: Any, full_y: Any = None) -> None:
 
 
 def prepare_model(model: Any, device: torch.device, sample_x: Any) -> None:
+    """Build on the first batch, move to ``device``, and check the pixel scale once."""
     ensure_built(model, sample_x)
+    checks.warn_if_unscaled_images(model, sample_x)
     if any(p.device != device for p in model.parameters()) or any(
         b.device != device for b in model.buffers()
     ):

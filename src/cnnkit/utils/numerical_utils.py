@@ -83,10 +83,19 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     flat = labels.reshape(-1)
     negative = labels < 0
     if negative.any():
+        smallest, first = (
+            _first_bad(labels == labels.min(), labels),
+            _first_bad(negative, labels),
+        )
+        also = "" if first == smallest else f" (the first negative is {first})"
+        count = int(negative.sum())
+        are = "1 label is" if count == 1 else f"{count} labels are"
         raise InvalidArgumentError(
-            f"to_categorical: class indices must be >= 0; found "
-            f"{_first_bad(negative, labels)}. If the labels start at 1, subtract 1; "
-            "if -1 marks 'unlabelled', drop those samples first."
+            f"to_categorical: class indices must be >= 0, but {are} negative; the "
+            f"smallest is {smallest}{also}. If -1 marks "
+            "'unlabelled', drop those samples first (`keep = y >= 0`, then "
+            "`x, y = x[keep], y[keep]`); if the labels were shifted (e.g. `y - 1` on "
+            "labels that already start at 0), undo the shift."
         )
     if num_classes is None:
         if flat.size == 0:

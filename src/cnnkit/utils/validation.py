@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, InvalidTypeError
 
 Shape = tuple[int | None, ...]
@@ -24,6 +26,82 @@ def format_shape(shape: Sequence[int | None]) -> str:
     """Render a shape the way Keras does: ``(None, 28, 28, 1)``."""
     parts = ["None" if d is None else str(d) for d in shape]
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def _fits(shape: Sequence[int | None], expected: Sequence[int | None]) -> bool:
+    """Same rank, and every known size of ``expected`` equals the one in ``shape``."""
+    return len(shape) == len(expected) and all(
+        e is None or d is None or e == d for e, d in zip(expected, shape)
+    )
+
+
+def missing_batch_axis_hint(
+    shape: Sequence[int | None], batch_shape: Sequence[int | None]
+) -> str | None:
+    """Explain data that is one sample given without its batch axis, else ``None``.
+
+    ``(28, 28, 1)`` for ``(None, 28, 28, 1)`` is one image: its sizes are those of a
+    sample. Keras' own fix for a rank off by one (a trailing axis of size 1 added,
+    as ``(N, 28, 28)`` gets for ``Input((28, 28, 1))``) is tried first and wins
+    whenever it makes the data fit, so such data keeps working as in Keras.
+
+    Example:
+        >>> hint = missing_batch_axis_hint((28, 28, 1), (None, 28, 28, 1))
+        >>> print(hint)  # doctest: +ELLIPSIS
+        The batch axis is missing: (28, 28, 1) is one sample, ... (shape (1, 28, 28, 1)).
+        >>> missing_batch_axis_hint((16, 28, 28), (None, 28, 28, 1)) is None
+        True
+    """
+    shape, batch_shape = tuple(shape), tuple(batch_shape)
+    if not shape or len(shape) != len(batch_shape) - 1:
+        return None
+    if not _fits(shape, batch_shape[1:]):
+        return None
+    if batch_shape[-1] == 1 and _fits((*shape, 1), batch_shape):
+        return None  # Keras reads it as a batch without its channel axis
+    one = format_shape((1, *shape))
+    return (
+        f"The batch axis is missing: {format_shape(shape)} is one sample, but "
+        "models take batches of shape (batch, ...). To pass a single sample, add "
+        f"the batch axis: `x = x[None]` or `x = np.expand_dims(x, 0)` (shape {one})."
+    )
+
+
+def non_numeric_message(array: np.ndarray) -> str | None:
+    """Why ``array`` cannot be model input (text, objects, dates), or ``None``.
+
+    Example:
+        >>> print(non_numeric_message(np.array([1.0, 2.0])))
+        None
+        >>> print(non_numeric_message(np.array(["a.png"])))  # doctest: +ELLIPSIS
+        Received an array of strings (dtype '<U5', shape (1,)), but images ...
+    """
+    kind, shape = array.dtype.kind, format_shape(array.shape)
+    if kind in "biufc":
+        return None
+    if kind in "US":
+        return (
+            f"Received an array of strings (dtype {array.dtype.str!r}, shape {shape}), "
+            "but images and the other model inputs must be numeric. If these are "
+            "image file paths, load each one with `cnnkit.utils.load_img(path)` and "
+            "`cnnkit.utils.img_to_array(img)`; if they are numbers stored as text, "
+            "convert them with `x = x.astype('float32')`. Text class labels become "
+            "integer ids with `classes, y = np.unique(labels, return_inverse=True)`."
+        )
+    if kind == "O":
+        return (
+            f"Received an array of Python objects (dtype=object) of shape {shape}, "
+            "but images and the other model inputs must be numeric arrays. This "
+            "usually means images of different sizes, or a mix of types: give every "
+            "image the same size (`cnnkit.utils.load_img(path, target_size=(28, 28))`"
+            "), then make one numeric array with "
+            "`x = np.stack(list(x)).astype('float32')`."
+        )
+    return (
+        f"Received an array of dtype {array.dtype.str!r} (shape {shape}), but images "
+        "and the other model inputs must be numeric: convert it with "
+        "`x = x.astype('float32')`."
+    )
 
 
 def to_tuple(

@@ -48,8 +48,8 @@ def training_scope(value: bool | None) -> Iterator[None]:
 
 def activation_deferred(layer: object) -> bool:
     """Whether ``layer`` should return its output before its activation (see below)."""
-    deferred = getattr(_local, "deferred", None)
-    return bool(deferred) and id(layer) in deferred
+    deferred: list[int] | None = getattr(_local, "deferred", None)
+    return deferred is not None and id(layer) in deferred
 
 
 @contextlib.contextmanager

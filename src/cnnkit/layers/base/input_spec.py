@@ -72,6 +72,45 @@ def _rank_hint(layer: Layer, expected: int, shape: Shape) -> str:
     return "Reshape the input to the expected rank before this layer."
 
 
+def _channel_axis(layer: Layer, ndim: int) -> int | None:
+    """The (non-negative) channel axis of an image layer, ``None`` for other layers."""
+    data_format = getattr(layer, "data_format", None)
+    if ndim < 3 or data_format not in ("channels_last", "channels_first"):
+        return None
+    return ndim - 1 if data_format == "channels_last" else 1
+
+
+def _axis_fix(
+    layer: Layer, is_channel: bool, axis: int, want: int, got: int, ndim: int
+) -> str:
+    """How to fix an input whose fixed axis (channels, features) has the wrong size."""
+    kind = type(layer).__name__
+    if not is_channel:
+        return (
+            f"{kind} '{layer.name}' was built for inputs of size {want} on axis {axis} "
+            f"(its weights are sized for that) and received {got}: feed it inputs "
+            f"of the size it was built with, or create a new {kind} layer."
+        )
+    channels_last = getattr(layer, "data_format", None) == "channels_last"
+    where = "axis=-1" if channels_last else "axis=1"
+    if ndim != 4:  # signals and volumes: no RGB or grayscale to convert
+        convert = f"give it {want}-channel input"
+    elif want == 1 and got in (3, 4):
+        convert = (
+            "convert RGB images to grayscale, e.g. "
+            f"`x = x.mean({where}, keepdims=True)`"
+        )
+    elif want == 3 and got == 1:
+        convert = f"repeat the gray channel, `x = np.repeat(x, 3, {where})`"
+    else:
+        convert = f"give it {want}-channel input"
+    return (
+        f"{kind} '{layer.name}' was built for {want} input channel(s) (its weights "
+        f"are sized for that) and received {got}: {convert}, or create a new "
+        f"{kind} layer for {got}-channel input."
+    )
+
+
 def check_input_spec(
     layer: Layer, spec: InputSpec | None, shape: Shape, index: int = 0
 ) -> None:
@@ -95,6 +134,19 @@ def check_input_spec(
         fail(f"expected min_ndim={spec.min_ndim}, found ndim={ndim}", spec.min_ndim)
     if spec.max_ndim is not None and ndim > spec.max_ndim:
         fail(f"expected max_ndim={spec.max_ndim}, found ndim={ndim}", spec.max_ndim)
+    channel_axis = _channel_axis(layer, ndim)
+    if channel_axis is not None and shape[channel_axis] == 0:
+        axis = -1 if channel_axis == ndim - 1 else channel_axis
+        empty = "x[..., 1:]" if axis == -1 else "x[:, 1:]"
+        fail(
+            f"axis {axis} (the channel axis, {layer.data_format}) has size 0",
+            None,
+            fix=(
+                "An image needs at least one channel: check the slicing or loading "
+                f"that made the input (e.g. `{empty}` of 1-channel images leaves 0 "
+                "channels)."
+            ),
+        )
     for axis, value in spec.axes.items():
         actual = shape[axis] if -ndim <= axis < ndim else None
         if actual is not None and value is not None and actual != value:
@@ -102,9 +154,8 @@ def check_input_spec(
                 f"expected axis {axis} of input shape to have value {value}, "
                 f"but received input with shape {format_shape(shape)}",
                 None,
-                fix=(
-                    "The layer was built for a different number of channels/features; "
-                    "feed it inputs of the size it was built with, or create a new layer."
+                fix=_axis_fix(
+                    layer, axis % ndim == channel_axis, axis, value, actual, ndim
                 ),
             )
     if spec.shape is not None:

@@ -39,7 +39,11 @@ from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_te
 from cnnkit.layers.base.variable import Variable
 from cnnkit.naming import to_snake_case, unique_name
 from cnnkit.utils import tree
-from cnnkit.utils.validation import format_shape, unknown_kwargs_error
+from cnnkit.utils.validation import (
+    format_shape,
+    non_numeric_message,
+    unknown_kwargs_error,
+)
 
 if TYPE_CHECKING:
     from cnnkit.regularizers import Regularizer
@@ -484,10 +488,10 @@ class Layer(torch.nn.Module):
             tensor = value
         elif isinstance(value, np.ndarray | np.generic | list | float | int):
             array = np.asarray(value)
-            if array.dtype == object:
+            problem = non_numeric_message(array)
+            if problem is not None:
                 raise InvalidArgumentError(
-                    f"{type(self).__name__} '{self.name}' received an object array; "
-                    "convert the data to a numeric numpy array first."
+                    f"{type(self).__name__} '{self.name}': {problem}"
                 )
             tensor = torch.from_numpy(np.ascontiguousarray(array))
         else:
