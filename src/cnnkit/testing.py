@@ -73,7 +73,9 @@ def run_layer_test(
 
     layer = layer_cls(**init_kwargs)
     _check(
-        not layer.built, f"{layer_cls.__name__} must not be built before its first call"
+        layer.built is layer_cls._built_at_init,
+        f"{layer_cls.__name__} must be built at construction exactly when its class "
+        f"says so (`_built_at_init`, as in Keras); built={layer.built}",
     )
     config = layer.get_config()
     rebuilt_config = layer_cls.from_config(config).get_config()

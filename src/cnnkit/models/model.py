@@ -17,6 +17,7 @@ from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models.legacy import Keras2Methods
 from cnnkit.models.steps import TrainingSteps
+from cnnkit.utils import tree
 from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
 
 
@@ -116,6 +117,18 @@ class Model(TrainingSteps, Keras2Methods, Layer):
                 "`cnnkit.Input(shape)`, call `model.build(input_shape)`, or call it on data)."
             )
         return value
+
+    @property
+    def output_names(self) -> list[str]:
+        """The names of the layers producing the outputs, in output order (the keys
+        of ``compile(loss={...})`` and of the ``<name>_loss`` logs)."""
+        graph_outputs = getattr(self, "_graph_outputs", None)
+        if isinstance(graph_outputs, dict):
+            return sorted(graph_outputs)
+        if graph_outputs is not None:
+            return [t._keras_history[0].name for t in tree.flatten(graph_outputs)]
+        layers = self.layers
+        return [layers[-1].name] if layers else []
 
     @property
     def inputs(self) -> list[Any]:

@@ -23,18 +23,12 @@ from cnnkit.utils import tree
 
 
 def output_names(model: Any) -> list[str]:
-    """Names of the model's outputs, in output order.
+    """Names of the model's outputs, in output order (``model.output_names``).
 
     Dict outputs are named by their keys (in ``tree.flatten`` order, as the
     predictions are flattened); other outputs by the layers producing them.
     """
-    graph_outputs = getattr(model, "_graph_outputs", None)
-    if isinstance(graph_outputs, dict):
-        return sorted(graph_outputs)
-    if graph_outputs is not None:
-        return [t._keras_history[0].name for t in tree.flatten(graph_outputs)]
-    layers = getattr(model, "layers", [])
-    return [layers[-1].name] if layers else ["output"]
+    return model.output_names or ["output"]
 
 
 def output_layers(model: Any) -> list[Any]:

@@ -35,6 +35,8 @@ class LeakyReLU(Layer):
         Same as the input.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")

@@ -50,6 +50,8 @@ class ReLU(Layer):
         Same as the input.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(
         self,
         max_value: float | None = None,

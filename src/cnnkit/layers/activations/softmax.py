@@ -35,6 +35,8 @@ class Softmax(Layer):
         Same as the input.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(
         self, axis: int | list[int] | tuple[int, ...] = -1, **kwargs: Any
     ) -> None:

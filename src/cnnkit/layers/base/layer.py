@@ -94,6 +94,9 @@ class Layer(torch.nn.Module):
     """
 
     _call_signature: CallSignature = CallSignature()
+    # Keras marks some weightless layers (pooling, activations, dropout, Reshape)
+    # built at construction and leaves the others unbuilt until the first call.
+    _built_at_init: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -131,7 +134,7 @@ class Layer(torch.nn.Module):
         from cnnkit import regularizers
 
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.built = False
+        self.built = self._built_at_init
         self.input_spec: Any = None
         self._variables: list[Variable] = []
         self._attr_by_tensor_id: dict[int, str] = {}
@@ -516,6 +519,8 @@ class Layer(torch.nn.Module):
         inputs, rest = args[0], args[1:]
         if contains_keras_tensor(inputs):
             return self._symbolic_call(inputs, *rest, **kwargs)
+        if isinstance(inputs, list) and _is_nested_numbers(inputs):
+            inputs = np.asarray(inputs)  # [[0.1, 0.2], ...] is one array, as in Keras
         inputs = tree.map_structure(self._convert_input, inputs)
         shapes = tree.map_structure(_shape_of, inputs)
         if not self.built:
@@ -616,6 +621,13 @@ def _marks_built(build: Callable[..., None]) -> Callable[..., None]:
         self.built = True
 
     return build_and_mark
+
+
+def _is_nested_numbers(value: Any) -> bool:
+    """A (nested) Python list of plain numbers, i.e. data rather than several inputs."""
+    if isinstance(value, list | tuple):
+        return bool(value) and all(_is_nested_numbers(item) for item in value)
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 def _first_device(inputs: Any) -> torch.device | None:

@@ -19,6 +19,8 @@ from cnnkit.layers.base.layer import Layer
 class Activation(Layer):
     """Applies ``activation`` elementwise (or along the last axis for softmax)."""
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from cnnkit import activations, constraints, initializers, regularizers
+from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
 from cnnkit.utils.validation import check_positive_int, shape_error
@@ -31,6 +32,8 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: Initializers (Keras ids or objects).
         kernel_regularizer, bias_regularizer, activity_regularizer: Penalties.
         kernel_constraint, bias_constraint: Constraints applied after each update.
+        quantization_config: Only ``None`` (Keras writes it in every Dense config;
+            cnnkit has no quantized Dense).
 
     Input shape:
         ``(batch, ..., input_dim)``.
@@ -51,9 +54,16 @@ class Dense(Layer):
         activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
+        quantization_config: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if quantization_config is not None:
+            raise InvalidArgumentError(
+                f"Dense got quantization_config={quantization_config!r}: cnnkit has no "
+                "quantized Dense. Drop the argument (or set it to None) to load the "
+                "model in float32."
+            )
         self.units = check_positive_int(units, "units")
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -101,8 +111,16 @@ class Dense(Layer):
         return (*tuple(input_shape[:-1]), self.units)
 
     def get_config(self) -> dict[str, Any]:
+        # As in Keras 3: `activity_regularizer` only when set (Keras' base Layer
+        # adds it), `quantization_config` always.
+        extra = {}
+        if self.activity_regularizer is not None:
+            extra["activity_regularizer"] = regularizers.serialize(
+                self.activity_regularizer
+            )
         return {
             **super().get_config(),
+            **extra,
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
@@ -110,7 +128,7 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }

@@ -50,6 +50,8 @@ class BasePooling(Layer):
         **kwargs: Base layer arguments (``name``, ``dtype``, ``trainable``).
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(
         self,
         pool_size: int | Sequence[int],

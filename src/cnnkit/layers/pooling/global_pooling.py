@@ -45,6 +45,8 @@ class BaseGlobalPooling(Layer):
         - ``keepdims=True``: the input shape with every spatial size set to 1.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(
         self,
         rank: int,

@@ -35,6 +35,8 @@ class ActivityRegularization(Layer):
         Same as the input.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=L1L2(l1=l1, l2=l2), **kwargs)
         self.l1 = l1

@@ -73,6 +73,8 @@ class Dropout(Layer):
         Same as the input.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(
         self,
         rate: float,

@@ -43,6 +43,8 @@ class GaussianNoise(Layer):
         Same as the input.
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stddev = check_rate(stddev, "stddev")

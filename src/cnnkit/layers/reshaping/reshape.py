@@ -78,6 +78,8 @@ class Reshape(Layer):
         (None, 128)
     """
 
+    _built_at_init = True  # nothing to create: built from the start, as in Keras
+
     def __init__(self, target_shape: Sequence[int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.target_shape = _normalize_target_shape(target_shape)
