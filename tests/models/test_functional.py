@@ -134,10 +134,16 @@ def test_subclass_model_with_custom_call() -> None:
     ]
 
 
-def test_subclass_may_not_pass_inputs_to_init() -> None:
-    class Broken(cnnkit.Model):
-        def __init__(self, x):
-            super().__init__(inputs=x, outputs=x)
+def test_subclass_may_build_its_graph_in_init() -> None:
+    # Keras' pattern: a subclass whose __init__ hands a graph to Model.__init__.
+    class Classifier(cnnkit.Model):
+        def __init__(self) -> None:
+            inputs = cnnkit.Input((2,))
+            outputs = cnnkit.layers.Dense(3)(inputs)
+            super().__init__(inputs=inputs, outputs=outputs, name="clf")
 
-    with pytest.raises(InvalidArgumentError, match="must not pass `inputs`/`outputs`"):
-        Broken(cnnkit.Input((2,)))
+    model = Classifier()
+    assert isinstance(model, Classifier)
+    assert model.name == "clf"
+    assert model.output_shape == (None, 3)
+    assert model(np.ones((4, 2), dtype="float32")).shape == (4, 3)

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base.keras_tensor import contains_keras_tensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models.legacy import Keras2Methods
@@ -33,20 +34,36 @@ class Model(TrainingSteps, Keras2Methods, Layer):
         ('Functional', 10)
     """
 
+    # Whether `Subclass(inputs, outputs)` means a functional graph (Sequential's first
+    # argument is a list of layers instead).
+    _positional_inputs_outputs: bool = True
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        if cls is Model:
+            on_a_graph = bool(args) or "inputs" in kwargs or "outputs" in kwargs
+        else:
+            given = args[0] if args else kwargs.get("inputs")
+            on_a_graph = cls._positional_inputs_outputs and contains_keras_tensor(given)
+        if on_a_graph:
             from cnnkit.models.functional import Functional
 
-            return super().__new__(Functional)
+            if cls is Model:
+                return super().__new__(Functional)
+            if not issubclass(cls, Functional):
+                # `CustomModel(inputs, outputs)` with a `train_step` of its own, as in
+                # Keras' "customising fit" guide: the subclass on a functional graph.
+                return super().__new__(_on_a_graph(cls, Functional))
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise InvalidArgumentError(
-                "A Model subclass must not pass `inputs`/`outputs` to "
-                "`Model.__init__`; build layers in `__init__` and use them in `call`, "
-                "or create a functional model with `cnnkit.Model(inputs, outputs)`."
-            )
+            # `super().__init__(inputs=..., outputs=...)` in a subclass's __init__:
+            # Keras makes that subclass a functional model on those tensors.
+            from cnnkit.models.functional import Functional
+
+            self.__class__ = _on_a_graph(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)  # type: ignore[arg-type]
+            return
         super().__init__(**kwargs)
         self._init_training_state()
 
@@ -301,8 +318,26 @@ class Model(TrainingSteps, Keras2Methods, Layer):
         if "layers" in config and "output_layers" in config:
             from cnnkit.models.functional import Functional
 
-            return Functional.from_config(config, custom_objects)
+            graph = Functional.from_config(config, custom_objects)
+            if cls is Model or issubclass(cls, Functional):
+                return graph
+            # A subclass built on a graph (`CustomModel(inputs, outputs)`).
+            return cls(graph.input, graph.output, name=graph.name)
         return cls(**config)
+
+
+_GRAPH_CLASSES: dict[type, type] = {}
+
+
+def _on_a_graph(cls: type, functional: type) -> type:
+    """``cls`` with the functional graph behind it (one class per subclass, cached)."""
+    if cls not in _GRAPH_CLASSES:
+        _GRAPH_CLASSES[cls] = type(
+            cls.__name__,
+            (cls, functional),
+            {"__module__": cls.__module__, "__qualname__": cls.__qualname__},
+        )
+    return _GRAPH_CLASSES[cls]
 
 
 def standardize_model_input(value: Any, spec: InputLayer) -> Any:

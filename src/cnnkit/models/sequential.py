@@ -32,6 +32,8 @@ from cnnkit.models.model import Model, standardize_model_input
 class Sequential(Model):
     """A linear stack of layers (``add``/``pop``), built as soon as a shape is known."""
 
+    _positional_inputs_outputs = False  # Sequential(layers, name)
+
     # Set through `self.__dict__` (outside torch's module registry); declared here so
     # mypy does not type it via `Module.__getattr__` as `Tensor | Module`.
     _input_layer: InputLayer | None
