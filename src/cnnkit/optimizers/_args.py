@@ -1,11 +1,9 @@
-"""Argument checks and naming shared by the optimizers and the schedules.
+"""Argument checks shared by the optimizers and the schedules (names: ``cnnkit.naming``).
 
 Every message names the argument, says what is allowed, echoes what was received
 and, where one exists, suggests the fix, so the wording reads the same everywhere.
 
 Example:
-    >>> to_snake_case("RMSprop"), to_snake_case("AdamW")
-    ('rm_sprop', 'adam_w')
     >>> check_float(0.9, "beta_1", "Adam")
     0.9
 """

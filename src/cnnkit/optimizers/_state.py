@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError, NotBuiltError
+from cnnkit.optimizers._values import StepCount
 
 __all__ = ["OptimizerState"]
 
@@ -62,14 +63,15 @@ class OptimizerState:
 
     @property
     def iterations(self) -> int:
-        """Completed update steps, a Python int (0 before the first update).
+        """Completed update steps, a Python int (0 before the first update) that
+        also has Keras' ``.numpy()``.
 
         With ``gradient_accumulation_steps=k`` it counts real updates (calls // k),
         as in Keras.
         """
         if self.gradient_accumulation_steps:
-            return self._iterations // self.gradient_accumulation_steps
-        return self._iterations
+            return StepCount(self._iterations // self.gradient_accumulation_steps)
+        return StepCount(self._iterations)
 
     def _slot_groups(self) -> SlotGroups:
         """The optimizer's own slots: ``[((name, ...), initial_value), ...]``."""

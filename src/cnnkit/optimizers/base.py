@@ -35,6 +35,7 @@ from cnnkit.optimizers import _args, _gradients
 from cnnkit.optimizers import schedules as _schedules
 from cnnkit.optimizers._args import LearningRate
 from cnnkit.optimizers._state import OptimizerState, unwrap_variables
+from cnnkit.optimizers._values import LearningRateValue
 
 __all__ = ["Optimizer"]
 
@@ -160,10 +161,11 @@ class Optimizer(OptimizerState, abc.ABC):
         """The learning rate for the next step, as a Python float.
 
         Assign a float to change it (``ReduceLROnPlateau`` does), or a schedule or
-        callable to replace it. An optimizer created with a schedule or callable
-        refuses a float, as Keras does.
+        callable to replace it; ``optimizer.learning_rate.assign(x)`` and
+        ``.numpy()`` work as on Keras' variable. An optimizer created with a
+        schedule or callable refuses a float, as Keras does.
         """
-        return self._current_learning_rate()
+        return LearningRateValue(self._current_learning_rate(), self)
 
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:

@@ -37,6 +37,7 @@ from cnnkit.layers.base.call_signature import CallSignature
 from cnnkit.layers.base.input_spec import check_input_specs
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
 from cnnkit.layers.base.variable import Variable
+from cnnkit.layers.base.weight_tensor import as_weight_tensor, is_weight_tensor
 from cnnkit.naming import to_snake_case, unique_name
 from cnnkit.utils import tree
 from cnnkit.utils.validation import (
@@ -214,7 +215,9 @@ class Layer(torch.nn.Module):
             raise unknown_kwargs_error("add_weight", kwargs)
         from cnnkit import constraints, regularizers
 
-        name = name or f"variable_{len(self._variables)}"
+        if not name:  # Keras: `variable`, then `variable_1`, ... per layer
+            unnamed = sum(v.name.startswith("variable") for v in self._variables)
+            name = "variable" if unnamed == 0 else f"variable_{unnamed}"
         attr = name if name.isidentifier() else f"weight_{len(self._variables)}"
         while (
             attr in self._parameters or attr in self._buffers or attr in self.__dict__
@@ -224,14 +227,11 @@ class Layer(torch.nn.Module):
             initializer if initializer is not None else "glorot_uniform"
         )
         value = init(tuple(int(d) for d in shape), _dtype_name(dtype or self._dtype))
+        tensor: torch.Tensor = as_weight_tensor(value, trainable, self._trainable)
         if trainable:
-            tensor: torch.Tensor = torch.nn.Parameter(
-                value, requires_grad=self._trainable
-            )
             self.register_parameter(attr, tensor)  # type: ignore[arg-type]
         else:
-            self.register_buffer(attr, value)
-            tensor = value
+            self.register_buffer(attr, tensor)
         self._attr_by_tensor_id[id(tensor)] = attr
         variable = Variable(
             self, name, attr, trainable,
@@ -464,6 +464,25 @@ class Layer(torch.nn.Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     # ------------------------------------------------------------------ calling
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # `.to(device)` / `.half()` may hand back plain tensors: keep the weights'
+        # Keras methods (`assign`, `numpy`) and their registration under the same id.
+        result = super()._apply(fn, *args, **kwargs)
+        for variable in self._variables:
+            tensor = getattr(self, variable.attr)
+            if tensor is not None and not is_weight_tensor(tensor):
+                wrapped = as_weight_tensor(
+                    tensor.data if variable.declared_trainable else tensor,
+                    variable.declared_trainable,
+                    tensor.requires_grad,
+                )
+                store = (
+                    self._parameters if variable.declared_trainable else self._buffers
+                )
+                store[variable.attr] = wrapped
+                self._attr_by_tensor_id[id(wrapped)] = variable.attr
+        return result
 
     def _device(self) -> torch.device | None:
         tensor: torch.Tensor | None  # parameters first, then buffers
