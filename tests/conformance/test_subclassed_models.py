@@ -93,6 +93,12 @@ def dropout_model_class(lib: Any, seen: list[Any]) -> type:
     return WithDropout
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: before the first step fit runs a subclassed model once on two "
+    "samples with training=False to resolve losses/metrics from the output shapes "
+    "(and check the labels); Keras resolves them without that extra call",
+)
 def test_subclassed_model_with_training_arg_and_dropout() -> None:
     seen: dict[str, list[Any]] = {"cnnkit": [], "keras": []}
 

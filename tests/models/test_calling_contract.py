@@ -266,3 +266,21 @@ def test_unpack_x_y_sample_weight_refuses_long_tuples() -> None:
     assert unpack_x_y_sample_weight([1, 2, 3]) == (1, 2, 3)
     with pytest.raises(ValueError, match="received a tuple of 4 elements"):
         unpack_x_y_sample_weight((1, 2, 3, 4))
+
+
+def test_the_models_training_overrides_one_recorded_on_a_node() -> None:
+    # Keras 3: `inner(x, training=False)` in a graph is overridden by the outer call.
+    inner = models.Sequential([Input((100,)), layers.Dropout(0.5)])
+    inputs = Input((100,))
+    outer = Model(inputs, inner(inputs, training=False))
+    x = np.ones((1, 100), dtype="float32")
+    assert torch.equal(outer(x), torch.from_numpy(x))
+    assert not torch.equal(outer(x, training=True), torch.from_numpy(x))
+
+
+def test_models_refuse_a_real_mask() -> None:
+    model = models.Sequential([Input((3,)), layers.Dense(2)])
+    x = np.ones((2, 3), dtype="float32")
+    assert model(x, mask=None).shape == (2, 2)
+    with pytest.raises(ValueError, match="was called with a mask, but no cnnkit layer"):
+        model(x, mask=np.ones((2,), dtype=bool))

@@ -126,11 +126,12 @@ def test_subclass_model_with_custom_call() -> None:
 
     model = Tiny()
     assert model(np.ones((2, 5))).shape == (2, 1)
+    # Keras 3: layers built during the model's first call sit in its name scope.
     assert [w.path for w in model.weights] == [
-        "dense/kernel",
-        "dense/bias",
-        "dense_1/kernel",
-        "dense_1/bias",
+        "tiny/dense/kernel",
+        "tiny/dense/bias",
+        "tiny/dense_1/kernel",
+        "tiny/dense_1/bias",
     ]
 
 

@@ -109,11 +109,12 @@ def test_wrong_rank_input_is_explained() -> None:
 
 def test_weights_are_listed_layer_by_layer() -> None:
     model = _mlp()
+    # Keras 3.15: a Sequential builds its layers in its own name scope.
     assert [w.path for w in model.weights] == [
-        "dense/kernel",
-        "dense/bias",
-        "dense_1/kernel",
-        "dense_1/bias",
+        f"{model.name}/dense/kernel",
+        f"{model.name}/dense/bias",
+        f"{model.name}/dense_1/kernel",
+        f"{model.name}/dense_1/bias",
     ]
 
 

@@ -429,7 +429,8 @@ def test_optimizer_slots_are_named_after_the_weights() -> None:
     x, y = tiny_data()
     model = _compiled(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x, y, verbose=0)
-    first = model.layers[0].name
+    # Keras' rule: the weight's path with "/" as "_" (sequential_dense_kernel_...).
+    first = f"{model.name}_{model.layers[0].name}"
     assert model.optimizer.variable_names[:4] == [
         "iteration",
         "learning_rate",

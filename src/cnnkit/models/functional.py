@@ -22,7 +22,7 @@ from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
-from cnnkit.models.model import Model, standardize_model_input
+from cnnkit.models.model import Model, refuse_mask, standardize_model_input
 from cnnkit.utils import tree
 
 
@@ -152,7 +152,8 @@ class Functional(Model):
             )
         return flat
 
-    def call(self, inputs: Any, training: bool | None = None) -> Any:
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        refuse_mask(self, mask)
         values: dict[int, Any] = {}
         for tensor, value, layer in zip(
             self._flat_inputs, self._flatten_call_inputs(inputs), self._input_layers
@@ -169,6 +170,11 @@ class Functional(Model):
                 continue
             args = tree.map_structure(resolve, list(node.args))
             kwargs = tree.map_structure(resolve, node.kwargs)
+            if training is not None and "training" in kwargs:
+                # Keras 3: the model's own `training` overrides one recorded on the
+                # node (`base(x, training=False)`); frozen BatchNormalization layers
+                # stay in inference through `trainable=False` instead.
+                kwargs["training"] = training
             result = node.layer(*args, **kwargs)
             for tensor, value in zip(node.output_tensors, tree.flatten(result)):
                 values[id(tensor)] = value

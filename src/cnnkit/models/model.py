@@ -326,6 +326,16 @@ class Model(TrainingSteps, Keras2Methods, Layer):
         return cls(**config)
 
 
+def refuse_mask(model: Model, mask: Any) -> None:
+    """Models take Keras' ``mask=`` argument; only ``None`` has a meaning here."""
+    if mask is not None:
+        raise InvalidArgumentError(
+            f"{type(model).__name__} '{model.name}' was called with a mask, but no "
+            "cnnkit layer produces or uses masks (they mark padded steps of sequences). "
+            "Call the model without `mask=`."
+        )
+
+
 _GRAPH_CLASSES: dict[type, type] = {}
 
 

@@ -21,12 +21,12 @@ from typing import Any, cast
 import torch
 
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError, NotBuiltError
-from cnnkit.layers.base.context import build_context
+from cnnkit.layers.base.context import build_context, name_scope
 from cnnkit.layers.base.keras_tensor import KerasTensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models._relu_pool import conv_then_pool, defers_relu
-from cnnkit.models.model import Model, standardize_model_input
+from cnnkit.models.model import Model, refuse_mask, standardize_model_input
 
 
 class Sequential(Model):
@@ -130,7 +130,10 @@ class Sequential(Model):
         input_layer = cast(InputLayer, self._input_layer)
         tensor: Any = input_layer.output
         for position, layer in enumerate(self._layer_list, start=1):
-            with build_context(f"layer {position} of Sequential '{self.name}'"):
+            with (
+                build_context(f"layer {position} of Sequential '{self.name}'"),
+                name_scope(self.name),
+            ):
                 tensor = layer(tensor)
         self._graph_inputs = input_layer.output
         self._graph_outputs = tensor
@@ -161,7 +164,8 @@ class Sequential(Model):
         else:
             self.built = True
 
-    def call(self, inputs: Any, training: bool | None = None) -> Any:
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        refuse_mask(self, mask)
         x = inputs
         if self._input_layer is not None:
             x = standardize_model_input(x, self._input_layer)

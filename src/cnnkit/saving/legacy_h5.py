@@ -104,7 +104,7 @@ def save_legacy_h5(model: Any, path: str, include_optimizer: bool = True) -> Non
             variables = _legacy_weights(layer)
             _write_datasets(
                 weights.create_group(layer.name),
-                [v.path for v in variables],
+                [f"{layer.name}/{v.name}" for v in variables],  # tf.keras' names
                 [v.numpy() for v in variables],
             )
         _write_datasets(weights.create_group("top_level_model_weights"), [], [])

@@ -318,7 +318,7 @@ def functional_from_config(
                 outputs if isinstance(outputs, KerasTensor) else outputs[tensor_index]
             )
         if (
-            isinstance(value, list)
+            isinstance(value, list | tuple)  # a live Keras config holds tuples
             and len(value) == 3
             and isinstance(value[0], str)
             and isinstance(value[1], int)
@@ -330,7 +330,7 @@ def functional_from_config(
                     "config": {"keras_history": value[:3]},
                 }
             )
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return [decode(v) for v in value]
         if isinstance(value, dict):
             return {k: decode(v) for k, v in value.items()}
@@ -366,7 +366,7 @@ def functional_from_config(
     def lookup(ref: Any) -> Any:
         if isinstance(ref, dict):
             return {k: lookup(v) for k, v in ref.items()}
-        if ref and isinstance(ref[0], list):
+        if ref and isinstance(ref[0], list | tuple):
             return [lookup(r) for r in ref]
         name, node_index, tensor_index = ref[:3]
         outputs = produced[(name, node_index)]

@@ -190,6 +190,9 @@ def fit(
         callback_list.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
             break
+    if epochs > 0 and model.optimizer.built:
+        # With use_ema=True the model ends on the averaged weights, as in Keras.
+        model.optimizer.finalize_variable_values(runner.params if runner else [])
     callback_list.on_train_end(epoch_logs)
     model.history = callback_list.history
     return model.history

@@ -83,7 +83,7 @@ class StepRunner:
         self.param_names: list[str] = []
         self.constrained: list[Any] = []
         self.regularized: list[Any] = []
-        self.has_activity_regularizers = False
+        self.layer_modules: list[Any] = []
         self.scaler: Any = None
         self._refresh_variables()
 
@@ -94,10 +94,11 @@ class StepRunner:
         self.param_names = [v.path for v in variables]
         self.constrained = [v for v in variables if v.constraint is not None]
         self.regularized = [v for v in self.model.weights if v.regularizer is not None]
-        self.has_activity_regularizers = any(
-            getattr(m, "activity_regularizer", None) is not None
-            for m in self.model.modules()
-        )
+        # Layers whose calls may leave penalties: activity regularisers, and any
+        # `self.add_loss(...)` in a call (the base Layer keeps both in one list).
+        self.layer_modules = [
+            m for m in self.owner.modules() if hasattr(m, "_activity_losses")
+        ]
         if mixed_precision.global_policy().compute_dtype == "float16":
             self.scaler = mixed_precision.LossScaler()
 
@@ -115,9 +116,9 @@ class StepRunner:
 
     def regularization(self) -> torch.Tensor | None:
         penalties = [v.regularizer(v.value) for v in self.regularized]
-        if self.has_activity_regularizers:
-            for module in self.model.modules():
-                penalties.extend(getattr(module, "_activity_losses", []))
+        for module in self.layer_modules:
+            if module._activity_losses:
+                penalties.extend(module._activity_losses)
         if not penalties:
             return None
         return torch.stack([p.float() for p in penalties]).sum()

@@ -70,12 +70,13 @@ def test_matches_keras(
     theirs = getattr(keras.layers, name)(name="probe", **kwargs)
     assert _plain(ours.get_config()) == _plain(theirs.get_config())
     x = (np.random.default_rng(0).standard_normal(shape) * 2).astype("float32")
-    call = {"training": True} if training else {}
-    got = ours(torch.from_numpy(x), **call).numpy()
-    expected = keras.ops.convert_to_numpy(theirs(x, **call))
+    got = ours(torch.from_numpy(x), training=training).numpy()
+    expected = keras.ops.convert_to_numpy(theirs(x, training=training))
     np.testing.assert_allclose(got, expected, atol=ATOL, rtol=RTOL)
     if not training:
         np.testing.assert_array_equal(got, x)
+        # The call default is inference, as in Keras.
+        np.testing.assert_array_equal(ours(torch.from_numpy(x)).numpy(), x)
     assert ours.weights == []
     assert theirs.weights == []
     assert len(ours.losses) == len(theirs.losses)

@@ -70,6 +70,32 @@ def defer_activation(layer: object) -> Iterator[None]:
         deferred.pop()
 
 
+def current_name_scope() -> str:
+    """``"sequential/dense"`` while a layer builds inside a model; ``""`` outside."""
+    stack: list[str] | None = getattr(_local, "names", None)
+    return "/".join(stack) if stack else ""
+
+
+@contextlib.contextmanager
+def name_scope(name: str) -> Iterator[None]:
+    """Weights created inside get ``name/`` in their path (Keras' name scopes).
+
+    Entered while a layer builds and during a layer's first call (when a subclassed
+    model builds the layers it calls), so paths read ``sequential/dense/kernel``.
+    """
+    stack = getattr(_local, "names", None)
+    if stack is None:
+        stack = _local.names = []
+    if stack and stack[-1] == name:  # already inside (a subclass's super().build())
+        yield
+        return
+    stack.append(name)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
 def current_build_context() -> str | None:
     """E.g. ``"layer 3 of Sequential 'model'"`` while a model builds its layers."""
     stack = getattr(_local, "where", None)

@@ -542,7 +542,8 @@ class Layer(torch.nn.Module):
             inputs = np.asarray(inputs)  # [[0.1, 0.2], ...] is one array, as in Keras
         inputs = tree.map_structure(self._convert_input, inputs)
         shapes = tree.map_structure(_shape_of, inputs)
-        if not self.built:
+        first_call = not self.built
+        if first_call:
             self._build_with_shape(shapes)
             device = _first_device(inputs)
             if device is not None and device.type != "cpu":
@@ -550,7 +551,12 @@ class Layer(torch.nn.Module):
         elif self.input_spec is not None:
             check_input_specs(self, self.input_spec, shapes)
         self._activity_losses = []
-        outputs = super().__call__(inputs, *rest, **kwargs)
+        if first_call:
+            # A subclassed model builds the layers it calls during this first call.
+            with context.name_scope(self.name):
+                outputs = super().__call__(inputs, *rest, **kwargs)
+        else:
+            outputs = super().__call__(inputs, *rest, **kwargs)
         if self.activity_regularizer is not None:
             self._add_activity_penalty(outputs)
         return outputs
@@ -573,6 +579,11 @@ class Layer(torch.nn.Module):
             self._build_with_shape(shapes)
         else:
             check_input_specs(self, self.input_spec, shapes)
+        if self._call_signature.accepts_mask and "mask" not in kwargs:
+            kwargs = {
+                **kwargs,
+                "mask": None,
+            }  # Keras records the (empty) mask on the node
         out_shape = self.compute_output_shape(shapes)
         dtype = self._output_dtype(inputs)
         if _is_single_shape(out_shape):
@@ -634,7 +645,8 @@ def _marks_built(build: Callable[..., None]) -> Callable[..., None]:
     def build_and_mark(
         self: Layer, input_shape: Any = None, *args: Any, **kwargs: Any
     ) -> None:
-        build(self, input_shape, *args, **kwargs)
+        with context.name_scope(self.name):
+            build(self, input_shape, *args, **kwargs)
         if input_shape is not None and self._build_input_shape is None:
             self._build_input_shape = _tuple_shape(input_shape)
         self.built = True

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from cnnkit.errors import IncompatibleShapeError
+from cnnkit.layers.base import context
 
 if TYPE_CHECKING:
     from cnnkit.layers.base.layer import Layer
@@ -33,6 +34,9 @@ class Variable:
     ) -> None:
         self._layer_ref = layer
         self.name = name
+        # Keras fixes a variable's path when it is created, from the name scopes
+        # open then (`sequential/dense/kernel` for a layer built inside a model).
+        self._scope = context.current_name_scope() or layer.name
         self.attr = attr
         self.declared_trainable = trainable
         self.regularizer = regularizer
@@ -49,8 +53,9 @@ class Variable:
 
     @property
     def path(self) -> str:
-        """``"conv2d/kernel"``: the layer name and the weight name."""
-        return f"{self._layer_ref.name}/{self.name}"
+        """``"conv2d/kernel"``: the name scopes at creation (the layer's name, after
+        the model's when it was built inside one) and the weight name."""
+        return f"{self._scope}/{self.name}"
 
     @property
     def shape(self) -> tuple[int, ...]:
