@@ -330,3 +330,37 @@ def test_train_step_returning_plain_floats_in_history() -> None:
         return history_dict(history)
 
     same(*both(build, idiom))
+
+
+def test_train_step_applies_gradients_without_naming_the_weights() -> None:
+    """``self.optimizer.apply(gradients)``: fit builds the optimizer on the model's
+    trainable weights before the first step, so the weights may be left out."""
+
+    def build(lib: Any) -> Any:
+        class Terse(lib.Model):  # type: ignore[misc,name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.head = lib.layers.Dense(1)
+
+            def call(self, inputs: Any) -> Any:
+                return self.head(inputs)
+
+            def train_step(self, data: Any) -> dict[str, Any]:
+                x, y = data
+                self.zero_grad()
+                loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+                loss.backward()
+                with torch.no_grad():
+                    self.optimizer.apply([v.value.grad for v in self.trainable_weights])
+                # Not "loss": Keras would then log its own (never updated) tracker.
+                return {"step_loss": loss}
+
+        return built(Terse())
+
+    def idiom(lib: Any, model: Any) -> dict[str, Any]:
+        model.compile(optimizer="adam", loss="mse")
+        history = model.fit(X, TARGET, batch_size=8, epochs=2, shuffle=False,
+                            verbose=0)  # fmt: skip
+        return {"history": history_dict(history), "weights": weights(model)}
+
+    same(*both(build, idiom))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnkit.datasets import mnist
+from cnnkit.datasets import fashion_mnist, mnist
 
 pytestmark = pytest.mark.slow
 
@@ -62,4 +62,21 @@ def test_seed_mnist_example_reaches_the_tutorial_accuracy(
     accuracy = float(match[1])
     print(f"seed_mnist test accuracy: {accuracy}")
     assert accuracy >= 0.965
+    assert "Warning" not in result.stderr, result.stderr
+
+
+def test_custom_train_step_example_learns_fashion_mnist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CNNKIT_HOME", str(DATA_HOME))
+    fashion_mnist.load_data()  # the shared cache holds Fashion-MNIST before the child runs
+    result = _run_example("custom_train_step.py", DATA_HOME, tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Epoch 2/2" in out
+    match = re.search(r"Test accuracy: ([\d.]+)", out)
+    assert match, out[-2000:]
+    # Two epochs on 12,000 images with the custom step: well above chance (0.10).
+    assert float(match[1]) >= 0.75
+    assert "conv2d output: (1, 26, 26, 16) ['small_cnn/conv2d/kernel'" in out
     assert "Warning" not in result.stderr, result.stderr

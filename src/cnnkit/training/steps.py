@@ -49,9 +49,20 @@ def pythonify_logs(logs: Any) -> dict[str, float]:
     for key, value in (logs or {}).items():
         if isinstance(value, dict):
             values.update(pythonify_logs(value))
+        elif isinstance(value, torch.Tensor):
+            # A step may return its loss still attached to the graph.
+            values[key] = float(value.detach())
         else:
             values[key] = float(value)
     return values
+
+
+def _detached(logs: Any) -> Any:
+    """The logs with tensors cut from the graph, so holding them (until a callback
+    reads them) does not keep the step's activations alive. No device sync."""
+    return tree.map_structure(
+        lambda v: v.detach() if isinstance(v, torch.Tensor) else v, logs or {}
+    )
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
@@ -164,10 +175,7 @@ class StepRunner:
             raise InvalidArgumentError(
                 "Training needs labels: pass `y` (or a dataset yielding (x, y) pairs)."
             )
-        if not self.optimizer.built:
-            # Built with the Keras paths rather than lazily by `apply`, so slots are
-            # named `dense_kernel_momentum` (saved files, warnings), not `variable_0_…`.
-            self.optimizer.build(self.params, names=self.param_names)
+        self._build_optimizer()
         loss, outputs, per_output = self._loss_and_predictions(x, y, sw, training=True)
         penalty = self.regularization()
         total = loss if penalty is None else loss + penalty
@@ -187,6 +195,12 @@ class StepRunner:
                     variable.value.copy_(variable.constraint(variable.value))
         self._track(total.detach(), per_output, y, outputs, sw, batch_size_of(x))
 
+    def _build_optimizer(self) -> None:
+        if not self.optimizer.built:
+            # Built with the Keras paths rather than lazily by `apply`, so slots are
+            # named `dense_kernel_momentum` (saved files, warnings), not `variable_0_…`.
+            self.optimizer.build(self.params, names=self.param_names)
+
     def test_step(self, x: Any, y: Any, sw: Any) -> None:
         with torch.no_grad():
             loss, outputs, per_output = self._loss_and_predictions(
@@ -204,7 +218,10 @@ class StepRunner:
         Returns a callable giving the logs, read only when a callback asks.
         """
         if overrides(self.owner, "train_step"):
-            logs = self.owner.train_step(pack_batch(x, y, sw))
+            # As in Keras, fit builds the optimizer on the trainable weights first,
+            # so a custom step may call `self.optimizer.apply(grads)` alone.
+            self._build_optimizer()
+            logs = _detached(self.owner.train_step(pack_batch(x, y, sw)))
             return lambda: pythonify_logs(logs)
         self.train_step(x, y, sw)
         return self.logs
