@@ -31,10 +31,10 @@ from cnnkit import (
     saving,
     utils,
 )
+from cnnkit._version import __version__
 from cnnkit.layers import Input, InputLayer, Layer
 from cnnkit.models import Model, Sequential
 
-__version__ = "0.1.0"
 version = __version__
 
 __all__ = [

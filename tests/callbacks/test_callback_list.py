@@ -211,7 +211,7 @@ def test_overrides_hook() -> None:
 
 def test_cnnkit_callbacks_never_import_keras() -> None:
     code = (
-        "import sys, cnnkit.callbacks, cnnkit.training.progbar; "
+        "import sys, cnnkit.callbacks, cnnkit.utils.progbar; "
         "print(sorted(m for m in sys.modules "
         "if m.split('.')[0] in ('keras', 'tensorflow')))"
     )

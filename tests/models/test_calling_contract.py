@@ -11,7 +11,7 @@ import torch
 
 import cnnkit
 from cnnkit import Input, Model, layers, models, optimizers
-from cnnkit.models.steps import unpack_x_y_sample_weight
+from cnnkit.training.trainer import unpack_x_y_sample_weight
 
 
 def _images(n: int = 4) -> np.ndarray:

@@ -520,7 +520,8 @@ def test_hdf5_read_errors_name_the_file(
 
 
 def test_direct_deserialisation_guards() -> None:
-    from cnnkit.saving.serialization import deserialize_layer, functional_from_config
+    from cnnkit.models.functional_config import graph_from_config
+    from cnnkit.saving.layer_config import deserialize_layer
 
     with pytest.raises(FileFormatError, match="must be a dict with 'class_name'"):
         deserialize_layer(["Dense"])  # type: ignore[arg-type]
@@ -532,7 +533,7 @@ def test_direct_deserialisation_guards() -> None:
     with pytest.raises(
         FileFormatError, match="reference tensors that no layer produces"
     ):
-        functional_from_config(config)
+        graph_from_config(config)
 
 
 def test_module_named_in_a_config_is_never_imported(tmp_path: Path) -> None:

@@ -471,3 +471,42 @@ def test_dict_outputs_are_named_by_their_keys() -> None:
         "loss",
         "score_loss",
     ]
+
+
+def test_a_hook_on_the_softmax_layer_sees_probabilities_during_training() -> None:
+    """The fused softmax + cross-entropy must not be seen: a forward hook on the
+    output layer (Grad-CAM recipes, activation probes) gets probabilities."""
+    model = cnnkit.Sequential(
+        [cnnkit.Input((4,)), cnnkit.layers.Dense(3, activation="softmax")]
+    )
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    seen: list[torch.Tensor] = []
+    model.layers[-1].register_forward_hook(lambda m, i, out: seen.append(out.detach()))
+    x = np.random.default_rng(0).standard_normal((8, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[np.arange(8) % 3]
+    model.train_on_batch(x, y)
+    step_output = seen[-1]  # (a first, 2-sample call resolves the loss beforehand)
+    assert step_output.shape == (8, 3)
+    np.testing.assert_allclose(step_output.sum(dim=-1).numpy(), np.ones(8), rtol=1e-6)
+    assert (step_output >= 0).all()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        lambda: [cnnkit.layers.Dense(3, activation="softmax")],
+        lambda: [cnnkit.layers.Dense(3), cnnkit.layers.Activation("softmax")],
+    ],
+    ids=["dense_softmax", "activation_layer"],
+)
+def test_fused_softmax_loss_is_the_loss_of_the_probabilities(head: Any) -> None:
+    """Keras 2 scripts end in `Activation("softmax")`: the fused path must skip that
+    layer's softmax too, or it would take probabilities for logits."""
+    model = cnnkit.Sequential([cnnkit.Input((4,)), *head()])
+    model.compile(optimizer=optimizers.SGD(0.0), loss="categorical_crossentropy")
+    x = np.random.default_rng(1).standard_normal((8, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[np.arange(8) % 3]
+    probabilities = model.predict(x, verbose=0)
+    expected = float(-(y * np.log(probabilities)).sum(axis=-1).mean())
+    got = float(model.train_on_batch(x, y))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)

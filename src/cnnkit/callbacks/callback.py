@@ -16,9 +16,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from cnnkit.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
 __all__ = ["HOOKS", "Callback", "LazyLogs", "Logs", "overrides_hook"]
 
@@ -79,7 +82,7 @@ class Callback:
         """Store the run parameters (``verbose``, ``epochs``, ``steps``)."""
         self.params = params
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: Trainer) -> None:
         """Attach the model this callback acts on."""
         self._model = model
 
@@ -89,7 +92,7 @@ class Callback:
         return self._model
 
     @model.setter
-    def model(self, model: Any) -> None:
+    def model(self, model: Trainer) -> None:
         # Keras 2 callbacks sometimes assign ``self.model`` directly.
         self.set_model(model)
 

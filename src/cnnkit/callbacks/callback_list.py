@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnkit.callbacks.callback import HOOKS, Callback, LazyLogs, Logs, overrides_hook
 from cnnkit.callbacks.history import History
 from cnnkit.callbacks.progbar_logger import ProgbarLogger
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
+
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
 __all__ = ["CallbackList", "pythonify_logs"]
 
@@ -119,7 +122,7 @@ class CallbackList(Callback):
         callbacks: Callback | Iterable[Callback] | None = None,
         add_history: bool = False,
         add_progbar: bool = False,
-        model: Any = None,
+        model: Trainer | None = None,
         **params: Any,
     ) -> None:
         super().__init__()
@@ -137,7 +140,8 @@ class CallbackList(Callback):
         if self._progbar is None and add_progbar:
             self._progbar = ProgbarLogger()
             self.callbacks.append(self._progbar)
-        self.set_model(model)
+        if model is not None:
+            self.set_model(model)
         self.set_params(params)
 
     @property
@@ -161,7 +165,7 @@ class CallbackList(Callback):
             for callback in self.callbacks:
                 callback.set_params(params)
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: Trainer) -> None:
         """Attach ``model`` to every callback and set ``model.history``."""
         if model is None:
             return

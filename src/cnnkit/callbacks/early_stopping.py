@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from cnnkit.callbacks.callback import Logs
 from cnnkit.callbacks.monitor_callback import MonitorCallback
-from cnnkit.training.progbar import print_msg
+from cnnkit.utils.progbar import print_msg
 
 __all__ = ["EarlyStopping"]
 

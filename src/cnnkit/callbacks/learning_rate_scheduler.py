@@ -24,7 +24,7 @@ import numpy as np
 from cnnkit.callbacks._optimizer import get_learning_rate, set_learning_rate
 from cnnkit.callbacks.callback import Callback, Logs
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
-from cnnkit.training.progbar import print_msg
+from cnnkit.utils.progbar import print_msg
 
 __all__ = ["LearningRateScheduler"]
 

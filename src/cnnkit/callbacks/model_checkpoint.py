@@ -31,7 +31,7 @@ import numpy as np
 from cnnkit.callbacks.callback import Logs
 from cnnkit.callbacks.monitor_callback import MonitorCallback
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.training.progbar import print_msg
+from cnnkit.utils.progbar import print_msg
 
 __all__ = ["ModelCheckpoint"]
 

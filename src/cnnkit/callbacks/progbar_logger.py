@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from cnnkit.callbacks.callback import Callback, LazyLogs, Logs
-from cnnkit.training.progbar import Clock, Progbar, print_msg
+from cnnkit.utils.progbar import Clock, Progbar, print_msg
 
 __all__ = ["ProgbarLogger"]
 

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -27,7 +27,10 @@ from cnnkit.callbacks._optimizer import get_learning_rate, set_learning_rate
 from cnnkit.callbacks.callback import Logs
 from cnnkit.callbacks.monitor_callback import MonitorCallback
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.training.progbar import print_msg
+from cnnkit.utils.progbar import print_msg
+
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
 __all__ = ["ReduceLROnPlateau"]
 
@@ -123,7 +126,7 @@ class ReduceLROnPlateau(MonitorCallback):
                 self.cooldown_counter = self.cooldown
                 self.wait = 0
 
-    def _reduce_lr(self, model: Any, epoch: int) -> bool:
+    def _reduce_lr(self, model: Trainer, epoch: int) -> bool:
         old_lr = get_learning_rate(model, "ReduceLROnPlateau")
         # Optimizers keep the rate in float32: a rate already clipped to min_lr
         # reads back as float32(min_lr), which must not count as "above min_lr".

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from cnnkit.callbacks.callback import Callback, Logs
-from cnnkit.training.progbar import print_msg
+from cnnkit.utils.progbar import print_msg
 
 __all__ = ["TerminateOnNaN"]
 

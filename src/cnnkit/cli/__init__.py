@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnnkit import __version__
+    from cnnkit._version import __version__
 
     parser = _Parser(
         prog="cnnkit",

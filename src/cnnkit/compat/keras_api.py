@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cnnkit import __version__ as _cnnkit_version
 from cnnkit import (
     activations,
     backend,
@@ -21,6 +20,7 @@ from cnnkit import (
     saving,
     utils,
 )
+from cnnkit._version import __version__ as _cnnkit_version
 from cnnkit.compat import preprocessing
 from cnnkit.layers import Input, InputLayer, Layer
 from cnnkit.models import Model, Sequential

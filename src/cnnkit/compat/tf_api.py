@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from cnnkit import __version__ as _cnnkit_version
+from cnnkit._version import __version__ as _cnnkit_version
 
 # Without the hook (``resolve_api``, plain imports) ``tf.keras`` is still there.
 from cnnkit.compat import keras_api as keras

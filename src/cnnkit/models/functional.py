@@ -22,6 +22,7 @@ from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
+from cnnkit.models.functional_config import functional_config, graph_from_config
 from cnnkit.models.model import Model, refuse_mask, standardize_model_input
 from cnnkit.utils import tree
 
@@ -184,14 +185,16 @@ class Functional(Model):
         return tree.map_structure(lambda t: t.shape, self._graph_outputs)
 
     def get_config(self) -> dict[str, Any]:
-        from cnnkit.saving.serialization import functional_config
-
         return functional_config(self)
 
     @classmethod
     def from_config(
         cls, config: dict[str, Any], custom_objects: Any = None
     ) -> Functional:
-        from cnnkit.saving.serialization import functional_from_config
-
-        return functional_from_config(config, custom_objects)
+        inputs, outputs = graph_from_config(config, custom_objects)
+        return Functional(
+            inputs,
+            outputs,
+            name=config.get("name"),
+            trainable=config.get("trainable", True),
+        )

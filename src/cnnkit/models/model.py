@@ -17,12 +17,14 @@ from cnnkit.layers.base.keras_tensor import contains_keras_tensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models.legacy import Keras2Methods
-from cnnkit.models.steps import TrainingSteps
+from cnnkit.saving import load_weights, model_to_json, save_model, save_weights
+from cnnkit.saving.onnx_export import export_model
+from cnnkit.training.trainer import Trainer
 from cnnkit.utils import tree
 from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
 
 
-class Model(TrainingSteps, Keras2Methods, Layer):
+class Model(Keras2Methods, Trainer):
     """Groups layers into an object with training and inference features.
 
     Example:
@@ -66,13 +68,6 @@ class Model(TrainingSteps, Keras2Methods, Layer):
             return
         super().__init__(**kwargs)
         self._init_training_state()
-
-    def _init_training_state(self) -> None:
-        self.optimizer: Any = None
-        self.compiled = False
-        self.stop_training = False
-        self.history: Any = None
-        self._compile_state: Any = None
 
     # ------------------------------------------------------------------ layers
 
@@ -211,97 +206,30 @@ class Model(TrainingSteps, Keras2Methods, Layer):
             return
         super()._build_with_shape(input_shape)
 
-    # ------------------------------------------------------------------ training
-
-    def compile(self, *args: Any, **kwargs: Any) -> None:
-        """Configure the model for training (Keras' ``compile`` arguments)."""
-        from cnnkit.training.compile import compile_model
-
-        compile_model(self, *args, **kwargs)
-
-    def fit(self, *args: Any, **kwargs: Any) -> Any:
-        """Train for a number of epochs (Keras' ``fit`` arguments); returns History."""
-        from cnnkit.training.fit import fit
-
-        return fit(self, *args, **kwargs)
-
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        """Loss and metric values on data (Keras' ``evaluate`` arguments)."""
-        from cnnkit.training.evaluate import evaluate
-
-        return evaluate(self, *args, **kwargs)
-
-    def predict(self, *args: Any, **kwargs: Any) -> Any:
-        """Outputs for data, batched, as numpy (Keras' ``predict`` arguments)."""
-        from cnnkit.training.predict import predict
-
-        return predict(self, *args, **kwargs)
-
-    def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
-        from cnnkit.training.batch import train_on_batch
-
-        return train_on_batch(self, *args, **kwargs)
-
-    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
-        from cnnkit.training.batch import test_on_batch
-
-        return test_on_batch(self, *args, **kwargs)
-
-    def predict_on_batch(self, x: Any) -> Any:
-        from cnnkit.training.batch import predict_on_batch
-
-        return predict_on_batch(self, x)
-
-    @property
-    def metrics_names(self) -> list[str]:
-        """The labels of ``evaluate()``'s list, in its order.
-
-        Keras 3 returns ``['loss', 'compile_metrics']`` here, which cannot label that
-        list (KERAS_SPEC §8, #9); cnnkit names every entry. Until the first batch
-        resolves the compiled metrics, only ``'loss'`` is known.
-        """
-        state = self._compile_state
-        if state is None or not state.built:
-            return ["loss"]
-        keys = ["loss", *state.metric_names()]
-        if len(state.loss_output_names) > 1:
-            keys += [f"{name}_loss" for name in state.loss_output_names]
-        return state.ordered_keys(keys)
-
     # ------------------------------------------------------------------ files
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save the whole model (``.keras``, or legacy ``.h5``)."""
-        from cnnkit.saving import save_model
-
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(
         self, filepath: Any, overwrite: bool = True, **kwargs: Any
     ) -> None:
         """Save the weights to a ``.weights.h5`` file."""
-        from cnnkit.saving import save_weights
-
         save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(
         self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any
     ) -> None:
         """Load weights from ``.weights.h5``, ``.keras`` or legacy ``.h5`` files."""
-        from cnnkit.saving import load_weights
-
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> None:
         """Export for inference (``format='onnx'``)."""
-        from cnnkit.saving.onnx_export import export_model
-
         export_model(self, filepath, format=format, **kwargs)
 
     def to_json(self, **kwargs: Any) -> str:
         """The model's architecture as Keras JSON (``models.model_from_json`` reads it)."""
-        from cnnkit.saving import model_to_json
-
         return model_to_json(self, **kwargs)
 
     @classmethod

@@ -21,12 +21,14 @@ from typing import Any, cast
 import torch
 
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError, NotBuiltError
-from cnnkit.layers.base.context import build_context, name_scope
+from cnnkit.layers.base.context import name_scope
 from cnnkit.layers.base.keras_tensor import KerasTensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models._relu_pool import conv_then_pool, defers_relu
 from cnnkit.models.model import Model, refuse_mask, standardize_model_input
+from cnnkit.saving.layer_config import deserialize_layer, serialize_layer
+from cnnkit.utils.validation import build_context
 
 
 class Sequential(Model):
@@ -188,8 +190,6 @@ class Sequential(Model):
         return shape
 
     def get_config(self) -> dict[str, Any]:
-        from cnnkit.saving.serialization import serialize_layer
-
         layers = []
         if self._input_layer is not None:
             layers.append(serialize_layer(self._input_layer))
@@ -203,8 +203,6 @@ class Sequential(Model):
     def from_config(
         cls, config: dict[str, Any], custom_objects: Any = None
     ) -> Sequential:
-        from cnnkit.saving.serialization import deserialize_layer
-
         config = dict(config)
         layer_configs = config.pop("layers")
         build_shape = config.pop("build_input_shape", None)

@@ -31,15 +31,18 @@ import io
 import json
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 
 from cnnkit.errors import FileFormatError, InvalidArgumentError, NotBuiltError
 from cnnkit.saving import keras_zip, legacy_h5
 from cnnkit.saving._files import atomic_write, check_overwrite, expect_kind, path_string
-from cnnkit.saving.serialization import serialize_layer
+from cnnkit.saving.layer_config import serialize_layer
 from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
+
+if TYPE_CHECKING:
+    from cnnkit.models.model import Model
 
 __all__ = [
     "load_model",
@@ -54,7 +57,7 @@ _LEGACY = (".h5", ".hdf5")
 
 
 def save_model(
-    model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any
+    model: Model, filepath: Any, overwrite: bool = True, **kwargs: Any
 ) -> None:
     """Save the whole model: architecture, weights and optimizer state.
 
@@ -170,7 +173,7 @@ def load_model(
 
 
 def save_weights(
-    model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any
+    model: Model, filepath: Any, overwrite: bool = True, **kwargs: Any
 ) -> None:
     """Save the weights (and optimizer state) in the Keras ``.weights.h5`` layout.
 
@@ -197,7 +200,7 @@ def save_weights(
         write_state(h5, model)
 
 
-def _require_built(model: Any, doing: str) -> None:
+def _require_built(model: Model, doing: str) -> None:
     if not model.built:
         raise NotBuiltError(
             f"You are {doing} weights of a model that has not yet been built. Build "
@@ -206,7 +209,7 @@ def _require_built(model: Any, doing: str) -> None:
 
 
 def load_weights(
-    model: Any, filepath: Any, skip_mismatch: bool = False, **kwargs: Any
+    model: Model, filepath: Any, skip_mismatch: bool = False, **kwargs: Any
 ) -> None:
     """Load weights from a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file.
 
@@ -255,7 +258,7 @@ def load_weights(
             raise FileFormatError(f"{path!r} is corrupted: {error}") from error
 
 
-def _load_weights_from_keras(model: Any, path: str, skip_mismatch: bool) -> None:
+def _load_weights_from_keras(model: Model, path: str, skip_mismatch: bool) -> None:
     with keras_zip.open_keras_zip(path) as archive:
         if keras_zip.WEIGHTS not in archive.namelist():
             raise FileFormatError(f"{path!r} has no {keras_zip.WEIGHTS} member.")
@@ -268,7 +271,7 @@ def _load_weights_from_keras(model: Any, path: str, skip_mismatch: bool) -> None
             raise FileFormatError(f"{label!r} is corrupted: {error}") from error
 
 
-def model_to_json(model: Any, **kwargs: Any) -> str:
+def model_to_json(model: Model, **kwargs: Any) -> str:
     """The model's ``config.json`` text; ``kwargs`` go to ``json.dumps``."""
     return json.dumps(serialize_layer(model), **kwargs)
 

@@ -29,15 +29,19 @@ import re
 import zipfile
 import zlib
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 
 from cnnkit.errors import CnnkitError, FileFormatError, InvalidArgumentError
+from cnnkit.saving import model_classes
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.compile_config import compile_from_config
-from cnnkit.saving.serialization import deserialize_layer, refuse_code, serialize_layer
+from cnnkit.saving.layer_config import deserialize_layer, refuse_code, serialize_layer
 from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
+
+if TYPE_CHECKING:
+    from cnnkit.models.model import Model
 
 __all__ = [
     "KERAS_VERSION",
@@ -61,7 +65,7 @@ _BOMB_FLOOR_BYTES = 256 << 20
 _MAX_EXPANSION = 100
 
 
-def save_keras(model: Any, path: str) -> None:
+def save_keras(model: Model, path: str) -> None:
     """Write ``model`` (config, weights, optimizer state) to the ``.keras`` ``path``.
 
     Raises:
@@ -200,8 +204,6 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
         FileFormatError: If the config is malformed, holds code, names unknown
             classes, or does not describe a model.
     """
-    from cnnkit.models.model import Model
-
     if not isinstance(config, dict) or "class_name" not in config:
         raise FileFormatError(
             f"{path!r}: the model config must be a JSON object with 'class_name' "
@@ -217,7 +219,7 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
             f"{path!r}: the model could not be rebuilt from its config: "
             f"{type(error).__name__}: {error}"
         ) from error
-    if not isinstance(model, Model):
+    if not model_classes.is_model(model):
         raise FileFormatError(
             f"{path!r} describes a {type(model).__name__} layer, not a model."
         )
@@ -225,7 +227,7 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
 
 
 def compile_loaded(
-    model: Any, config: dict[str, Any], path: str, custom_objects: Any
+    model: Model, config: dict[str, Any], path: str, custom_objects: Any
 ) -> None:
     """Re-``compile`` a loaded model, reporting failures against ``path``.
 

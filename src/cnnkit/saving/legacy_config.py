@@ -19,10 +19,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnnkit.errors import FileFormatError
-from cnnkit.saving.serialization import LEGACY_CLASS_NAMES
+from cnnkit.saving.layer_config import LEGACY_CLASS_NAMES
+
+if TYPE_CHECKING:
+    from cnnkit.models.model import Model
 
 __all__ = ["legacy_model_config", "upgrade_model_config"]
 
@@ -117,7 +120,7 @@ def _strip_model(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "layers": [_strip_entry(e) for e in config["layers"]]}
 
 
-def legacy_model_config(model: Any) -> dict[str, Any]:
+def legacy_model_config(model: Model) -> dict[str, Any]:
     """``{"class_name", "config"}`` as Keras 3 writes in a legacy ``.h5`` file."""
     return {
         "class_name": type(model).__name__,

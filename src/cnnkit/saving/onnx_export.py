@@ -27,12 +27,15 @@ import io
 import logging
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
 from cnnkit.saving._files import atomic_write, path_string
+
+if TYPE_CHECKING:
+    from cnnkit.models.model import Model
 
 __all__ = ["export_model"]
 
@@ -43,7 +46,7 @@ _SAMPLE_BATCH = 2  # torch.export specialises sizes 0 and 1, so trace with 2
 class _InferenceGraph(torch.nn.Module):
     """The model with ``training=False`` and one positional tensor per input."""
 
-    def __init__(self, model: Any, structure: str) -> None:
+    def __init__(self, model: Model, structure: str) -> None:
         super().__init__()
         self.model = model
         self.structure = structure
@@ -54,7 +57,7 @@ class _InferenceGraph(torch.nn.Module):
         return self.model(list(inputs), training=False)
 
 
-def _input_shapes(model: Any) -> list[tuple[int | None, ...]]:
+def _input_shapes(model: Model) -> list[tuple[int | None, ...]]:
     try:
         tensors = model.inputs
     except NotBuiltError as error:
@@ -75,7 +78,7 @@ def _input_shapes(model: Any) -> list[tuple[int | None, ...]]:
 
 
 def _samples(
-    model: Any, shapes: list[tuple[int | None, ...]]
+    model: Model, shapes: list[tuple[int | None, ...]]
 ) -> tuple[torch.Tensor, ...]:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     dtypes = [getattr(t, "dtype", "float32") for t in model.inputs]
@@ -87,28 +90,6 @@ def _samples(
         )
         for shape, dtype in zip(shapes, dtypes)
     )
-
-
-@contextlib.contextmanager
-def _symbolic_batch() -> Iterator[None]:
-    """Let the batch size stay symbolic while ``torch.export`` traces the model.
-
-    ``Layer.__call__`` reads input shapes with ``int(d)``, which pins a symbolic
-    size to the traced value (the batch axis would become 2). During the trace,
-    symbolic sizes are kept as they are; nothing else changes.
-    """
-    from cnnkit.layers.base import layer as base_layer
-
-    original = base_layer._shape_of
-
-    def keep_symbolic(value: Any) -> tuple[Any, ...]:
-        return tuple(d if isinstance(d, torch.SymInt) else int(d) for d in value.shape)
-
-    base_layer._shape_of = keep_symbolic
-    try:
-        yield
-    finally:
-        base_layer._shape_of = original
 
 
 @contextlib.contextmanager
@@ -133,7 +114,7 @@ def _export(
     opset_version: int | None,
 ) -> None:
     batch = torch.export.Dim("batch", min=1)
-    with _quiet(), _symbolic_batch():
+    with _quiet():
         torch.onnx.export(
             graph, samples, path, dynamo=True, external_data=False,
             input_names=names, output_names=["output_0"],
@@ -159,7 +140,7 @@ def _require_exporter() -> None:
 
 
 def export_model(
-    model: Any,
+    model: Model,
     filepath: Any,
     format: str = "onnx",
     verbose: bool | None = None,

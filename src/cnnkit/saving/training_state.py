@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -42,12 +42,15 @@ from cnnkit.saving.weights_h5 import (
     write_state,
 )
 
+if TYPE_CHECKING:
+    from cnnkit.models.model import Model
+
 __all__ = ["load_training_state", "save_training_state"]
 
 _GROUP = "cnnkit_training_state"
 
 
-def _layer_generators(model: Any) -> Iterator[tuple[str, Any, str, Any]]:
+def _layer_generators(model: Model) -> Iterator[tuple[str, Any, str, Any]]:
     """``(key, holder, attribute, generator-or-dict)`` for generators layers own.
 
     cnnkit's seeded random layers keep a ``_generators`` dict ``{device:
@@ -72,7 +75,7 @@ def _layer_generators(model: Any) -> Iterator[tuple[str, Any, str, Any]]:
                 )
 
 
-def _write_rng(group: h5py.Group, model: Any) -> None:
+def _write_rng(group: h5py.Group, model: Model) -> None:
     group.create_dataset("torch", data=torch.get_rng_state().numpy())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         for index, state in enumerate(torch.cuda.get_rng_state_all()):
@@ -98,7 +101,7 @@ def _write_rng(group: h5py.Group, model: Any) -> None:
             data.attrs["device"] = str(device)
 
 
-def _read_rng(group: h5py.Group, model: Any, path: str) -> None:
+def _read_rng(group: h5py.Group, model: Model, path: str) -> None:
     torch.set_rng_state(torch.from_numpy(safe_dataset(group, "torch", path)))
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
@@ -127,7 +130,7 @@ def _read_rng(group: h5py.Group, model: Any, path: str) -> None:
                 getattr(module, attr)[torch.device(device)] = generator
 
 
-def save_training_state(model: Any, path: str, progress: dict[str, Any]) -> None:
+def save_training_state(model: Model, path: str, progress: dict[str, Any]) -> None:
     """Write weights, optimizer state, ``progress`` and RNG states to ``path``."""
     with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
         write_state(h5, model)
@@ -136,7 +139,7 @@ def save_training_state(model: Any, path: str, progress: dict[str, Any]) -> None
         _write_rng(group, model)
 
 
-def load_training_state(model: Any, path: str) -> dict[str, Any] | None:
+def load_training_state(model: Model, path: str) -> dict[str, Any] | None:
     """Restore what ``save_training_state`` wrote; returns the progress dict.
 
     A plain Keras weights file (no cnnkit group) restores weights and returns

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -33,6 +33,10 @@ from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.base.variable import Variable
 from cnnkit.naming import to_snake_case
 from cnnkit.optimizers.base import Optimizer
+from cnnkit.saving import model_classes
+
+if TYPE_CHECKING:
+    from cnnkit.models.model import Model
 
 __all__ = [
     "load_state",
@@ -70,11 +74,7 @@ def _children(obj: Saveable, include_optimizer: bool) -> list[tuple[str, Any]]:
     """``(attribute, child or list of children)`` in the order Keras visits them."""
     if isinstance(obj, Optimizer):
         return []
-    from cnnkit.models.functional import Functional
-    from cnnkit.models.model import Model
-    from cnnkit.models.sequential import Sequential
-
-    graph_model = isinstance(obj, Sequential | Functional)
+    graph_model = model_classes.is_graph_model(obj)
     named: dict[str, Any] = {}
     for attr, module in obj._modules.items():
         if module is None or (graph_model and attr == "_layer_list"):
@@ -85,7 +85,7 @@ def _children(obj: Saveable, include_optimizer: bool) -> list[tuple[str, Any]]:
             named[attr] = [m for m in module.values() if isinstance(m, Layer)]
         else:  # ModuleList and other plain containers
             named[attr] = [m for m in module.children() if isinstance(m, Layer)]
-    if isinstance(obj, Model):
+    if model_classes.is_model(obj):
         if not graph_model:
             named["layers"] = obj.layers  # Keras sees the `layers` property too
         optimizer = getattr(obj, "optimizer", None)
@@ -256,7 +256,9 @@ def _assign_layer(layer: Layer, values: list[np.ndarray]) -> None:
         variable.assign(value)
 
 
-def _load_optimizer(optimizer: Optimizer, model: Any, values: list[np.ndarray]) -> None:
+def _load_optimizer(
+    optimizer: Optimizer, model: Model, values: list[np.ndarray]
+) -> None:
     if not optimizer.built and len(values) > len(optimizer.variables):
         trainable = model.trainable_weights
         optimizer.build([v.value for v in trainable], [v.path for v in trainable])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -17,8 +17,11 @@ from cnnkit.training.evaluate import format_results
 from cnnkit.training.steps import StepRunner, autocast, runner_for
 from cnnkit.utils import tree
 
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
-def _runner(model: Any, x: Any, y: Any) -> tuple[StepRunner, Any, Any]:
+
+def _runner(model: Trainer, x: Any, y: Any) -> tuple[StepRunner, Any, Any]:
     device = prepare.training_device(model)
     checks.check_not_a_list_of_numbers(y, "y")
     x = tree.map_structure(lambda v: to_tensor(v), x)
@@ -37,7 +40,7 @@ def _runner(model: Any, x: Any, y: Any) -> tuple[StepRunner, Any, Any]:
 
 
 def train_on_batch(
-    model: Any, x: Any, y: Any = None, sample_weight: Any = None,
+    model: Trainer, x: Any, y: Any = None, sample_weight: Any = None,
     class_weight: dict[int, float] | None = None, return_dict: bool = False,
 ) -> Any:  # fmt: skip
     """One gradient update on one batch; returns the loss (and metrics)."""
@@ -55,7 +58,7 @@ def train_on_batch(
 
 
 def test_on_batch(
-    model: Any,
+    model: Trainer,
     x: Any,
     y: Any = None,
     sample_weight: Any = None,
@@ -69,7 +72,7 @@ def test_on_batch(
     return format_results(runner, read_logs(), return_dict)
 
 
-def predict_on_batch(model: Any, x: Any) -> Any:
+def predict_on_batch(model: Trainer, x: Any) -> Any:
     """Outputs for one batch, as numpy."""
     device = prepare.training_device(model)
     x = tree.map_structure(lambda v: to_tensor(v), x)

@@ -11,17 +11,19 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-import cnnkit
 from cnnkit import activations, config, losses
 from cnnkit.errors import TrainingInputError
 from cnnkit.training.compile import output_layers
 from cnnkit.utils import tree
 from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
+
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
 
 def _describe(value: Any) -> str:
@@ -132,18 +134,19 @@ def check_finite_labels(label: Any, name: str) -> None:
     )
 
 
-def _model_inputs(model: Any, x: Any) -> list[tuple[Any, Any]]:
+def _model_inputs(model: Trainer, x: Any) -> list[tuple[Any, Any]]:
     """(InputLayer, array) pairs for models whose inputs are declared."""
     input_layers = getattr(model, "_input_layers", None)  # Functional
     if input_layers is not None:
-        return list(zip(input_layers, model._flatten_call_inputs(x)))
+        flatten = getattr(model, "_flatten_call_inputs")  # noqa: B009 (Functional only)
+        return list(zip(input_layers, flatten(x)))
     input_layer = getattr(model, "_input_layer", None)  # Sequential
     if input_layer is not None and isinstance(x, torch.Tensor):
         return [(input_layer, x)]
     return []
 
 
-def check_inputs_against_model(model: Any, x: Any) -> None:
+def check_inputs_against_model(model: Trainer, x: Any) -> None:
     """The data's full shape fits each declared ``Input`` (before any batch runs).
 
     Allowed, as in Keras: one missing or extra trailing axis of size 1. Anything
@@ -175,7 +178,7 @@ def check_inputs_against_model(model: Any, x: Any) -> None:
         raise TrainingInputError(f"{who} {fix or _input_fix(expected, shape)}")
 
 
-def _data_format(model: Any) -> str:
+def _data_format(model: Trainer) -> str:
     """The image layout of the model's first layer that has one (else the default)."""
     for layer in _leaf_layers(model):
         data_format = getattr(layer, "data_format", None)
@@ -184,7 +187,7 @@ def _data_format(model: Any) -> str:
     return config.image_data_format()
 
 
-def _leaf_layers(model: Any) -> Iterator[Any]:
+def _leaf_layers(model: Trainer) -> Iterator[Any]:
     """The layers of a model in order, nested models opened up."""
     for layer in getattr(model, "layers", None) or []:
         if getattr(layer, "layers", None) is not None:
@@ -326,7 +329,7 @@ _TAKES_RAW_INPUT = frozenset(
 )
 
 
-def _takes_raw_input(model: Any) -> bool:
+def _takes_raw_input(model: Trainer) -> bool:
     """Whether ``model`` may scale its own input (so raw pixels can be right).
 
     Only Sequential and functional models are read: the layers before the first one
@@ -344,7 +347,7 @@ def _takes_raw_input(model: Any) -> bool:
     return True
 
 
-def warn_if_unscaled_images(model: Any, x: Any) -> None:
+def warn_if_unscaled_images(model: Trainer, x: Any) -> None:
     """Warn once if a batch of images holds raw 0-255 pixel values.
 
     Called on the first batch only (one host read, never per step). The rule:
@@ -387,7 +390,7 @@ def warn_if_unscaled_images(model: Any, x: Any) -> None:
 
 def _user_stacklevel() -> int:
     """The ``stacklevel`` that points a warning at the user's line (out of cnnkit)."""
-    root = os.path.dirname(os.path.abspath(cnnkit.__file__)) + os.sep
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     frame, level = sys._getframe(1), 1
     while frame.f_back is not None and frame.f_code.co_filename.startswith(root):
         frame, level = frame.f_back, level + 1

@@ -10,8 +10,9 @@ cross-entropy, the trainer feeds pre-softmax logits to the equivalent logits los
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -21,8 +22,11 @@ from cnnkit.layers.base import context
 from cnnkit.training.steps import LossTracker
 from cnnkit.utils import tree
 
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
-def output_names(model: Any) -> list[str]:
+
+def output_names(model: Trainer) -> list[str]:
     """Names of the model's outputs, in output order (``model.output_names``).
 
     Dict outputs are named by their keys (in ``tree.flatten`` order, as the
@@ -31,7 +35,7 @@ def output_names(model: Any) -> list[str]:
     return model.output_names or ["output"]
 
 
-def output_layers(model: Any) -> list[Any]:
+def output_layers(model: Trainer) -> list[Any]:
     """The layer producing each output, in output order (the last layer when the
     model has no graph, as an unbuilt Sequential)."""
     graph_outputs = getattr(model, "_graph_outputs", None)
@@ -41,7 +45,13 @@ def output_layers(model: Any) -> list[Any]:
     return [layers[-1]] if layers else []
 
 
-def final_softmax_layer(model: Any) -> Any | None:
+# The name each metric object had when first compiled, kept here rather than
+# written onto the user's object: a second compile() with the same instance
+# starts again from it (its `.name` then carries an output prefix).
+_GIVEN_NAMES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def final_softmax_layer(model: Trainer) -> Any | None:
     """The layer whose ``activation`` is the model's final softmax, if any."""
     layers = output_layers(model)
     if len(layers) != 1:
@@ -49,6 +59,15 @@ def final_softmax_layer(model: Any) -> Any | None:
     if getattr(layers[0], "activation", None) is activations.softmax:
         return layers[0]
     return None
+
+
+def _observable(module: Any) -> bool:
+    """Whether a hook or an activity regulariser would see ``module``'s output."""
+    return bool(
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or getattr(module, "activity_regularizer", None) is not None
+    )
 
 
 def _per_output(spec: Any, names: list[str], what: str) -> list[Any]:
@@ -76,7 +95,7 @@ class CompileState:
 
     def __init__(
         self,
-        model: Any,
+        model: Trainer,
         optimizer: Any,
         loss: Any,
         loss_weights: Any,
@@ -220,8 +239,7 @@ class CompileState:
                 for metric in group:
                     # The name as given survives a second compile() with the same
                     # metric instance (its `.name` already carries the prefix).
-                    base = getattr(metric, "_given_name", metric.name)
-                    metric._given_name = base
+                    base = _GIVEN_NAMES.setdefault(metric, metric.name)
                     self.base_metric_names.append(base)
                     name = f"{output}_{base}" if prefix else base
                     if weighted and name in counters:
@@ -233,9 +251,14 @@ class CompileState:
 
     @contextlib.contextmanager
     def logits_forward(self) -> Iterator[bool]:
-        """While active, the final softmax is skipped so the model returns logits."""
+        """While active, the final softmax is skipped so the model returns logits.
+
+        Not when anything could see the difference: a forward hook on the layer or
+        the model, or an activity regulariser on the layer (checked at each step,
+        as hooks come and go).
+        """
         layer = self.fused_layer
-        if layer is None:
+        if layer is None or _observable(layer) or _observable(self.model):
             yield False
             return
         with context.defer_activation(layer):
@@ -361,8 +384,8 @@ class CompileMetrics:
         return f"<CompileMetrics {[m.name for m in self.metrics]}>"
 
 
-def compile_model(
-    model: Any,
+def compile_state(
+    model: Trainer,
     optimizer: Any = "rmsprop",
     loss: Any = None,
     loss_weights: Any = None,
@@ -372,9 +395,14 @@ def compile_model(
     steps_per_execution: int = 1,
     jit_compile: Any = "auto",
     auto_scale_loss: bool = True,
-) -> None:
-    """Keras' ``compile``. cnnkit always runs eagerly on torch; ``jit_compile=True``
-    wraps the forward pass in ``torch.compile`` (on CPU it is usually slower)."""
+) -> tuple[CompileState, dict[str, Any], Any]:
+    """Keras' ``compile`` arguments checked and resolved: the compile state, the
+    arguments as given (for the saved ``compile_config``) and the ``torch.compile``
+    wrapper when ``jit_compile=True`` (else None). The model stores them itself.
+
+    cnnkit always runs eagerly on torch; ``jit_compile=True`` wraps the forward pass
+    in ``torch.compile`` (on CPU it is usually slower).
+    """
     if (
         isinstance(steps_per_execution, bool)
         or not isinstance(steps_per_execution, int)
@@ -390,19 +418,11 @@ def compile_model(
     state = CompileState(
         model, optimizer, loss, loss_weights, metrics, weighted_metrics
     )
-    model._compile_state = state
-    model.optimizer = state.optimizer
-    model.loss = loss
-    model.compiled = True
-    model.stop_training = False
-    model._compile_args = {
+    arguments = {
         "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
         "metrics": metrics, "weighted_metrics": weighted_metrics,
         "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
         "jit_compile": jit_compile, "auto_scale_loss": auto_scale_loss,
     }  # fmt: skip
-    # A plain __dict__ entry, not a registered submodule: the compiled wrapper holds
-    # the model, so as a child module it would make `state_dict()` recurse forever.
-    model.__dict__["_jit_forward"] = (
-        torch.compile(model) if jit_compile is True else None
-    )
+    jit_forward = torch.compile(model) if jit_compile is True else None
+    return state, arguments, jit_forward

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -18,6 +18,9 @@ from cnnkit.training.data_adapter import (
 )
 from cnnkit.training.steps import StepRunner, runner_for
 from cnnkit.utils import tree
+
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
 
 def run_test_loop(
@@ -48,7 +51,7 @@ def run_test_loop(
 
 
 def evaluate(
-    model: Any,
+    model: Trainer,
     x: Any = None,
     y: Any = None,
     batch_size: int | None = None,
@@ -109,7 +112,7 @@ class _Replay:
 
 
 def _runner_from_first_batch(
-    model: Any, device: torch.device, adapter: Any
+    model: Trainer, device: torch.device, adapter: Any
 ) -> tuple[StepRunner, _Replay]:
     """Build from the first batch of a dataset or generator, and keep that batch:
     a generator cannot give it twice, and evaluation must still see it."""

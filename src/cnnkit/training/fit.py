@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,13 +22,16 @@ from cnnkit.training.evaluate import run_test_loop
 from cnnkit.training.steps import StepRunner, runner_for
 from cnnkit.utils import tree
 
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
+
 
 def _tensors(value: Any) -> Any:
     return None if value is None else tree.map_structure(to_tensor, value)
 
 
 def _validation_adapter(
-    model: Any,
+    model: Trainer,
     validation_data: Any,
     batch_size: int | None,
     steps: int | None,
@@ -55,7 +58,7 @@ def _validation_adapter(
 
 
 def fit(
-    model: Any,
+    model: Trainer,
     x: Any = None,
     y: Any = None,
     batch_size: int | None = None,
@@ -148,7 +151,6 @@ def fit(
         callbacks, add_history=True, add_progbar=verbose != 0 and (dist is None or dist.is_main),
         model=model, verbose=verbose, epochs=epochs, steps=steps,
     )  # fmt: skip
-    model.stop_training = False
     callback_list.on_train_begin()
     # BackupAndRestore may have restored a run: it says where to start again.
     resumed = getattr(model, "_initial_epoch", None)
@@ -194,8 +196,7 @@ def fit(
         # With use_ema=True the model ends on the averaged weights, as in Keras.
         model.optimizer.finalize_variable_values(runner.params if runner else [])
     callback_list.on_train_end(epoch_logs)
-    model.history = callback_list.history
-    return model.history
+    return callback_list.history
 
 
 def _check_validation_freq(validation_freq: Any) -> None:
@@ -222,14 +223,14 @@ def _should_validate(epoch: int, validation_freq: int | list[int]) -> bool:
     return (epoch + 1) % validation_freq == 0
 
 
-def _new_runner(model: Any, device: torch.device, dist: Any) -> StepRunner:
+def _new_runner(model: Trainer, device: torch.device, dist: Any) -> StepRunner:
     # Under torchrun the runner steps a DistributedDataParallel wrapper: a runner of
     # its own, so that evaluate() afterwards (on one rank) never runs that wrapper.
     return StepRunner(model, device) if dist is not None else runner_for(model, device)
 
 
 def _lazy_runner(
-    model: Any, device: torch.device, x: Any, y: Any, dist: Any
+    model: Trainer, device: torch.device, x: Any, y: Any, dist: Any
 ) -> StepRunner:
     """For datasets and generators: build from the first batch we actually train on."""
     checks.check_inputs_against_model(model, x)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -13,9 +13,12 @@ from cnnkit.training.data_adapter import is_array_structure, make_adapter, to_te
 from cnnkit.training.steps import autocast, overrides
 from cnnkit.utils import tree
 
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
+
 
 def predict(
-    model: Any,
+    model: Trainer,
     x: Any,
     batch_size: int | None = None,
     verbose: Any = "auto",

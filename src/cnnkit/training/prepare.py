@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -12,14 +12,20 @@ from cnnkit.training import checks
 from cnnkit.training.data_adapter import ArrayAdapter, IterableAdapter
 from cnnkit.utils import tree
 
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
-def require_compiled(model: Any, what: str) -> None:
-    if not getattr(model, "compiled", False) or model._compile_state is None:
+
+def require_compiled(model: Trainer, what: str) -> Any:
+    """The model's compile state; a teaching error if ``compile()`` was not called."""
+    state = getattr(model, "_compile_state", None)
+    if not getattr(model, "compiled", False) or state is None:
         raise NotBuiltError(
             f"You must call `compile()` before `{what}()`, e.g. "
             "`model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
             "metrics=['accuracy'])`."
         )
+    return state
 
 
 def resolve_verbose(verbose: Any) -> int:
@@ -57,7 +63,7 @@ def check_batch_size(batch_size: Any, x: Any) -> None:
         )
 
 
-def training_device(model: Any) -> torch.device:
+def training_device(model: Trainer) -> torch.device:
     """The configured device, unless the model already lives on another one."""
     for tensor in model.parameters():
         if tensor.device.type != "cpu":
@@ -65,7 +71,7 @@ def training_device(model: Any) -> torch.device:
     return config.get_device()
 
 
-def ensure_built(model: Any, sample_x: Any) -> None:
+def ensure_built(model: Trainer, sample_x: Any) -> None:
     """Build an unbuilt model by calling it on a couple of samples (on the CPU)."""
     if model.built and all(getattr(layer, "built", True) for layer in model.layers):
         return
@@ -87,14 +93,14 @@ def first_batch(adapter: ArrayAdapter | IterableAdapter) -> tuple[Any, Any, Any]
     return None
 
 
-def build_compile_state(model: Any, x: Any, y: Any, full_y: Any = None) -> None:
+def build_compile_state(model: Trainer, x: Any, y: Any, full_y: Any = None) -> None:
     """Resolve shape-dependent losses/metrics from one forward pass, and check labels.
 
     ``full_y`` (all the labels of an array dataset) is checked even when the state
     is already built: the test labels given to ``evaluate`` after ``fit`` may be out
     of range too, and would otherwise end in a raw torch error.
     """
-    state = model._compile_state
+    state = require_compiled(model, "fit")
     if y is None or (state.built and full_y is None):
         return
     with torch.no_grad():
@@ -109,7 +115,7 @@ def build_compile_state(model: Any, x: Any, y: Any, full_y: Any = None) -> None:
         checks.check_loss_and_metrics_run(state, y, outputs)
 
 
-def prepare_model(model: Any, device: torch.device, sample_x: Any) -> None:
+def prepare_model(model: Trainer, device: torch.device, sample_x: Any) -> None:
     """Build on the first batch, move to ``device``, and check the pixel scale once."""
     ensure_built(model, sample_x)
     checks.warn_if_unscaled_images(model, sample_x)

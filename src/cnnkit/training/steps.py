@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from cnnkit import activations, mixed_precision
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.metrics import Mean
-from cnnkit.models.model import Model
 from cnnkit.utils import tree
+
+if TYPE_CHECKING:
+    from cnnkit.training.trainer import Trainer
 
 
 class LossTracker(Mean):
@@ -80,13 +82,13 @@ def batch_size_of(x: Any) -> int:
 class StepRunner:
     """Runs steps of ``model`` with its compiled state on one device."""
 
-    def __init__(self, model: Any, device: torch.device) -> None:
+    def __init__(self, model: Trainer, device: torch.device) -> None:
         # `model` runs the steps (a DistributedDataParallel wrapper in fit under
         # torchrun); `owner` is the model itself, whose metrics and overrides count.
         self.model = model
         self.owner = model
         self.device = device
-        self.state = model._compile_state
+        self.state = model._require_state("fit")
         self.optimizer = model.optimizer
         self.loss_tracker: LossTracker = self.state.loss_tracker
         self.output_loss_trackers: list[LossTracker] = self.state.output_loss_trackers
@@ -262,13 +264,13 @@ class StepRunner:
         return self.logs
 
 
-def runner_for(model: Any, device: torch.device) -> StepRunner:
+def runner_for(model: Trainer, device: torch.device) -> StepRunner:
     """The model's step runner for ``device``, kept with its compiled state.
 
     Built once per compile and device (its variable lists are refreshed, so a layer
     frozen since stays frozen): ``train_on_batch`` in a loop pays no set-up per call.
     """
-    state = model._compile_state
+    state = model._require_state("fit")
     runner = state.runners.get(device)
     if runner is None:
         runner = state.runners[device] = StepRunner(model, device)
@@ -277,9 +279,9 @@ def runner_for(model: Any, device: torch.device) -> StepRunner:
     return runner
 
 
-def overrides(model: Any, method: str) -> bool:
-    """Whether ``model``'s class replaces ``Model.<method>`` (Keras' customisation)."""
-    return getattr(type(model), method, None) is not getattr(Model, method)
+def overrides(model: Trainer, method: str) -> bool:
+    """Whether ``model``'s class replaces ``Trainer.<method>`` (Keras' customisation)."""
+    return bool(model._overrides(method))
 
 
 def pack_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, ...]:
@@ -290,7 +292,7 @@ def pack_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, ...]:
 
 
 @contextlib.contextmanager
-def evaluation_mode(model: Any) -> Iterator[None]:
+def evaluation_mode(model: Trainer) -> Iterator[None]:
     """No autograd during evaluation and prediction."""
     with torch.no_grad():
         yield

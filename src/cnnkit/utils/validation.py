@@ -12,7 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -176,10 +178,33 @@ def check_choice(value: Any, allowed: Sequence[Any], name: str) -> Any:
     return value
 
 
+# Where a model is in building its layers, per thread, for error messages: a
+# plain stack of descriptions, so the layers' errors can name the position
+# without this module knowing about models.
+_build_positions = threading.local()
+
+
+def current_build_context() -> str | None:
+    """E.g. ``"layer 3 of Sequential 'model'"`` while a model builds its layers."""
+    stack = getattr(_build_positions, "where", None)
+    return stack[-1] if stack else None
+
+
+@contextlib.contextmanager
+def build_context(description: str) -> Iterator[None]:
+    """Name the position of the layer being built, for error messages."""
+    stack = getattr(_build_positions, "where", None)
+    if stack is None:
+        stack = _build_positions.where = []
+    stack.append(description)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
 def describe_layer(layer: Any) -> str:
     """``Conv2D 'conv2d_1'`` plus its position when a model is building it."""
-    from cnnkit.layers.base.context import current_build_context
-
     where = current_build_context()
     suffix = f" ({where})" if where else ""
     return f"{type(layer).__name__} '{getattr(layer, 'name', '?')}'{suffix}"

@@ -94,22 +94,3 @@ def name_scope(name: str) -> Iterator[None]:
         yield
     finally:
         stack.pop()
-
-
-def current_build_context() -> str | None:
-    """E.g. ``"layer 3 of Sequential 'model'"`` while a model builds its layers."""
-    stack = getattr(_local, "where", None)
-    return stack[-1] if stack else None
-
-
-@contextlib.contextmanager
-def build_context(description: str) -> Iterator[None]:
-    """Name the position of the layer being built, for error messages."""
-    stack = getattr(_local, "where", None)
-    if stack is None:
-        stack = _local.where = []
-    stack.append(description)
-    try:
-        yield
-    finally:
-        stack.pop()

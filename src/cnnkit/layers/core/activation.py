@@ -26,7 +26,7 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.activation(inputs)
+        return self._activate(inputs)  # the fused softmax + cross-entropy may defer it
 
     def compute_output_shape(
         self, input_shape: tuple[int | None, ...]

@@ -23,8 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.training import progbar as progbar_module
-from cnnkit.training.progbar import Progbar, format_eta, format_step_time, print_msg
+from cnnkit.utils import progbar as progbar_module
+from cnnkit.utils.progbar import Progbar, format_eta, format_step_time, print_msg
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -1,4 +1,5 @@
-"""What happens in one step of ``fit``/``evaluate``/``predict``, as model methods.
+"""The training face of every model: ``compile``/``fit``/``evaluate``/``predict`` and
+the steps they run, as Keras 3's ``Trainer`` (``Model`` inherits it).
 
 Keras' way of customising training: override ``train_step(self, data)`` (and
 ``test_step``/``predict_step``) on a ``Model`` subclass and keep using ``fit``, its
@@ -23,17 +24,26 @@ with autograd, as in Keras' guide for its torch backend:
         return {m.name: m.result() for m in self.metrics}
 
 The defaults below are what ``fit`` runs when nothing is overridden (the trainer's
-fused, synchronisation-free path in ``cnnkit.training.steps``).
+fused, synchronisation-free path in ``cnnkit.training.steps``). The model owns its
+step and its compile state; the loops in ``fit.py``/``evaluate.py`` own iteration.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from cnnkit.errors import InvalidArgumentError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.metrics import Metric
+from cnnkit.training import prepare
+from cnnkit.training.batch import predict_on_batch, test_on_batch, train_on_batch
+from cnnkit.training.compile import CompileState, compile_state
+from cnnkit.training.evaluate import evaluate
+from cnnkit.training.fit import fit
+from cnnkit.training.predict import predict
+from cnnkit.training.steps import runner_for
 
 
 def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
@@ -59,11 +69,91 @@ def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
     )
 
 
-class TrainingSteps:
-    """The customisation points of Keras 3's ``Trainer``, mixed into ``Model``."""
+class Trainer(Layer):
+    """Keras 3's ``Trainer``: the methods a model trains with, and what they hold.
 
-    _compile_state: Any
-    compiled: bool
+    ``Model`` inherits it; the free functions of this package do the work, each
+    given the model. The compile state (optimizer, losses, metrics) is set here and
+    only here, by ``compile``.
+    """
+
+    _compile_state: CompileState | None
+    _compile_args: dict[str, Any]
+
+    if TYPE_CHECKING:  # what the trainer uses of the model it is part of
+
+        @property
+        def layers(self) -> list[Layer]: ...
+
+        @property
+        def output_names(self) -> list[str]: ...
+
+    def _init_training_state(self) -> None:
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: Any = None
+        self._compile_state = None
+
+    # ------------------------------------------------------------------ training
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Configure the model for training (Keras' ``compile`` arguments)."""
+        state, arguments, jit_forward = compile_state(self, *args, **kwargs)
+        self._compile_state = state
+        self.optimizer = state.optimizer
+        self.loss = arguments["loss"]
+        self.compiled = True
+        self.stop_training = False
+        self._compile_args = arguments
+        # A plain __dict__ entry, not a registered submodule: the compiled wrapper
+        # holds the model, so as a child module `state_dict()` would recurse forever.
+        self.__dict__["_jit_forward"] = jit_forward
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        """Train for a number of epochs (Keras' ``fit`` arguments); returns History."""
+        self.stop_training = False
+        self.history = fit(self, *args, **kwargs)
+        return self.history
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        """Loss and metric values on data (Keras' ``evaluate`` arguments)."""
+        return evaluate(self, *args, **kwargs)
+
+    def predict(self, *args: Any, **kwargs: Any) -> Any:
+        """Outputs for data, batched, as numpy (Keras' ``predict`` arguments)."""
+        return predict(self, *args, **kwargs)
+
+    def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        return train_on_batch(self, *args, **kwargs)
+
+    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        return test_on_batch(self, *args, **kwargs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        return predict_on_batch(self, x)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The labels of ``evaluate()``'s list, in its order.
+
+        Keras 3 returns ``['loss', 'compile_metrics']`` here, which cannot label that
+        list (KERAS_SPEC §8, #9); cnnkit names every entry. Until the first batch
+        resolves the compiled metrics, only ``'loss'`` is known.
+        """
+        state = self._compile_state
+        if state is None or not state.built:
+            return ["loss"]
+        keys = ["loss", *state.metric_names()]
+        if len(state.loss_output_names) > 1:
+            keys += [f"{name}_loss" for name in state.loss_output_names]
+        return state.ordered_keys(keys)
+
+    @classmethod
+    def _overrides(cls, method: str) -> bool:
+        """Whether this class replaces ``Trainer.<method>`` (Keras' customisation)."""
+        return getattr(cls, method, None) is not getattr(Trainer, method)
 
     # ------------------------------------------------------------------ steps
 
@@ -84,17 +174,14 @@ class TrainingSteps:
     def predict_step(self, data: Any) -> Any:
         """The outputs for a batch ``data`` (inference mode)."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)  # type: ignore[operator]
+        return self(x, training=False)
 
     def _runner(self, method: str, x: Any, y: Any) -> Any:
         """The trainer for this model, built and resolved on ``x``/``y`` when a step is
         called outside ``fit`` (which prepares all of this before its first step)."""
-        from cnnkit.training import prepare
-        from cnnkit.training.steps import runner_for
-
-        prepare.require_compiled(self, method)
+        state = self._require_state(method)
         device = prepare.training_device(self)
-        if not self._compile_state.built:
+        if not state.built:
             prepare.prepare_model(self, device, x)
             prepare.build_compile_state(self, x, y)
         return runner_for(self, device)
@@ -119,7 +206,7 @@ class TrainingSteps:
                 state.build(y, y_pred)
             total, _ = state.compute_loss(y, y_pred, sample_weight)
             terms.append(total)
-        terms.extend(p.float().sum() for p in self.losses)  # type: ignore[attr-defined]
+        terms.extend(p.float().sum() for p in self.losses)
         if not terms:
             raise InvalidArgumentError(
                 "No loss to compute: pass `loss=` to `compile()` (or add a penalty "
@@ -166,8 +253,5 @@ class TrainingSteps:
         for metric in self.metrics:
             metric.reset_state()
 
-    def _require_state(self, method: str) -> Any:
-        from cnnkit.training import prepare
-
-        prepare.require_compiled(self, method)
-        return self._compile_state
+    def _require_state(self, method: str) -> CompileState:
+        return prepare.require_compiled(self, method)
