@@ -117,7 +117,14 @@ def _run_conv(
     """Run a torch conv on a Keras-layout input with a torch-layout ``weight``."""
     rank = len(kernel_size)
     spatial, _ = _spatial_and_channels(inputs, rank, data_format)
-    pads = padding_amounts(spatial, kernel_size, strides, dilation, padding)
+    # The cache only saves eager Python time; dynamo would trace through it anyway, and
+    # warns that it does (an error under `-W error`), so a trace calls the plain function.
+    amounts = (
+        padding_amounts.__wrapped__
+        if torch.compiler.is_compiling()
+        else padding_amounts
+    )
+    pads = amounts(spatial, kernel_size, strides, dilation, padding)
     x = layout.conv_input_to_torch(inputs, data_format)
     if x.dim() == rank + 3:  # a 1-D channels_last conv runs as a 2-D one
         weight = layout.lift_kernel_1d(weight)

@@ -552,7 +552,11 @@ class Layer(torch.nn.Module):
                 self.to(device)
         elif self.input_spec is not None:
             check_input_specs(self, self.input_spec, shapes)
-        self._activity_losses = []
+        if self._activity_losses:
+            # Forget the last call's penalties. Only a layer that left some is written
+            # to, so a call of a layer without any leaves the layer untouched and
+            # one model can serve many threads (DESIGN decision 8).
+            self._activity_losses = []
         if first_call:
             # A subclassed model builds the layers it calls during this first call.
             with context.name_scope(self.name):
