@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cnnkit"
 # Lowest first. A unit may import from its own rank or any rank below it, never
 # above; units sharing a rank must not import each other both ways.
 ORDER: list[set[str]] = [
-    {"errors", "naming", "_version"},
+    {"errors", "naming", "_version", "_layout"},
     {"config", "mixed_precision", "serialization"},
     {"utils"},
     {"_kernels", "ops", "distributed", "datasets", "backend"},

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from cnnkit._kernels import layout
+from cnnkit import _layout as layout
 from cnnkit._kernels.shapes import effective_kernel_size, same_padding, transpose_crops
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError
@@ -90,17 +90,14 @@ def _pad_for_torch(x: torch.Tensor, pads: Pads) -> tuple[torch.Tensor, list[int]
     return F.pad(x, flat), 0
 
 
-def _spatial_and_channels(
-    inputs: torch.Tensor, rank: int, data_format: str
-) -> tuple[tuple[int, ...], int]:
+def _checked_layout(inputs: torch.Tensor, rank: int, data_format: str) -> layout.Layout:
+    """The layout of ``inputs``, once their rank is known to fit the convolution."""
     if inputs.dim() != rank + 2:
         raise InvalidArgumentError(
             f"A {rank}-D convolution needs {rank + 2}-D inputs (batch, {rank} spatial "
             f"axes, channels); received an input of shape {tuple(inputs.shape)}."
         )
-    if data_format == "channels_last":
-        return tuple(inputs.shape[1:-1]), inputs.shape[-1]
-    return tuple(inputs.shape[2:]), inputs.shape[1]
+    return layout.layout_of(data_format, rank)
 
 
 def _run_conv(
@@ -110,13 +107,13 @@ def _run_conv(
     kernel_size: tuple[int, ...],
     strides: tuple[int, ...],
     padding: str,
-    data_format: str,
+    lay: layout.Layout,
     dilation: tuple[int, ...],
     groups: int,
 ) -> torch.Tensor:
     """Run a torch conv on a Keras-layout input with a torch-layout ``weight``."""
     rank = len(kernel_size)
-    spatial, _ = _spatial_and_channels(inputs, rank, data_format)
+    _, spatial, _ = lay.split(inputs.shape)
     # The cache only saves eager Python time; dynamo would trace through it anyway, and
     # warns that it does (an error under `-W error`), so a trace calls the plain function.
     amounts = (
@@ -125,13 +122,13 @@ def _run_conv(
         else padding_amounts
     )
     pads = amounts(spatial, kernel_size, strides, dilation, padding)
-    x = layout.conv_input_to_torch(inputs, data_format)
+    x = layout.conv_input_to_torch(inputs, lay)
     if x.dim() == rank + 3:  # a 1-D channels_last conv runs as a 2-D one
         weight = layout.lift_kernel_1d(weight)
         strides, dilation, pads = (1, *strides), (1, *dilation), ((0, 0), *pads)
     x, torch_padding = _pad_for_torch(x, pads)
     y = _CONV[len(strides)](x, weight, bias, strides, torch_padding, dilation, groups)
-    return layout.conv_output_from_torch(y, data_format, rank)
+    return layout.conv_output_from_torch(y, lay)
 
 
 def conv(
@@ -161,7 +158,8 @@ def conv(
     """
     rank = kernel.dim() - 2
     data_format = normalize_data_format(data_format)
-    _, channels = _spatial_and_channels(inputs, rank, data_format)
+    lay = _checked_layout(inputs, rank, data_format)
+    _, _, channels = lay.split(inputs.shape)
     if channels % kernel.shape[-2]:
         raise InvalidArgumentError(
             f"The input has {channels} channels, which is not a multiple of the "
@@ -172,7 +170,7 @@ def conv(
     return _run_conv(
         inputs, layout.conv_kernel_to_torch(kernel), bias,
         tuple(kernel.shape[:rank]), to_tuple(strides, rank, "strides"), padding,
-        data_format, to_tuple(dilation_rate, rank, "dilation_rate"),
+        lay, to_tuple(dilation_rate, rank, "dilation_rate"),
         channels // kernel.shape[-2],
     )  # fmt: skip
 
@@ -193,7 +191,8 @@ def depthwise_conv(
     """
     rank = kernel.dim() - 2
     data_format = normalize_data_format(data_format)
-    _, channels = _spatial_and_channels(inputs, rank, data_format)
+    lay = _checked_layout(inputs, rank, data_format)
+    _, _, channels = lay.split(inputs.shape)
     if channels != kernel.shape[-2]:
         raise InvalidArgumentError(
             f"The input has {channels} channels but the depthwise kernel of shape "
@@ -202,7 +201,7 @@ def depthwise_conv(
     return _run_conv(
         inputs, layout.depthwise_kernel_to_torch(kernel), bias,
         tuple(kernel.shape[:rank]), to_tuple(strides, rank, "strides"), padding,
-        data_format, to_tuple(dilation_rate, rank, "dilation_rate"), channels,
+        lay, to_tuple(dilation_rate, rank, "dilation_rate"), channels,
     )  # fmt: skip
 
 
@@ -257,7 +256,8 @@ def conv_transpose(
     """
     rank = kernel.dim() - 2
     data_format = normalize_data_format(data_format)
-    _, channels = _spatial_and_channels(inputs, rank, data_format)
+    lay = _checked_layout(inputs, rank, data_format)
+    _, _, channels = lay.split(inputs.shape)
     if channels != kernel.shape[-1]:
         raise InvalidArgumentError(
             f"The input has {channels} channels but the transposed-conv kernel of "
@@ -284,7 +284,7 @@ def conv_transpose(
     rest = [(s - p, e - (p - q)) for (s, e), p, q in zip(crops, torch_pad, torch_out)]
     exact = all(pair == (0, 0) for pair in rest)
 
-    x = layout.conv_input_to_torch(inputs, data_format)
+    x = layout.conv_input_to_torch(inputs, lay)
     weight = layout.conv_kernel_to_torch(kernel)  # (C, filters, *k)
     if x.dim() == rank + 3:  # 1-D channels_last runs as 2-D (see layout)
         weight = layout.lift_kernel_1d(weight)
@@ -299,7 +299,7 @@ def conv_transpose(
             # Adding the bias here also turns the cropped view into a dense tensor
             # in the same memory format, in the one pass the crop needs anyway.
             y = y + bias.view(1, -1, *([1] * (y.dim() - 2)))  # (1, filters, 1, ...)
-    return layout.conv_output_from_torch(y, data_format, rank)
+    return layout.conv_output_from_torch(y, lay)
 
 
 def _crop_or_pad(y: torch.Tensor, rest: list[tuple[int, int]]) -> torch.Tensor:

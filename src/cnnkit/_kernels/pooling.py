@@ -39,8 +39,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from cnnkit._kernels.layout import to_channels_first, to_channels_last
 from cnnkit._kernels.shapes import same_padding
+from cnnkit._layout import Layout, layout_of
 
 PoolMode = Literal["max", "average"]
 
@@ -105,14 +105,36 @@ def pool(
     Returns:
         The pooled tensor, in the same layout as ``inputs``.
     """
-    rank = len(pool_size)
-    channels_last = data_format == "channels_last"
+    layout = layout_of(data_format, len(pool_size))
+    return pool_in_layout(inputs, mode, pool_size, strides, padding, layout)
+
+
+def pool_in_layout(
+    inputs: torch.Tensor,
+    mode: PoolMode,
+    pool_size: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+    layout: Layout,
+) -> torch.Tensor:
+    """:func:`pool` for a caller that holds the :class:`Layout` already (a layer).
+
+    Example:
+        >>> x = torch.arange(4.0).reshape(1, 1, 4)       # (B, C, L)
+        >>> pool_in_layout(x, "max", (2,), (2,), "valid", Layout("channels_first", 1))
+        tensor([[[1., 3.]]])
+    """
+    rank = layout.rank
     if rank == 1:
         # (B, L, C) -> (B, 1, L, C) or (B, C, L) -> (B, C, 1, L): both views.
-        lifted = inputs.unsqueeze(1 if channels_last else 2)
-        out = pool(lifted, mode, (1, *pool_size), (1, *strides), padding, data_format)
-        return out.squeeze(1 if channels_last else 2)  # (B, L', C) or (B, C, L')
-    x = to_channels_first(inputs) if channels_last else inputs  # (B, C, *spatial)
+        (steps_axis,) = layout.spatial_axes
+        lifted = inputs.unsqueeze(steps_axis)
+        image = layout_of(layout.data_format, 2)
+        out = pool_in_layout(
+            lifted, mode, (1, *pool_size), (1, *strides), padding, image
+        )
+        return out.squeeze(steps_axis)  # (B, L', C) or (B, C, L')
+    x = layout.to_channels_first(inputs)  # (B, C, *spatial)
     pads, ceil_mode, trimmed = torch_pool_arguments(
         tuple(x.shape[2:]), pool_size, strides, padding
     )
@@ -127,4 +149,4 @@ def pool(
         )
     for axis in trimmed:
         y = y.narrow(axis + 2, 1, y.shape[axis + 2] - 1)
-    return to_channels_last(y) if channels_last else y  # (B, *spatial, C)
+    return layout.from_channels_first(y)  # back to the layout of `inputs`

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit import config
+from cnnkit._layout import layout_of
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.ops.core import convert_to_tensor, float_or_keep
 
@@ -44,7 +45,7 @@ def resize(
         raise InvalidArgumentError(
             f"resize: `size` must be (height, width); received size={size!r}."
         )
-    data_format = data_format or config.image_data_format()
+    layout = layout_of(config.normalize_data_format(data_format), 2)
     x = float_or_keep(convert_to_tensor(images))
     if x.dim() not in (3, 4):
         raise InvalidArgumentError(
@@ -54,8 +55,7 @@ def resize(
     single = x.dim() == 3
     if single:
         x = x.unsqueeze(0)
-    if data_format == "channels_last":
-        x = x.permute(0, 3, 1, 2)  # (N, C, H, W)
+    x = layout.to_channels_first(x)  # (N, C, H, W)
     height, width = int(size[0]), int(size[1])
     if crop_to_aspect_ratio:
         x = _crop_to_aspect(x, height / width)
@@ -64,8 +64,7 @@ def resize(
     if antialias and mode != "nearest-exact":
         kwargs["antialias"] = True
     y = F.interpolate(x, size=(height, width), mode=mode, **kwargs)
-    if data_format == "channels_last":
-        y = y.permute(0, 2, 3, 1)
+    y = layout.from_channels_first(y)  # back to `data_format`
     return y[0] if single else y
 
 

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from cnnkit._layout import layout_of
 from cnnkit.config import floatx, normalize_data_format
 from cnnkit.errors import FileFormatError, InvalidArgumentError, InvalidTypeError
 
@@ -191,9 +192,8 @@ def img_to_array(
             f"img_to_array expects an image that converts to (height, width) or "
             f"(height, width, channels); received an array of shape {x.shape}."
         )
-    if data_format == "channels_first":
-        x = x.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
-    return x
+    # PIL gives (H, W, C); move the channels to where `data_format` keeps them.
+    return np.moveaxis(x, -1, layout_of(data_format, 2, batched=False).channel_axis)
 
 
 def array_to_img(
@@ -226,8 +226,8 @@ def array_to_img(
             "array_to_img expects one image of rank 3, (height, width, channels); "
             f"received an array of shape {x.shape}. For a batch, convert x[i]."
         )
-    if data_format == "channels_first":
-        x = x.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
+    # PIL takes (H, W, C): move the channels last.
+    x = np.moveaxis(x, layout_of(data_format, 2, batched=False).channel_axis, -1)
     if scale:
         x -= np.min(x)
         peak = np.max(x)
@@ -342,6 +342,5 @@ def load_image_tensor(
     resized = F.interpolate(chw[None], size=image_size, mode=mode, align_corners=align)[
         0
     ]
-    if data_format == "channels_first":
-        return resized.contiguous()
-    return resized.permute(1, 2, 0).contiguous()  # (C, H, W) -> (H, W, C)
+    image = layout_of(data_format, 2, batched=False)
+    return image.from_channels_first(resized).contiguous()  # (C, H, W) -> data_format

@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from cnnkit import _layout as layout
 from cnnkit import layers
-from cnnkit._kernels import layout
 from cnnkit.testing import run_layer_test
 
 _COPY_OPS = {

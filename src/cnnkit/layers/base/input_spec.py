@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cnnkit._layout import Layout, layout_of
 from cnnkit.errors import IncompatibleShapeError
 from cnnkit.utils.validation import describe_layer, format_shape
 
@@ -72,27 +73,29 @@ def _rank_hint(layer: Layer, expected: int, shape: Shape) -> str:
     return "Reshape the input to the expected rank before this layer."
 
 
-def _channel_axis(layer: Layer, ndim: int) -> int | None:
-    """The (non-negative) channel axis of an image layer, ``None`` for other layers."""
+def _image_layout(layer: Layer, ndim: int) -> Layout | None:
+    """The layout of an image layer's ``ndim``-D input, ``None`` for other layers."""
     data_format = getattr(layer, "data_format", None)
     if ndim < 3 or data_format not in ("channels_last", "channels_first"):
         return None
-    return ndim - 1 if data_format == "channels_last" else 1
+    return layout_of(data_format, ndim - 2)
 
 
 def _axis_fix(
-    layer: Layer, is_channel: bool, axis: int, want: int, got: int, ndim: int
+    layer: Layer, layout: Layout | None, axis: int, want: int, got: int, ndim: int
 ) -> str:
-    """How to fix an input whose fixed axis (channels, features) has the wrong size."""
+    """How to fix an input whose fixed axis (channels, features) has the wrong size.
+
+    ``layout`` is the image layout of the input when ``axis`` is its channel axis.
+    """
     kind = type(layer).__name__
-    if not is_channel:
+    if layout is None:
         return (
             f"{kind} '{layer.name}' was built for inputs of size {want} on axis {axis} "
             f"(its weights are sized for that) and received {got}: feed it inputs "
             f"of the size it was built with, or create a new {kind} layer."
         )
-    channels_last = getattr(layer, "data_format", None) == "channels_last"
-    where = "axis=-1" if channels_last else "axis=1"
+    where = f"axis={layout.channel_axis}"
     if ndim != 4:  # signals and volumes: no RGB or grayscale to convert
         convert = f"give it {want}-channel input"
     elif want == 1 and got in (3, 4):
@@ -134,12 +137,13 @@ def check_input_spec(
         fail(f"expected min_ndim={spec.min_ndim}, found ndim={ndim}", spec.min_ndim)
     if spec.max_ndim is not None and ndim > spec.max_ndim:
         fail(f"expected max_ndim={spec.max_ndim}, found ndim={ndim}", spec.max_ndim)
-    channel_axis = _channel_axis(layer, ndim)
-    if channel_axis is not None and shape[channel_axis] == 0:
-        axis = -1 if channel_axis == ndim - 1 else channel_axis
+    layout = _image_layout(layer, ndim)
+    channel_axis = None if layout is None else layout.channel_axis % ndim
+    if layout is not None and shape[layout.channel_axis] == 0:
+        axis = layout.channel_axis  # as Keras writes it: -1 or 1
         empty = "x[..., 1:]" if axis == -1 else "x[:, 1:]"
         fail(
-            f"axis {axis} (the channel axis, {layer.data_format}) has size 0",
+            f"axis {axis} (the channel axis, {layout.data_format}) has size 0",
             None,
             fix=(
                 "An image needs at least one channel: check the slicing or loading "
@@ -155,7 +159,12 @@ def check_input_spec(
                 f"but received input with shape {format_shape(shape)}",
                 None,
                 fix=_axis_fix(
-                    layer, axis % ndim == channel_axis, axis, value, actual, ndim
+                    layer,
+                    layout if axis % ndim == channel_axis else None,
+                    axis,
+                    value,
+                    actual,
+                    ndim,
                 ),
             )
     if spec.shape is not None:

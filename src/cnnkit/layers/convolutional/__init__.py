@@ -1,7 +1,7 @@
 """Convolution layers: ``Conv1D/2D/3D``, their transposes, depthwise and separable.
 
 Weights use Keras layouts and names; the torch translation lives in
-``cnnkit._kernels.layout`` and the maths in ``cnnkit._kernels.conv``.
+``cnnkit._layout`` and the maths in ``cnnkit._kernels.conv``.
 """
 
 from cnnkit.layers.convolutional.conv1d import Conv1D

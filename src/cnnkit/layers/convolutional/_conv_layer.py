@@ -14,6 +14,7 @@ import torch
 
 from cnnkit import activations
 from cnnkit._kernels.shapes import conv_output_shape
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base.input_spec import InputSpec
@@ -24,6 +25,8 @@ Shape = tuple[int | None, ...]
 
 _AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 _LAYOUTS = {1: "steps", 2: "height, width", 3: "depth, height, width"}
+# How to add a size-1 channel axis, by the layout's channel axis.
+_NEW_CHANNEL_INDEX = {-1: "x[..., None]", 1: "x[:, None]"}
 
 
 class _ConvLayer(Layer):
@@ -62,6 +65,7 @@ class _ConvLayer(Layer):
             )
         self.padding = normalize_padding(padding, allowed)
         self.data_format = normalize_data_format(data_format)
+        self._layout = Layout(self.data_format, rank)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         # min_ndim is Keras' rule (and error text); max_ndim catches the extra-axis
@@ -84,29 +88,23 @@ class _ConvLayer(Layer):
 
     @property
     def _channel_axis(self) -> int:
-        return -1 if self.data_format == "channels_last" else 1
+        return self._layout.channel_axis
 
     def _spatial(self, input_shape: Shape) -> Shape:
-        if self.data_format == "channels_last":
-            return tuple(input_shape[1:-1])
-        return tuple(input_shape[2:])
+        return self._layout.split(input_shape)[1]
 
     def _output_shape(
         self, input_shape: Shape, spatial: Shape, channels: int | None
     ) -> Shape:
-        if self.data_format == "channels_last":
-            return (input_shape[0], *spatial, channels)
-        return (input_shape[0], channels, *spatial)
+        return self._layout.join(input_shape[0], spatial, channels)
 
     def _input_channels(self, input_shape: Shape) -> int:
         """The channel count at build time; it sizes the kernel, so it must be known."""
         channels = input_shape[self._channel_axis]
         if channels is None:
-            example = (
-                "(None, None, 3)"
-                if self.data_format == "channels_last"
-                else "(3, None, None)"
-            )
+            # An image Input whatever the rank, as Keras' users know it best.
+            image = Layout(self.data_format, 2, batched=False)
+            example = str(image.join(None, (None, None), 3))
             raise shape_error(
                 self, input_shape,
                 "the channel axis must have a known size, because it sets the "
@@ -165,21 +163,17 @@ class _ConvLayer(Layer):
             'Conv2D expects 4-D input (batch, height, width, channels); add the channel axis: `x = x.reshape((-1, 28, 28, 1))` or `x[..., None]`'
         """
         name, rank, found = type(self).__name__, self.rank, len(shape)
-        last = self.data_format == "channels_last"
-        axes = (
-            f"batch, {_LAYOUTS[rank]}, channels"
-            if last
-            else f"batch, channels, {_LAYOUTS[rank]}"
-        )
+        layout = self._layout
+        axes = ", ".join(layout.join("batch", (_LAYOUTS[rank],), "channels"))
         head = f"{name} expects {rank + 2}-D input ({axes})"
         if found == rank + 1:
             rest = tuple(shape[1:])
-            target = (-1, *rest, 1) if last else (-1, 1, *rest)
-            index = "x[..., None]" if last else "x[:, None]"
+            target = layout.join(-1, rest, 1)
+            index = _NEW_CHANNEL_INDEX[layout.channel_axis]
             reshape = "" if None in rest else f"`x = x.reshape({target})` or "
             hint = f"{head}; add the channel axis: {reshape}`{index}`"
             # (28, 28, 1) or (3, 32, 32) looks like one image without its batch axis.
-            channels = shape[-1] if last else shape[0]
+            _, _, channels = Layout(self.data_format, rank, batched=False).split(shape)
             if shape[0] is not None and channels in (1, 3, 4):
                 hint += "; if this is one sample, add the batch axis instead: `x[None]`"
             return hint
@@ -191,7 +185,7 @@ class _ConvLayer(Layer):
             )
         side = math.isqrt(shape[-1]) if found == 2 and shape[-1] else 0
         if rank == 2 and side and side * side == shape[-1]:
-            image = (-1, side, side, 1) if last else (-1, 1, side, side)
+            image = layout.join(-1, (side, side), 1)
             return (
                 f"{head}, but the input has {found} axes; if these are flattened "
                 f"{side}x{side} grayscale images, reshape them: "

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
@@ -28,11 +29,15 @@ class Flatten(Layer):
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format)
+        # Only the channel axis moves, so one layout serves inputs of any rank.
+        self._layout = Layout(self.data_format, 2)
         self.input_spec = InputSpec(min_ndim=1)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        if self.data_format == "channels_first" and inputs.dim() > 2:
-            inputs = inputs.movedim(1, -1)  # (B, C, *S) -> (B, *S, C)
+        # Keras flattens in (H, W, C) order whatever the data_format; channels_last
+        # inputs skip even the rank check (this runs on every batch).
+        if not self._layout.channels_last and inputs.dim() > 2:
+            inputs = self._layout.to_channels_last(inputs)  # (B, C, *S) -> (B, *S, C)
         # reshape, not view: channels_first data may be non-contiguous here.
         return inputs.reshape(inputs.shape[0], -1)
 

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from cnnkit import config
+from cnnkit._layout import layout_of
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base.layer import Layer
 from cnnkit.utils.validation import format_shape, shape_error
@@ -48,9 +49,9 @@ def is_shape_list(input_shape: Any) -> bool:
 
 def channel_axis(rank: int) -> int:
     """Index of the channel/feature axis of a ``rank``-D tensor (global data format)."""
-    if rank >= 3 and config.image_data_format() == "channels_first":
-        return 1
-    return rank - 1
+    if rank < 3:
+        return rank - 1  # (batch, features): no data format applies
+    return layout_of(config.image_data_format(), rank - 2).channel_axis % rank
 
 
 def axis_fix(axis: int, rank: int, sizes: Sequence[int | None], what: str) -> str:

@@ -68,19 +68,6 @@ def cast(t: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
     return t if t is None or t.dtype == dtype else t.to(dtype)
 
 
-def channel_view(x: torch.Tensor, axis: int) -> torch.Tensor:
-    """View ``x`` with ``axis`` moved to position 1, the channel axis torch expects.
-
-    For channels_last 4-D/5-D data this is the free NCHW view whose memory *is*
-    torch's channels_last format, which torch's normalization kernels handle natively.
-    """
-    return x if axis == 1 else x.movedim(axis, 1)  # (B, C, *rest)
-
-
-def undo_channel_view(y: torch.Tensor, axis: int) -> torch.Tensor:
-    return y if axis == 1 else y.movedim(1, axis)  # back to the input's layout
-
-
 class AffineArgs:
     """The ``center``/``scale`` and gamma/beta options BN, LN and GN share."""
 

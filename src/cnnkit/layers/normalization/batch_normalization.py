@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit import initializers
+from cnnkit._layout import channel_axis_from_torch, channel_axis_to_torch
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
@@ -37,11 +38,9 @@ from cnnkit.layers.normalization._common import (
     Shape,
     at_least_float32,
     cast,
-    channel_view,
     check_int_axis,
     known_size,
     positive_axis,
-    undo_channel_view,
 )
 
 _RENORM_KEYS = ("rmax", "rmin", "dmax")
@@ -175,7 +174,7 @@ class BatchNormalization(Layer, AffineArgs):
         # torch wants channels on axis 1. 4-D/5-D channels_last data viewed as NCHW is
         # torch's channels_last memory format (native kernels, no copy); other ranks
         # with channels last are flattened to (N, C), also a free view.
-        x_cf = x.reshape(-1, x.shape[-1]) if flat else channel_view(x, axis)
+        x_cf = x.reshape(-1, x.shape[-1]) if flat else channel_axis_to_torch(x, axis)
         if training and self.trainable:
             if self.renorm:
                 y = self._renorm_forward(x_cf, gamma, beta)
@@ -191,7 +190,7 @@ class BatchNormalization(Layer, AffineArgs):
                 x_cf, cast(self.moving_mean, x.dtype), cast(self.moving_variance, x.dtype),
                 gamma, beta, False, 0.0, self.epsilon,
             )  # fmt: skip
-        y = y.view(x.shape) if flat else undo_channel_view(y, axis)
+        y = y.view(x.shape) if flat else channel_axis_from_torch(y, axis)
         return cast(y, getattr(torch, self.compute_dtype))  # type: ignore[return-value]
 
     def _batch_variance(self, invstd: torch.Tensor) -> torch.Tensor:

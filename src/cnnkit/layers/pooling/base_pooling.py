@@ -19,6 +19,7 @@ import torch
 
 from cnnkit._kernels import pooling
 from cnnkit._kernels.shapes import pool_output_shape
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
@@ -27,12 +28,6 @@ from cnnkit.utils.validation import normalize_padding, shape_error, to_tuple
 Shape = tuple[int | None, ...]
 Padding = Literal["valid", "same"]
 DataFormat = Literal["channels_last", "channels_first"] | None
-
-
-def spatial_axes(rank: int, data_format: str) -> tuple[int, ...]:
-    """Indices of the spatial axes of a ``rank``-D input in ``data_format``."""
-    start = 1 if data_format == "channels_last" else 2
-    return tuple(range(start, start + rank))
 
 
 class BasePooling(Layer):
@@ -71,10 +66,8 @@ class BasePooling(Layer):
         )
         self.padding = normalize_padding(padding, ("valid", "same"))
         self.data_format = normalize_data_format(data_format)
+        self._layout = Layout(self.data_format, rank)
         self.input_spec = InputSpec(ndim=rank + 2)
-
-    def _spatial(self, shape: Sequence[int | None]) -> tuple[int | None, ...]:
-        return tuple(shape[axis] for axis in spatial_axes(self.rank, self.data_format))
 
     def _too_small(self, input_shape: Sequence[int | None], output: Shape) -> Exception:
         return shape_error(
@@ -92,24 +85,22 @@ class BasePooling(Layer):
         )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        spatial = self._spatial(input_shape)
+        batch, spatial, channels = self._layout.split(input_shape)
         out = pool_output_shape(spatial, self.pool_size, self.strides, self.padding)
         if any(n is not None and n <= 0 for n in out):
             raise self._too_small(input_shape, out)
-        if self.data_format == "channels_last":
-            return (input_shape[0], *out, input_shape[-1])
-        return (input_shape[0], input_shape[1], *out)
+        return self._layout.join(batch, out, channels)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.padding == "valid":
             # The shape is checked at build time, but later calls may bring smaller
             # inputs (unknown sizes); catch them before torch's own error.
-            spatial = self._spatial(inputs.shape)
-            if any(n < k for n, k in zip(spatial, self.pool_size)):  # type: ignore[operator]
+            _, spatial, _ = self._layout.split(inputs.shape)
+            if any(n < k for n, k in zip(spatial, self.pool_size)):
                 self.compute_output_shape(tuple(inputs.shape))
-        return pooling.pool(
+        return pooling.pool_in_layout(
             inputs, self.pool_mode, self.pool_size, self.strides, self.padding,
-            self.data_format,
+            self._layout,
         )  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:

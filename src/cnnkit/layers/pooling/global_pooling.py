@@ -17,11 +17,12 @@ from typing import Any
 
 import torch
 
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidTypeError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.pooling.base_pooling import DataFormat, spatial_axes
+from cnnkit.layers.pooling.base_pooling import DataFormat
 
 Shape = tuple[int | None, ...]
 
@@ -64,7 +65,8 @@ class BaseGlobalPooling(Layer):
         self.pool_mode = pool_mode
         self.data_format = normalize_data_format(data_format)
         self.keepdims = keepdims
-        self._axes = spatial_axes(rank, self.data_format)
+        self._layout = Layout(self.data_format, rank)
+        self._axes = self._layout.spatial_axes
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -73,10 +75,10 @@ class BaseGlobalPooling(Layer):
         return torch.mean(inputs, dim=self._axes, keepdim=self.keepdims)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        channel_axis = -1 if self.data_format == "channels_last" else 1
+        batch, _, channels = self._layout.split(input_shape)
         if not self.keepdims:
-            return (input_shape[0], input_shape[channel_axis])
-        return tuple(1 if i in self._axes else d for i, d in enumerate(input_shape))
+            return (batch, channels)
+        return self._layout.join(batch, (1,) * self.rank, channels)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -213,7 +215,8 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
     ) -> torch.Tensor:
         if mask is None:
             return super().call(inputs)
-        feature_axis = 2 if self.data_format == "channels_last" else 1
+        # The (B, steps) mask gets a size-1 feature axis where the inputs have theirs.
+        feature_axis = self._layout.channel_axis
         weights = torch.as_tensor(mask, device=inputs.device).unsqueeze(feature_axis)
         weights = weights.to(inputs.dtype)  # (B, steps, 1) or (B, 1, steps)
         total = (inputs * weights).sum(dim=self._axes, keepdim=self.keepdims)

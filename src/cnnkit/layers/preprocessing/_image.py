@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import torch
 
-from cnnkit._kernels.layout import to_channels_first, to_channels_last
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.input_spec import InputSpec
@@ -130,14 +130,13 @@ class BaseImageLayer(Layer):
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format)
+        self._layout = Layout(self.data_format, 2)  # a batch (B, H, W, C)
+        self._image = Layout(self.data_format, 2, batched=False)  # one (H, W, C)
         self.input_spec = InputSpec(min_ndim=3, max_ndim=4)
 
     def _rank_hint(self, expected: int, shape: Shape) -> str:
-        layout = (
-            "(batch, height, width, channels)"
-            if self.data_format == "channels_last"
-            else "(batch, channels, height, width)"
-        )
+        axes = self._layout.join("batch", ("height", "width"), "channels")
+        layout = f"({', '.join(axes)})"
         if len(shape) == 2:
             return (
                 f"Image layers take a batch {layout} or one image without the batch "
@@ -148,11 +147,13 @@ class BaseImageLayer(Layer):
             f"Image layers take a batch {layout} or one image without the batch axis."
         )
 
-    def _hw_axes(self, rank: int) -> tuple[int, int]:
+    def _layout_of_rank(self, rank: int) -> Layout:
+        """The layout of a 3-D (one image) or 4-D (a batch) input."""
+        return self._image if rank == 3 else self._layout
+
+    def _hw_axes(self, rank: int) -> tuple[int, ...]:
         """Index of the height and width axes for an input of ``rank``."""
-        if self.data_format == "channels_last":
-            return rank - 3, rank - 2
-        return rank - 2, rank - 1
+        return self._layout_of_rank(rank).spatial_axes
 
     def _check_rank(self, input_shape: Shape) -> None:
         if len(input_shape) not in (3, 4):
@@ -167,11 +168,10 @@ class BaseImageLayer(Layer):
 
     def _resized_shape(self, input_shape: Shape, height: int, width: int) -> Shape:
         """``input_shape`` with its height and width replaced."""
-        shape = list(input_shape)
         self._check_rank(input_shape)
-        h_axis, w_axis = self._hw_axes(len(shape))
-        shape[h_axis], shape[w_axis] = height, width
-        return tuple(shape)
+        layout = self._layout_of_rank(len(input_shape))
+        batch, _, channels = layout.split(input_shape)
+        return layout.join(batch, (height, width), channels)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         self._check_rank(input_shape)
@@ -186,14 +186,11 @@ class BaseImageLayer(Layer):
         single = images.dim() == 3
         if single:
             images = images.unsqueeze(0)  # (1, ...)
-        if self.data_format == "channels_last":
-            images = to_channels_first(images)  # (B, H, W, C) -> (B, C, H, W) view
-        return images, single
+        return self._layout.to_channels_first(images), single  # (B, C, H, W) view
 
     def _from_nchw(self, images: torch.Tensor, single: bool) -> torch.Tensor:
         """Undo ``_to_nchw``."""
-        if self.data_format == "channels_last":
-            images = to_channels_last(images)  # (B, C, H, W) -> (B, H, W, C) view
+        images = self._layout.from_channels_first(images)  # the input's layout, a view
         return images.squeeze(0) if single else images
 
     def get_config(self) -> dict[str, Any]:
@@ -282,11 +279,11 @@ class BaseAffineLayer(BaseRandomLayer, abc.ABC):
             self.fill_mode,
             self.fill_value,
         )
-        if self.data_format == "channels_last":
-            # grid_sample writes NCHW memory. One copy into channels_last memory (the
-            # contiguous NHWC tensor of the Keras layout) keeps every later conv and
-            # pool on torch's channels_last kernels (DESIGN decision 2).
-            out = out.contiguous(memory_format=torch.channels_last)
+        # grid_sample writes NCHW memory. For channels_last data, one copy into
+        # channels_last memory (the contiguous NHWC tensor of the Keras layout) keeps
+        # every later conv and pool on torch's channels_last kernels (DESIGN decision
+        # 2); channels_first data is already contiguous, so nothing is copied.
+        out = out.contiguous(memory_format=self._layout.memory_format)
         return self._from_nchw(out, single)
 
     def get_config(self) -> dict[str, Any]:

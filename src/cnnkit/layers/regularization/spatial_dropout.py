@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.regularization.dropout import Dropout
@@ -34,13 +35,15 @@ class _SpatialDropout(Dropout):
     ) -> None:  # fmt: skip
         super().__init__(rate, seed=seed, **kwargs)
         self.data_format = normalize_data_format(data_format)
+        self._layout = Layout(self.data_format, self._rank)
+        self._ones = (1,) * self._rank
         self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def _noise_shape(self, inputs: torch.Tensor) -> tuple[int, ...]:
-        batch, spatial = inputs.shape[0], (1,) * self._rank
-        if self.data_format == "channels_first":
-            return (batch, inputs.shape[1], *spatial)  # (B, C, 1, ..., 1)
-        return (batch, *spatial, inputs.shape[-1])  # (B, 1, ..., 1, C)
+        # One draw per (sample, channel), broadcast over the spatial axes:
+        # (B, 1, ..., 1, C) or (B, C, 1, ..., 1).
+        shape = inputs.shape
+        return self._layout.join(shape[0], self._ones, shape[self._layout.channel_axis])
 
     def get_config(self) -> dict[str, Any]:
         # Keras writes exactly these keys for spatial dropout (dtype as a plain name).

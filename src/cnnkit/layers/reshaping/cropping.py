@@ -14,10 +14,11 @@ from typing import Any
 
 import torch
 
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.pooling.base_pooling import DataFormat, spatial_axes
+from cnnkit.layers.pooling.base_pooling import DataFormat
 from cnnkit.layers.reshaping._amounts import Pairs, normalize_amounts, normalize_pair
 from cnnkit.utils.validation import shape_error
 
@@ -39,7 +40,7 @@ class BaseCropping(Layer):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format)
         self._pairs = pairs
-        self._axes = spatial_axes(len(pairs), self.data_format)
+        self._axes = Layout(self.data_format, len(pairs)).spatial_axes
         self.input_spec = InputSpec(ndim=len(pairs) + 2)
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:

@@ -21,12 +21,12 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from cnnkit._kernels.layout import to_channels_first, to_channels_last
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.pooling.base_pooling import DataFormat, spatial_axes
+from cnnkit.layers.pooling.base_pooling import DataFormat
 from cnnkit.utils.validation import to_tuple
 
 Shape = tuple[int | None, ...]
@@ -87,19 +87,19 @@ class BaseUpSampling(Layer):
         self.data_format = normalize_data_format(data_format)
         self.interpolation = interpolation
         self._factors = size
-        self._axes = spatial_axes(len(size), self.data_format)
+        self._layout = Layout(self.data_format, len(size))
+        self._axes = self._layout.spatial_axes
         self.input_spec = InputSpec(ndim=len(size) + 2)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.interpolation in _NEAREST_MODES:
             return repeat_spatial(inputs, self._axes, self._factors)
-        channels_last = self.data_format == "channels_last"
-        x = to_channels_first(inputs) if channels_last else inputs  # (B, C, H, W)
+        x = self._layout.to_channels_first(inputs)  # (B, C, H, W)
         out_size = [n * f for n, f in zip(x.shape[2:], self._factors)]
         y = F.interpolate(
             x, size=out_size, mode=self.interpolation, align_corners=False
         )
-        return to_channels_last(y) if channels_last else y  # (B, H', W', C)
+        return self._layout.from_channels_first(y)  # back to the layout of `inputs`
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         out = list(input_shape)

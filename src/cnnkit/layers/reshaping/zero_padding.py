@@ -16,10 +16,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.pooling.base_pooling import DataFormat, spatial_axes
+from cnnkit.layers.pooling.base_pooling import DataFormat
 from cnnkit.layers.reshaping._amounts import Pairs, normalize_amounts, normalize_pair
 
 Shape = tuple[int | None, ...]
@@ -40,11 +41,14 @@ class BaseZeroPadding(Layer):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format)
         self._pairs = pairs
-        self._axes = spatial_axes(len(pairs), self.data_format)
-        # F.pad lists amounts from the last axis backwards; channels_last ends with C.
-        flat: list[int] = [0, 0] if self.data_format == "channels_last" else []
-        for before, after in reversed(pairs):
-            flat += [before, after]
+        layout = Layout(self.data_format, len(pairs))
+        self._axes = layout.spatial_axes
+        # F.pad lists amounts from the last axis backwards, down to the first padded
+        # one; a channel axis after the spatial ones gets (0, 0).
+        amounts = dict(zip(self._axes, pairs))
+        flat: list[int] = []
+        for axis in range(layout.ndim - 1, self._axes[0] - 1, -1):
+            flat += amounts.get(axis, (0, 0))
         self._torch_pad = tuple(flat)
         self.input_spec = InputSpec(ndim=len(pairs) + 2)
 
