@@ -15,8 +15,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.serialization import get_registered_name, get_registered_object
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -164,53 +164,46 @@ def sparsemax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     return torch.clamp(moved - tau, min=0).movedim(-1, axis)
 
 
-_ACTIVATIONS: dict[str, Activation] = {
-    fn.__name__: fn
-    for fn in (
-        relu, leaky_relu, relu6, softmax, log_softmax, elu, selu, celu, softplus,
-        softsign, silu, gelu, glu, tanh, tanh_shrink, hard_tanh, hard_shrink,
-        soft_shrink, sigmoid, log_sigmoid, hard_sigmoid, hard_silu, sparse_sigmoid,
-        sparse_plus, squareplus, exponential, mish, linear, sparsemax,
-    )
-}  # fmt: skip
-_ACTIVATIONS["swish"] = silu
-_ACTIVATIONS["hard_swish"] = hard_silu
-_ACTIVATIONS["threshold"] = threshold  # type: ignore[assignment]
+_REGISTRY = serialization.Registry(
+    "activation",
+    {
+        fn.__name__: fn
+        for fn in (
+            relu, leaky_relu, relu6, softmax, log_softmax, elu, selu, celu, softplus,
+            softsign, silu, gelu, glu, tanh, tanh_shrink, hard_tanh, hard_shrink,
+            soft_shrink, sigmoid, log_sigmoid, hard_sigmoid, hard_silu, sparse_sigmoid,
+            sparse_plus, squareplus, exponential, mish, linear, sparsemax, threshold,
+        )
+    },
+    aliases={"swish": silu, "hard_swish": hard_silu},
+    known_label="Known activations",
+    unknown_fix=". A custom callable can be passed directly.",
+    accepts="a string id, a callable or None",
+    type_error=InvalidArgumentError,
+)  # fmt: skip
 
 
 def get(identifier: str | Activation | None) -> Activation:
-    """Resolve ``None``, a string id or a callable to an activation function."""
+    """Resolve ``None`` (linear), a string id, Keras' dict form or a callable.
+
+    Raises:
+        InvalidArgumentError: an unknown id (with close matches and the valid ids),
+            or something that is neither a string, a dict nor a callable.
+
+    Example:
+        >>> get("swish") is silu, get(None) is linear
+        (True, True)
+    """
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        fn = _ACTIVATIONS.get(identifier) or get_registered_object(identifier)
-        if fn is None:
-            raise InvalidArgumentError(
-                f"Unknown activation {identifier!r}. Known activations: "
-                f"{sorted(_ACTIVATIONS)}. A custom callable can be passed directly."
-            )
-        return fn
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        return get(
-            identifier["config"]
-            if identifier["class_name"] == "function"
-            else identifier["class_name"]
-        )
-    if callable(identifier):
-        return identifier
-    raise InvalidArgumentError(
-        f"`activation` must be a string id, a callable or None; received {identifier!r}."
-    )
+    return _REGISTRY.get(identifier)
 
 
 def serialize(activation: Activation) -> str:
     """The string Keras writes in a layer config (``'relu'``, ``'linear'``)."""
-    for name, fn in _ACTIVATIONS.items():
-        if fn is activation and name not in ("swish", "hard_swish"):
-            return name
-    return get_registered_name(activation)
+    return _REGISTRY.name_of(activation)
 
 
 def deserialize(config: str | dict) -> Activation:
     """Inverse of :func:`serialize` (also accepts Keras' dict form)."""
-    return get(config)  # type: ignore[arg-type]
+    return _REGISTRY.deserialize(config)

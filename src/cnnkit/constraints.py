@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
+from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.serialization import deserialize_object, serialize_object
 
 _EPSILON = 1e-7
 
@@ -104,42 +104,44 @@ class MinMaxNorm(Constraint):
 
 max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
 
-_CLASSES: dict[str, Any] = {
-    "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm,
+_ALIASES = {
     "max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
     "min_max_norm": MinMaxNorm,
 }  # fmt: skip
+_REGISTRY = serialization.Registry(
+    "constraint",
+    {cls.__name__: cls for cls in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)},
+    aliases=_ALIASES,
+    base=Constraint,
+    module="keras.constraints",
+    accepts="'max_norm', 'non_neg', 'unit_norm', a config dict, a `Constraint` "
+    "instance or a callable(weight) -> weight",
+    type_error=InvalidArgumentError,
+)
 
 
 def get(identifier: Any) -> Constraint | None:
-    """Resolve None, a string id, a config dict, an instance or a callable."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _CLASSES:
-            raise InvalidArgumentError(
-                f"Unknown constraint {identifier!r}. Known ids: {sorted(_CLASSES)}."
-            )
-        return _CLASSES[identifier]()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise InvalidArgumentError(
-        f"Could not interpret constraint {identifier!r}: use 'max_norm', 'non_neg', "
-        "'unit_norm', a Constraint instance or a callable(weight) -> weight."
-    )
+    """Resolve None, a string id, a config dict, an instance or a callable.
+
+    Example:
+        >>> get("max_norm")
+        MaxNorm(max_value=2, axis=0)
+    """
+    return _REGISTRY.get(identifier)
 
 
 def serialize(constraint: Constraint | None) -> dict[str, Any] | None:
-    return (
-        None
-        if constraint is None
-        else serialize_object(constraint, "keras.constraints")
-    )
+    """Keras' ``{module, class_name, config, registered_name}`` form (None stays None).
+
+    Example:
+        >>> serialize(UnitNorm(axis=1))["config"]
+        {'axis': 1}
+    """
+    return _REGISTRY.serialize(constraint)
 
 
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> Constraint:
-    return deserialize_object(config, _CLASSES, "constraint", custom_objects)
+    """Rebuild a constraint from :func:`serialize`'s output (or a string id)."""
+    return _REGISTRY.deserialize(config, custom_objects)

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from cnnkit import config as _config
+from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.serialization import deserialize_object, serialize_object
 
 Shape = Sequence[int]
 
@@ -359,32 +359,16 @@ _ALIASES = {
     "lecun_uniform": LecunUniform, "orthogonal": Orthogonal, "identity": Identity,
     "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
 }  # fmt: skip
-
-
-def get(identifier: Any) -> Initializer:
-    """Resolve a string id, a config dict, an instance, a class or a callable."""
-    if identifier is None:
-        raise InvalidArgumentError("An initializer is required; received None.")
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise InvalidArgumentError(
-                f"Unknown initializer {identifier!r}. Known ids: "
-                f"{sorted(set(_ALIASES) | set(_CLASSES))}."
-            )
-        return cls()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return _CallableInitializer(identifier)
-    raise InvalidArgumentError(
-        f"Could not interpret initializer {identifier!r}: use a string id such as "
-        "'glorot_uniform', an Initializer instance or a callable(shape, dtype)."
-    )
+_REGISTRY = serialization.Registry(
+    "initializer",
+    _CLASSES,
+    aliases=_ALIASES,
+    base=Initializer,
+    module="keras.initializers",
+    accepts="a string id such as 'glorot_uniform', a config dict, an `Initializer` "
+    "instance or a callable(shape, dtype)",
+    type_error=InvalidArgumentError,
+)
 
 
 class _CallableInitializer(Initializer):
@@ -401,13 +385,42 @@ class _CallableInitializer(Initializer):
         )
 
 
+def get(identifier: Any) -> Initializer:
+    """Resolve a string id, a config dict, an instance, a class or a callable.
+
+    Raises:
+        InvalidArgumentError: None, an unknown id (with close matches and the valid
+            ids), or something that is none of the above.
+
+    Example:
+        >>> get("he_normal")
+        HeNormal(seed=None, input_axes=None, output_axes=None)
+        >>> get(lambda shape, dtype=None: [[1.0] * shape[1]] * shape[0])((1, 2))
+        tensor([[1., 1.]])
+    """
+    if identifier is None:
+        raise InvalidArgumentError("An initializer is required; received None.")
+    found = _REGISTRY.get(identifier)
+    return found if isinstance(found, Initializer) else _CallableInitializer(found)
+
+
 def serialize(initializer: Initializer) -> dict[str, Any]:
-    return serialize_object(initializer, "keras.initializers")
+    """Keras' ``{module, class_name, config, registered_name}`` form.
+
+    Example:
+        >>> serialize(Constant(0.5))["config"]
+        {'value': 0.5}
+    """
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> Initializer:
-    return deserialize_object(
-        config, {**_CLASSES, **_ALIASES}, "initializer", custom_objects
-    )
+    """Rebuild an initializer from :func:`serialize`'s output (or a string id).
+
+    Example:
+        >>> deserialize({"class_name": "Constant", "config": {"value": 2.0}})
+        Constant(value=2.0)
+    """
+    return _REGISTRY.deserialize(config, custom_objects)

@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
+from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError
-from cnnkit.serialization import deserialize_object, serialize_object
 
 
 def _check_factor(value: Any, name: str) -> float:
@@ -114,41 +114,43 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     return L1L2(l1, l2)
 
 
-_CLASSES: dict[str, Any] = {
-    "L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer,
+_ALIASES = {
     "l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer,
 }  # fmt: skip
+_REGISTRY = serialization.Registry(
+    "regularizer",
+    {cls.__name__: cls for cls in (L1, L2, L1L2, OrthogonalRegularizer)},
+    aliases=_ALIASES,
+    base=Regularizer,
+    module="keras.regularizers",
+    accepts="'l1', 'l2', a config dict, cnnkit.regularizers.l2(1e-4) or a "
+    "callable(weight) -> penalty",
+    type_error=InvalidArgumentError,
+)
 
 
 def get(identifier: Any) -> Regularizer | None:
-    """Resolve None, a string id, a config dict, an instance or a callable."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier not in _CLASSES:
-            raise InvalidArgumentError(
-                f"Unknown regularizer {identifier!r}. Known ids: {sorted(_CLASSES)}."
-            )
-        return _CLASSES[identifier]()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise InvalidArgumentError(
-        f"Could not interpret regularizer {identifier!r}: use 'l1', 'l2', "
-        "cnnkit.regularizers.l2(1e-4) or a callable(weight) -> penalty."
-    )
+    """Resolve None, a string id, a config dict, an instance or a callable.
+
+    Example:
+        >>> get("l2")
+        L2(l2=0.01)
+    """
+    return _REGISTRY.get(identifier)
 
 
 def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
-    return (
-        None
-        if regularizer is None
-        else serialize_object(regularizer, "keras.regularizers")
-    )
+    """Keras' ``{module, class_name, config, registered_name}`` form (None stays None).
+
+    Example:
+        >>> serialize(L1(0.5))["config"]
+        {'l1': 0.5}
+    """
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> Regularizer:
-    return deserialize_object(config, _CLASSES, "regularizer", custom_objects)
+    """Rebuild a regularizer from :func:`serialize`'s output (or a string id)."""
+    return _REGISTRY.deserialize(config, custom_objects)

@@ -175,5 +175,9 @@ def test_serialize_rejects_non_schedules() -> None:
 
 
 def test_deserialize_unknown_class_lists_known_ones() -> None:
-    with pytest.raises(InvalidArgumentError, match=r"among \['CosineDecay'"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"Unknown learning rate schedule 'StepDecay'\..* Known schedules: "
+        r"\['CosineDecay', 'CosineDecayRestarts'",
+    ):
         schedules.deserialize({"class_name": "StepDecay", "config": {}})

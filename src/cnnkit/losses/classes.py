@@ -1,5 +1,9 @@
 """Loss classes: a loss function plus its arguments, a reduction and a name.
 
+Each class declares its function, Keras' default name and the function's arguments
+as data (see :class:`~cnnkit.losses.wrapper.FixedFunction`); only the classes whose
+function takes arguments write an ``__init__``, to keep Keras' signature.
+
 Example:
     >>> import torch
     >>> loss = CategoricalCrossentropy(label_smoothing=0.1)
@@ -12,12 +16,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from cnnkit.errors import InvalidArgumentError
 from cnnkit.losses.crossentropy import (
     binary_crossentropy,
     categorical_crossentropy,
+    crossentropy_arguments,
     sparse_categorical_crossentropy,
 )
 from cnnkit.losses.probabilistic import (
@@ -57,190 +61,137 @@ __all__ = [
 ]
 
 
-def _check_label_smoothing(value: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0 <= value <= 1
-    ):
-        raise InvalidArgumentError(
-            "`label_smoothing` must be a float in [0, 1] (0.1 is typical); received "
-            f"label_smoothing={value!r}."
-        )
-    return float(value)
-
-
 class MeanSquaredError(FixedFunctionLoss):
     """Mean of squared errors (:func:`mean_squared_error`), reduced over the batch."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "mean_squared_error",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(
-            mean_squared_error, reduction=reduction, name=name, dtype=dtype
-        )
+    loss_fn, default_name = mean_squared_error, "mean_squared_error"
 
 
 class MeanAbsoluteError(FixedFunctionLoss):
     """Mean of absolute errors (:func:`mean_absolute_error`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "mean_absolute_error",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(
-            mean_absolute_error, reduction=reduction, name=name, dtype=dtype
-        )
+    loss_fn, default_name = mean_absolute_error, "mean_absolute_error"
 
 
 class MeanAbsolutePercentageError(FixedFunctionLoss):
     """Mean absolute percentage error (:func:`mean_absolute_percentage_error`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "mean_absolute_percentage_error",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(
-            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
-        )
+    loss_fn = mean_absolute_percentage_error
+    default_name = "mean_absolute_percentage_error"
 
 
 class MeanSquaredLogarithmicError(FixedFunctionLoss):
     """Mean squared logarithmic error (:func:`mean_squared_logarithmic_error`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "mean_squared_logarithmic_error",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(
-            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
-        )
-
-
-class CosineSimilarity(FixedFunctionLoss):
-    """Negated cosine similarity along ``axis`` (:func:`cosine_similarity`)."""
-
-    def __init__(
-        self,
-        axis: int = -1,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "cosine_similarity",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(
-            cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis
-        )
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        # Keras leaves `axis` out of the config; it is kept here when not the default.
-        config = super().get_config()
-        return config if self.axis == -1 else {**config, "axis": self.axis}
-
-
-class Huber(FixedFunctionLoss):
-    """Huber loss with threshold ``delta`` (:func:`huber`)."""
-
-    def __init__(
-        self,
-        delta: float = 1.0,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "huber_loss",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(
-            huber, reduction=reduction, name=name, dtype=dtype, delta=delta
-        )
-        self.delta = delta
-
-    def get_config(self) -> dict[str, Any]:
-        # Keras leaves `delta` out of the config; it is kept here when not the default.
-        config = super().get_config()
-        return config if self.delta == 1.0 else {**config, "delta": self.delta}
+    loss_fn = mean_squared_logarithmic_error
+    default_name = "mean_squared_logarithmic_error"
 
 
 class LogCosh(FixedFunctionLoss):
     """Logarithm of the hyperbolic cosine of the error (:func:`log_cosh`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "log_cosh",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+    loss_fn, default_name = log_cosh, "log_cosh"
 
 
 class Hinge(FixedFunctionLoss):
     """Hinge loss for -1/+1 (or 0/1) labels (:func:`hinge`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "hinge",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+    loss_fn, default_name = hinge, "hinge"
 
 
 class SquaredHinge(FixedFunctionLoss):
     """Squared hinge loss (:func:`squared_hinge`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "squared_hinge",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+    loss_fn, default_name = squared_hinge, "squared_hinge"
 
 
 class CategoricalHinge(FixedFunctionLoss):
     """Categorical hinge loss for one-hot labels (:func:`categorical_hinge`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "categorical_hinge",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+    loss_fn, default_name = categorical_hinge, "categorical_hinge"
 
 
 class KLDivergence(FixedFunctionLoss):
     """Kullback-Leibler divergence (:func:`kl_divergence`)."""
 
-    def __init__(
-        self,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "kl_divergence",
-        dtype: str | None = None,
-    ) -> None:
-        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+    loss_fn, default_name = kl_divergence, "kl_divergence"
 
 
 class Poisson(FixedFunctionLoss):
     """Poisson loss (:func:`poisson`)."""
 
+    loss_fn, default_name = poisson, "poisson"
+
+
+class CosineSimilarity(FixedFunctionLoss):
+    """Negated cosine similarity along ``axis`` (:func:`cosine_similarity`).
+
+    Keras leaves ``axis`` out of the config; cnnkit writes it when not -1.
+    """
+
+    loss_fn, default_name = cosine_similarity, "cosine_similarity"
+    fn_defaults: ClassVar[dict[str, Any]] = {"axis": -1}
+    axis: int
+
     def __init__(
         self,
+        axis: int = -1,
         reduction: str | None = "sum_over_batch_size",
-        name: str = "poisson",
+        name: str | None = None,
         dtype: str | None = None,
     ) -> None:
-        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+        super().__init__(reduction, name, dtype, axis=axis)
 
 
-class CategoricalCrossentropy(FixedFunctionLoss):
+class Huber(FixedFunctionLoss):
+    """Huber loss with threshold ``delta`` (:func:`huber`).
+
+    Keras leaves ``delta`` out of the config; cnnkit writes it when not 1.0.
+    """
+
+    loss_fn, default_name = huber, "huber_loss"
+    fn_defaults: ClassVar[dict[str, Any]] = {"delta": 1.0}
+    delta: float
+
+    def __init__(
+        self,
+        delta: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: str | None = None,
+    ) -> None:
+        super().__init__(reduction, name, dtype, delta=delta)
+
+
+class _SmoothedCrossentropy(FixedFunctionLoss):
+    """The arguments categorical and binary cross-entropy share, in Keras' order."""
+
+    fn_defaults: ClassVar[dict[str, Any]] = {
+        "from_logits": False,
+        "label_smoothing": 0.0,
+        "axis": -1,
+    }
+    keras_config_keys = ("from_logits", "label_smoothing", "axis")
+    from_logits: bool
+    label_smoothing: float
+    axis: int
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: str | None = None,
+    ) -> None:
+        arguments = crossentropy_arguments(
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis
+        )
+        super().__init__(reduction, name, dtype, **arguments)
+
+
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Cross-entropy for one-hot labels (:func:`categorical_crossentropy`).
 
     Args:
@@ -253,42 +204,16 @@ class CategoricalCrossentropy(FixedFunctionLoss):
 
     Raises:
         InvalidArgumentError: ``label_smoothing`` is outside [0, 1].
+        InvalidTypeError: ``axis`` is not an int.
     """
 
-    def __init__(
-        self,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-        axis: int = -1,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "categorical_crossentropy",
-        dtype: str | None = None,
-    ) -> None:
-        label_smoothing = _check_label_smoothing(label_smoothing)
-        super().__init__(
-            categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
+    loss_fn, default_name = categorical_crossentropy, "categorical_crossentropy"
 
 
 class SparseCategoricalCrossentropy(FixedFunctionLoss):
     """Cross-entropy for integer labels (:func:`sparse_categorical_crossentropy`).
+
+    Keras leaves ``axis`` out of the config; cnnkit writes it when not -1.
 
     Args:
         from_logits: Whether ``y_pred`` holds logits rather than probabilities.
@@ -298,6 +223,10 @@ class SparseCategoricalCrossentropy(FixedFunctionLoss):
         name: Name of the loss.
         dtype: See :class:`Loss`.
 
+    Raises:
+        InvalidTypeError: ``ignore_class`` is not an int or None, or ``axis`` is not
+            an int.
+
     Example:
         >>> import torch
         >>> loss = SparseCategoricalCrossentropy(ignore_class=-1)
@@ -306,39 +235,34 @@ class SparseCategoricalCrossentropy(FixedFunctionLoss):
         0.6931
     """
 
+    loss_fn = sparse_categorical_crossentropy
+    default_name = "sparse_categorical_crossentropy"
+    fn_defaults: ClassVar[dict[str, Any]] = {
+        "from_logits": False,
+        "ignore_class": None,
+        "axis": -1,
+    }
+    keras_config_keys = ("from_logits", "ignore_class")
+    from_logits: bool
+    ignore_class: int | None
+    axis: int
+
     def __init__(
         self,
         from_logits: bool = False,
         ignore_class: int | None = None,
         reduction: str | None = "sum_over_batch_size",
         axis: int = -1,
-        name: str = "sparse_categorical_crossentropy",
+        name: str | None = None,
         dtype: str | None = None,
     ) -> None:
-        super().__init__(
-            sparse_categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            ignore_class=ignore_class,
-            axis=axis,
+        arguments = crossentropy_arguments(
+            from_logits=from_logits, ignore_class=ignore_class, axis=axis
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-        }
-        # Keras leaves `axis` out of the config; it is kept here when not the default.
-        return config if self.axis == -1 else {**config, "axis": self.axis}
+        super().__init__(reduction, name, dtype, **arguments)
 
 
-class BinaryCrossentropy(FixedFunctionLoss):
+class BinaryCrossentropy(_SmoothedCrossentropy):
     """Binary cross-entropy, averaged over the last axis (:func:`binary_crossentropy`).
 
     Args:
@@ -351,35 +275,7 @@ class BinaryCrossentropy(FixedFunctionLoss):
 
     Raises:
         InvalidArgumentError: ``label_smoothing`` is outside [0, 1].
+        InvalidTypeError: ``axis`` is not an int.
     """
 
-    def __init__(
-        self,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-        axis: int = -1,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "binary_crossentropy",
-        dtype: str | None = None,
-    ) -> None:
-        label_smoothing = _check_label_smoothing(label_smoothing)
-        super().__init__(
-            binary_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
-        )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
+    loss_fn, default_name = binary_crossentropy, "binary_crossentropy"

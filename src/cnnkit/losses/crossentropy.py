@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +33,7 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "check_sparse_labels",
+    "crossentropy_arguments",
     "sparse_categorical_crossentropy",
 ]
 
@@ -46,6 +49,59 @@ def _check_axis(axis: object) -> int:
             f"axis={axis!r} of type {type(axis).__name__}."
         )
     return axis
+
+
+def _check_label_smoothing(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= 1
+    ):
+        raise InvalidArgumentError(
+            "`label_smoothing` must be a float in [0, 1] (0.1 is typical); received "
+            f"label_smoothing={value!r}."
+        )
+    return value  # unchanged, so that the config shows it as given (as in Keras)
+
+
+def _check_ignore_class(value: object) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidTypeError(
+            "`ignore_class` must be an int (a label value to leave out) or None; "
+            f"received ignore_class={value!r} of type {type(value).__name__}."
+        )
+    return value
+
+
+_ARGUMENT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "from_logits": lambda value: value,  # any truth value, as in Keras
+    "label_smoothing": _check_label_smoothing,
+    "ignore_class": _check_ignore_class,
+    "axis": _check_axis,
+}
+
+
+def crossentropy_arguments(**arguments: Any) -> dict[str, Any]:
+    """Check the cross-entropy arguments a loss or metric class was given.
+
+    The loss classes and the metric classes of the same name take the same
+    arguments; both validate them here, when the object is created, rather than on
+    the first batch.
+
+    Raises:
+        InvalidArgumentError: ``label_smoothing`` is outside [0, 1].
+        InvalidTypeError: ``axis`` is not an int, or ``ignore_class`` is neither an
+            int nor None.
+
+    Example:
+        >>> crossentropy_arguments(from_logits=True, label_smoothing=0, axis=-1)
+        {'from_logits': True, 'label_smoothing': 0, 'axis': -1}
+        >>> crossentropy_arguments(label_smoothing=1.5)
+        Traceback (most recent call last):
+        ...
+        cnnkit.errors.InvalidArgumentError: `label_smoothing` must be a float in [0, 1]...
+    """
+    return {name: _ARGUMENT_CHECKS[name](value) for name, value in arguments.items()}
 
 
 def categorical_crossentropy(

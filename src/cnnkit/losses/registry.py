@@ -13,11 +13,10 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from cnnkit.errors import InvalidArgumentError, InvalidTypeError
+from cnnkit.errors import InvalidArgumentError
 from cnnkit.losses import classes as _classes
 from cnnkit.losses.classes import (
     CategoricalCrossentropy,
@@ -47,7 +46,7 @@ from cnnkit.losses.regression import (
 )
 from cnnkit.losses.wrapper import LossFunctionWrapper
 from cnnkit.naming import to_snake_case
-from cnnkit.serialization import get_registered_name, get_registered_object
+from cnnkit.serialization import Registry
 
 __all__ = [
     "ALL_OBJECTS",
@@ -102,7 +101,30 @@ CLASSES: dict[str, type[Loss]] = {
 }
 ALL_OBJECTS: dict[str, Any] = {**CLASSES, **FUNCTIONS, **ALIASES}
 _SHAPE_IDS = ("crossentropy", "ce")
-_KERAS_MODULE = "keras.losses"
+_SHAPE_ID_FIX = (
+    "The loss id {name!r} picks binary, sparse or categorical cross-entropy from "
+    "the label and output shapes, so `get` cannot resolve it alone. Call "
+    "cnnkit.losses.resolve({name!r}, y_true_shape, y_pred_shape), or name the loss: "
+    "'binary_crossentropy', 'sparse_categorical_crossentropy' or "
+    "'categorical_crossentropy'."
+)
+_REGISTRY = Registry(
+    "loss",
+    {**CLASSES, **FUNCTIONS},
+    aliases=ALIASES,
+    base=Loss,
+    module="keras.losses",
+    config_only={"LossFunctionWrapper": LossFunctionWrapper},
+    reserved=dict.fromkeys(_SHAPE_IDS, _SHAPE_ID_FIX),
+    listed=sorted(FUNCTIONS) + sorted(ALIASES) + sorted(CLASSES) + list(_SHAPE_IDS),
+    id_noun="loss identifier",
+    known_label="Valid string ids",
+    unknown_fix=". A custom loss can be passed as a function `fn(y_true, y_pred)` or "
+    "a `cnnkit.losses.Loss` subclass instance.",
+    accepts="a string id, a config dict, a `Loss` instance or a function "
+    "fn(y_true, y_pred)",
+    serializable="a `Loss` instance, a loss function or a string id",
+)
 
 
 def target_kind(
@@ -136,37 +158,6 @@ def target_kind(
     return "categorical"
 
 
-def _valid_ids() -> list[str]:
-    return sorted(FUNCTIONS) + sorted(ALIASES) + sorted(CLASSES) + list(_SHAPE_IDS)
-
-
-def _unknown(identifier: str) -> InvalidArgumentError:
-    close = difflib.get_close_matches(identifier, _valid_ids(), n=3)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return InvalidArgumentError(
-        f"Unknown loss identifier {identifier!r}.{hint} Valid string ids: "
-        f"{_valid_ids()}. A custom loss can be passed as a function "
-        "`fn(y_true, y_pred)` or a `cnnkit.losses.Loss` subclass instance."
-    )
-
-
-def _lookup(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    if name.lower() in _SHAPE_IDS:
-        raise InvalidArgumentError(
-            f"The loss id {name!r} picks binary, sparse or categorical cross-entropy "
-            "from the label and output shapes, so `get` cannot resolve it alone. Call "
-            f"cnnkit.losses.resolve({name!r}, y_true_shape, y_pred_shape), or name the "
-            "loss: 'binary_crossentropy', 'sparse_categorical_crossentropy' or "
-            "'categorical_crossentropy'."
-        )
-    found = ALL_OBJECTS.get(name)
-    if found is None:
-        found = get_registered_object(name, custom_objects)
-    if found is None:
-        raise _unknown(name)
-    return found() if isinstance(found, type) else found
-
-
 def get(identifier: Identifier) -> Loss | LossFn | None:
     """Retrieve a loss as Keras' ``keras.losses.get`` does.
 
@@ -187,21 +178,7 @@ def get(identifier: Identifier) -> Loss | LossFn | None:
         ...
         cnnkit.errors.InvalidArgumentError: Unknown loss identifier 'msqe'. Did you ...
     """
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return _lookup(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise InvalidTypeError(
-        "A loss must be a string id, a config dict, a `Loss` instance or a function "
-        f"fn(y_true, y_pred); received {identifier!r} of type "
-        f"{type(identifier).__name__}."
-    )
+    return _REGISTRY.get(identifier)
 
 
 def resolve(
@@ -317,34 +294,15 @@ def serialize(loss: Identifier) -> str | dict[str, Any] | None:
         >>> serialize(CategoricalCrossentropy())["class_name"]
         'CategoricalCrossentropy'
     """
-    if loss is None or isinstance(loss, str):
-        return loss
-    if isinstance(loss, Loss):
-        cls = type(loss)
-        if cls is LossFunctionWrapper:
-            module, registered = "keras.src.losses.losses", "LossFunctionWrapper"
-        elif CLASSES.get(cls.__name__) is cls:
-            module, registered = _KERAS_MODULE, None
-        else:
-            module, registered = cls.__module__, get_registered_name(cls)
+    if type(loss) is LossFunctionWrapper:
+        # Keras writes its wrapper under its private module and registered name.
         return {
-            "module": module,
-            "class_name": cls.__name__,
+            "module": "keras.src.losses.losses",
+            "class_name": "LossFunctionWrapper",
             "config": loss.get_config(),
-            "registered_name": registered,
+            "registered_name": "LossFunctionWrapper",
         }
-    if callable(loss) and hasattr(loss, "__name__"):
-        name = loss.__name__ if FUNCTIONS.get(loss.__name__) is loss else None
-        return {
-            "module": "builtins",
-            "class_name": "function",
-            "config": name or get_registered_name(loss),
-            "registered_name": "function",
-        }
-    raise InvalidTypeError(
-        f"Cannot serialize the loss {loss!r} of type {type(loss).__name__}: expected a "
-        "`Loss` instance, a loss function or a string id."
-    )
+    return _REGISTRY.serialize(loss)
 
 
 def deserialize(
@@ -360,25 +318,4 @@ def deserialize(
         >>> deserialize(config).from_logits
         True
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise InvalidArgumentError(
-            f"Cannot deserialize a loss from {config!r}: expected a string id or a "
-            "dict with 'class_name' and 'config' keys, as written by `serialize`."
-        )
-    inner = config.get("config")
-    if config["class_name"] == "function":
-        return _lookup(str(inner), custom_objects)
-    class_name = config["class_name"]
-    cls = None
-    for key in (config.get("registered_name"), class_name):
-        if key and cls is None:
-            cls = get_registered_object(key, custom_objects)
-    if cls is None:
-        cls = CLASSES.get(class_name) or (
-            LossFunctionWrapper if class_name == "LossFunctionWrapper" else None
-        )
-    if cls is None:
-        raise _unknown(class_name)
-    return cls.from_config(dict(inner or {}))
+    return _REGISTRY.deserialize(config, custom_objects)

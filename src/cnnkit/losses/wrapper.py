@@ -10,8 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -22,7 +23,7 @@ from cnnkit.losses.crossentropy import (
 )
 from cnnkit.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
-__all__ = ["FixedFunctionLoss", "LossFn", "LossFunctionWrapper"]
+__all__ = ["FixedFunction", "FixedFunctionLoss", "LossFn", "LossFunctionWrapper"]
 
 LossFn = Callable[..., torch.Tensor]
 
@@ -100,11 +101,93 @@ class LossFunctionWrapper(Loss):
         return cls(**config)
 
 
-class FixedFunctionLoss(LossFunctionWrapper):
-    """A wrapper whose function is fixed by the class; the config omits ``fn``."""
+class FixedFunction:
+    """What a loss or metric class wrapping one fixed function declares, as data.
+
+    A subclass sets ``loss_fn`` and Keras' ``default_name``; if the function takes
+    arguments, ``fn_defaults`` lists them with Keras' defaults and
+    ``keras_config_keys`` says which of them Keras writes into every config (the
+    others are written only when they differ from the default, so that a config
+    still rebuilds the same object). Each argument is also kept as an attribute
+    (``loss.from_logits``).
+
+    The shared ``__init__`` of :class:`FixedFunctionLoss` and of the metrics takes
+    ``name=None`` to mean ``default_name``; the signature that ``inspect`` and
+    ``help()`` show has Keras' default name instead.
+    """
+
+    loss_fn: ClassVar[LossFn]
+    default_name: ClassVar[str]
+    fn_defaults: ClassVar[dict[str, Any]] = {}
+    keras_config_keys: ClassVar[tuple[str, ...]] = ()
+    _fn_kwargs: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        signature = inspect.signature(cls.__init__)
+        parameters = [
+            p.replace(default=cls.default_name, annotation="str")
+            if p.name == "name" and p.default is None and hasattr(cls, "default_name")
+            else p
+            for p in list(signature.parameters.values())[1:]  # without `self`
+            if p.kind is not p.VAR_KEYWORD
+        ]
+        cls.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+
+    def _fn_arguments(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Keras' defaults completed with ``given``, each kept as an attribute."""
+        unknown = sorted(set(given) - set(self.fn_defaults))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got an unexpected keyword argument "
+                f"{unknown[0]!r}"
+            )
+        arguments = {**self.fn_defaults, **given}
+        for key, value in arguments.items():
+            setattr(self, key, value)
+        return arguments
+
+    def _fn_config(self) -> dict[str, Any]:
+        """The function's arguments as the config writes them."""
+        return {
+            key: self._fn_kwargs[key]
+            for key, default in self.fn_defaults.items()
+            if key in self.keras_config_keys or self._fn_kwargs[key] != default
+        }
+
+
+class FixedFunctionLoss(FixedFunction, LossFunctionWrapper):
+    """A wrapper whose function is fixed by the class; the config omits ``fn``.
+
+    Example:
+        >>> from cnnkit.losses.regression import huber
+        >>> class Smooth(FixedFunctionLoss):
+        ...     loss_fn, default_name = huber, "smooth"
+        ...     fn_defaults = {"delta": 1.0}
+        >>> Smooth(delta=0.5).get_config()
+        {'name': 'smooth', 'reduction': 'sum_over_batch_size', 'delta': 0.5}
+        >>> import inspect; inspect.signature(Smooth)
+        <Signature (reduction: 'str | None' = 'sum_over_batch_size', \
+name: 'str' = 'smooth', dtype: 'str | None' = None) -> 'None'>
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: str | None = None,
+        **fn_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            type(self).loss_fn,
+            reduction=reduction,
+            name=name or self.default_name,
+            dtype=dtype,
+            **self._fn_arguments(fn_kwargs),
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return Loss.get_config(self)
+        return {**Loss.get_config(self), **self._fn_config()}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:

@@ -14,11 +14,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from cnnkit.losses.crossentropy import (
     binary_crossentropy,
     categorical_crossentropy,
+    crossentropy_arguments,
     sparse_categorical_crossentropy,
 )
 from cnnkit.losses.probabilistic import (
@@ -45,38 +46,31 @@ __all__ = [
 class KLDivergence(_LossMean):
     """Running mean of :func:`~cnnkit.losses.kl_divergence`."""
 
-    def __init__(self, name: str = "kl_divergence", dtype: str | None = None) -> None:
-        super().__init__(kl_divergence, name=name, dtype=dtype)
+    loss_fn, default_name = kl_divergence, "kl_divergence"
 
 
 class Poisson(_LossMean):
     """Running mean of :func:`~cnnkit.losses.poisson`."""
 
-    def __init__(self, name: str = "poisson", dtype: str | None = None) -> None:
-        super().__init__(poisson, name=name, dtype=dtype)
+    loss_fn, default_name = poisson, "poisson"
 
 
 class Hinge(_LossMean):
     """Running mean of :func:`~cnnkit.losses.hinge`."""
 
-    def __init__(self, name: str = "hinge", dtype: str | None = None) -> None:
-        super().__init__(hinge, name=name, dtype=dtype)
+    loss_fn, default_name = hinge, "hinge"
 
 
 class SquaredHinge(_LossMean):
     """Running mean of :func:`~cnnkit.losses.squared_hinge`."""
 
-    def __init__(self, name: str = "squared_hinge", dtype: str | None = None) -> None:
-        super().__init__(squared_hinge, name=name, dtype=dtype)
+    loss_fn, default_name = squared_hinge, "squared_hinge"
 
 
 class CategoricalHinge(_LossMean):
     """Running mean of :func:`~cnnkit.losses.categorical_hinge`."""
 
-    def __init__(
-        self, name: str = "categorical_hinge", dtype: str | None = None
-    ) -> None:
-        super().__init__(categorical_hinge, name=name, dtype=dtype)
+    loss_fn, default_name = categorical_hinge, "categorical_hinge"
 
 
 class BinaryCrossentropy(_LossMean):
@@ -87,31 +81,28 @@ class BinaryCrossentropy(_LossMean):
         dtype: Dtype of the state.
         from_logits: Whether ``y_pred`` holds logits.
         label_smoothing: In [0, 1]; targets become ``y * (1 - ls) + 0.5 * ls``.
+
+    Raises:
+        InvalidArgumentError: ``label_smoothing`` is outside [0, 1].
     """
+
+    loss_fn, default_name = binary_crossentropy, "binary_crossentropy"
+    fn_defaults: ClassVar[dict[str, Any]] = {"from_logits": False, "label_smoothing": 0}
+    keras_config_keys = ("from_logits", "label_smoothing")
+    from_logits: bool
+    label_smoothing: float
 
     def __init__(
         self,
-        name: str = "binary_crossentropy",
+        name: str | None = None,
         dtype: str | None = None,
         from_logits: bool = False,
         label_smoothing: float = 0,
     ) -> None:
-        super().__init__(
-            binary_crossentropy,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
+        arguments = crossentropy_arguments(
+            from_logits=from_logits, label_smoothing=label_smoothing
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-        }
+        super().__init__(name, dtype, **arguments)
 
 
 class CategoricalCrossentropy(_LossMean):
@@ -123,35 +114,35 @@ class CategoricalCrossentropy(_LossMean):
         from_logits: Whether ``y_pred`` holds logits.
         label_smoothing: In [0, 1]; targets become ``y * (1 - ls) + ls / classes``.
         axis: The class axis.
+
+    Raises:
+        InvalidArgumentError: ``label_smoothing`` is outside [0, 1].
+        InvalidTypeError: ``axis`` is not an int.
     """
+
+    loss_fn, default_name = categorical_crossentropy, "categorical_crossentropy"
+    fn_defaults: ClassVar[dict[str, Any]] = {
+        "from_logits": False,
+        "label_smoothing": 0,
+        "axis": -1,
+    }
+    keras_config_keys = ("from_logits", "label_smoothing", "axis")
+    from_logits: bool
+    label_smoothing: float
+    axis: int
 
     def __init__(
         self,
-        name: str = "categorical_crossentropy",
+        name: str | None = None,
         dtype: str | None = None,
         from_logits: bool = False,
         label_smoothing: float = 0,
         axis: int = -1,
     ) -> None:
-        super().__init__(
-            categorical_crossentropy,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            axis=axis,
+        arguments = crossentropy_arguments(
+            from_logits=from_logits, label_smoothing=label_smoothing, axis=axis
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
+        super().__init__(name, dtype, **arguments)
 
 
 class SparseCategoricalCrossentropy(_LossMean):
@@ -165,32 +156,33 @@ class SparseCategoricalCrossentropy(_LossMean):
         from_logits: Whether ``y_pred`` holds logits.
         ignore_class: A label value excluded from the mean.
         axis: The class axis.
+
+    Raises:
+        InvalidTypeError: ``ignore_class`` is not an int or None, or ``axis`` is not
+            an int.
     """
+
+    loss_fn = sparse_categorical_crossentropy
+    default_name = "sparse_categorical_crossentropy"
+    fn_defaults: ClassVar[dict[str, Any]] = {
+        "from_logits": False,
+        "ignore_class": None,
+        "axis": -1,
+    }
+    keras_config_keys = ("from_logits", "ignore_class", "axis")
+    from_logits: bool
+    ignore_class: int | None
+    axis: int
 
     def __init__(
         self,
-        name: str = "sparse_categorical_crossentropy",
+        name: str | None = None,
         dtype: str | None = None,
         from_logits: bool = False,
         ignore_class: int | None = None,
         axis: int = -1,
     ) -> None:
-        super().__init__(
-            sparse_categorical_crossentropy,
-            name=name,
-            dtype=dtype,
-            from_logits=from_logits,
-            ignore_class=ignore_class,
-            axis=axis,
+        arguments = crossentropy_arguments(
+            from_logits=from_logits, ignore_class=ignore_class, axis=axis
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            "axis": self.axis,
-        }
+        super().__init__(name, dtype, **arguments)

@@ -11,11 +11,10 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cnnkit.errors import InvalidArgumentError, InvalidTypeError
+from cnnkit.errors import InvalidArgumentError
 from cnnkit.losses.loss import Loss
 from cnnkit.losses.registry import FUNCTIONS as LOSS_FUNCTIONS
 from cnnkit.losses.registry import target_kind
@@ -28,7 +27,7 @@ from cnnkit.metrics import regression as _regression
 from cnnkit.metrics.metric import Metric
 from cnnkit.metrics.reduction import Mean, MeanMetricWrapper, Sum
 from cnnkit.naming import to_snake_case
-from cnnkit.serialization import get_registered_name, get_registered_object
+from cnnkit.serialization import Registry
 
 __all__ = [
     "ALL_OBJECTS",
@@ -92,29 +91,41 @@ _BY_KIND: dict[str, dict[str, type[Metric]]] = {
 }
 
 
-def _valid_ids() -> list[str]:
-    return sorted(SNAKE_NAMES) + sorted(ALIASES) + ["acc", "ce", "crossentropy"]
-
-
-def _lookup(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    if name.lower() in ("acc", *_CROSSENTROPY_IDS):
-        raise InvalidArgumentError(
-            f"The metric id {name!r} picks its binary, sparse or categorical form from "
-            "the label and output shapes, so `get` cannot resolve it alone. Call "
-            f"cnnkit.metrics.resolve({name!r}, y_true_shape, y_pred_shape), or name "
-            "the metric, e.g. 'sparse_categorical_accuracy'."
-        )
-    found = ALL_OBJECTS.get(name) or get_registered_object(name, custom_objects)
-    if found is None:
-        close = difflib.get_close_matches(name, _valid_ids(), n=3)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise InvalidArgumentError(
-            f"Unknown metric identifier {name!r}.{hint} Valid string ids: "
-            f"{_valid_ids()} (class names such as 'Precision' work too). A custom "
-            "metric can be passed as a function fn(y_true, y_pred) or a "
-            "`cnnkit.metrics.Metric` instance."
-        )
-    return found() if isinstance(found, type) else found
+_SHAPE_ID_FIX = (
+    "The metric id {name!r} picks its binary, sparse or categorical form from the "
+    "label and output shapes, so `get` cannot resolve it alone. Call "
+    "cnnkit.metrics.resolve({name!r}, y_true_shape, y_pred_shape), or name the "
+    "metric, e.g. 'sparse_categorical_accuracy'."
+)
+_REGISTER_FIX = (
+    ". Register a custom one with @register_keras_serializable or pass it in "
+    "`custom_objects`."
+)
+# Where Keras' {"class_name": "function"} records inside a metric config resolve.
+_FUNCTIONS = Registry(
+    "metric function",
+    FUNCTIONS,
+    known_label="Known functions",
+    unknown_fix=_REGISTER_FIX,
+)
+_REGISTRY = Registry(
+    "metric",
+    CLASSES,
+    aliases={**SNAKE_NAMES, **ALIASES},
+    base=Metric,
+    module="keras.metrics",
+    config_only={"MeanMetricWrapper": MeanMetricWrapper},
+    functions=_FUNCTIONS,
+    reserved=dict.fromkeys(("acc", *_CROSSENTROPY_IDS), _SHAPE_ID_FIX),
+    listed=sorted(SNAKE_NAMES) + sorted(ALIASES) + ["acc", "ce", "crossentropy"],
+    id_noun="metric identifier",
+    known_label="Valid string ids",
+    unknown_fix=" (class names such as 'Precision' work too). A custom metric can be "
+    "passed as a function fn(y_true, y_pred) or a `cnnkit.metrics.Metric` instance.",
+    accepts="a string id, a config dict, a `Metric` instance or a function "
+    "fn(y_true, y_pred)",
+    serializable="a `Metric` instance, a function or a string id",
+)
 
 
 def get(identifier: Identifier) -> Metric | MetricFn | None:
@@ -134,21 +145,7 @@ def get(identifier: Identifier) -> Metric | MetricFn | None:
         >>> type(get("auc")).__name__, get("AUC").curve
         ('AUC', 'ROC')
     """
-    if identifier is None or isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return _lookup(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise InvalidTypeError(
-        "A metric must be a string id, a config dict, a `Metric` instance or a "
-        f"function fn(y_true, y_pred); received {identifier!r} of type "
-        f"{type(identifier).__name__}."
-    )
+    return _REGISTRY.get(identifier)
 
 
 def resolve(
@@ -204,14 +201,7 @@ def serialize_function(fn: MetricFn | Loss) -> dict[str, Any]:
         from cnnkit.losses import serialize as serialize_loss
 
         return serialize_loss(fn)  # type: ignore[return-value]
-    name = getattr(fn, "__name__", None)
-    builtin = name is not None and FUNCTIONS.get(name) is fn
-    return {
-        "module": "builtins",
-        "class_name": "function",
-        "config": name if builtin else get_registered_name(fn),
-        "registered_name": "function",
-    }
+    return _FUNCTIONS.serialize(fn)
 
 
 def deserialize_function(
@@ -222,15 +212,9 @@ def deserialize_function(
         from cnnkit.losses import deserialize as deserialize_loss
 
         return deserialize_loss(config, custom_objects)
-    name = str(config["config"] if isinstance(config, dict) else config)
-    fn = FUNCTIONS.get(name) or get_registered_object(name, custom_objects)
-    if fn is None:
-        raise InvalidArgumentError(
-            f"Unknown metric function {name!r}. Known functions: {sorted(FUNCTIONS)}. "
-            "Register a custom one with @register_keras_serializable or pass it in "
-            "`custom_objects`."
-        )
-    return fn
+    if isinstance(config, dict):
+        config = str(config["config"])
+    return _FUNCTIONS.deserialize(config, custom_objects)
 
 
 def serialize(metric: Identifier) -> str | dict[str, Any] | None:
@@ -240,23 +224,9 @@ def serialize(metric: Identifier) -> str | dict[str, Any] | None:
         >>> serialize(get("auc"))["config"]["num_thresholds"]
         200
     """
-    if metric is None or isinstance(metric, str):
-        return metric
-    if isinstance(metric, Metric):
-        cls = type(metric)
-        builtin = CLASSES.get(cls.__name__) is cls or cls is MeanMetricWrapper
-        return {
-            "module": "keras.metrics" if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": metric.get_config(),
-            "registered_name": None if builtin else get_registered_name(cls),
-        }
-    if callable(metric):
+    if isinstance(metric, Loss):
         return serialize_function(metric)
-    raise InvalidTypeError(
-        f"Cannot serialize the metric {metric!r} of type {type(metric).__name__}: "
-        "expected a `Metric` instance, a function or a string id."
-    )
+    return _REGISTRY.serialize(metric)
 
 
 def deserialize(
@@ -271,22 +241,4 @@ def deserialize(
         >>> deserialize(serialize(get("Precision"))).thresholds
         [0.5]
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise InvalidArgumentError(
-            f"Cannot deserialize a metric from {config!r}: expected a string id or a "
-            "dict with 'class_name' and 'config' keys, as written by `serialize`."
-        )
-    if config["class_name"] == "function":
-        return deserialize_function(config, custom_objects)
-    class_name = config["class_name"]
-    cls = None
-    for key in (config.get("registered_name"), class_name):
-        if key and cls is None:
-            cls = get_registered_object(key, custom_objects)
-    if cls is None:
-        cls = {**CLASSES, "MeanMetricWrapper": MeanMetricWrapper}.get(class_name)
-    if cls is None:
-        _lookup(class_name)  # raises the "unknown id" error with suggestions
-    return cls.from_config(dict(config.get("config") or {}))  # type: ignore[union-attr]
+    return _REGISTRY.deserialize(config, custom_objects)

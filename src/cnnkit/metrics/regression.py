@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -28,6 +28,7 @@ from cnnkit.losses.regression import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
+from cnnkit.losses.wrapper import FixedFunction
 from cnnkit.metrics.reduction import Mean, MeanMetricWrapper
 
 __all__ = [
@@ -42,56 +43,58 @@ __all__ = [
 ]
 
 
-class _LossMean(MeanMetricWrapper):
-    """The running mean of a fixed loss function; the config is just name and dtype."""
+class _LossMean(FixedFunction, MeanMetricWrapper):
+    """The running mean of a fixed loss function, declared as data like the losses.
+
+    The config is the name, the dtype and the function's arguments.
+    """
 
     _direction = "down"
 
+    def __init__(
+        self, name: str | None = None, dtype: str | None = None, **fn_kwargs: Any
+    ) -> None:
+        super().__init__(
+            type(self).loss_fn,
+            name=name or self.default_name,
+            dtype=dtype,
+            **self._fn_arguments(fn_kwargs),
+        )
+
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype}
+        return {"name": self.name, "dtype": self.dtype, **self._fn_config()}
 
 
 class MeanSquaredError(_LossMean):
     """Running mean of :func:`~cnnkit.losses.mean_squared_error`."""
 
-    def __init__(
-        self, name: str = "mean_squared_error", dtype: str | None = None
-    ) -> None:
-        super().__init__(mean_squared_error, name=name, dtype=dtype)
+    loss_fn, default_name = mean_squared_error, "mean_squared_error"
 
 
 class MeanAbsoluteError(_LossMean):
     """Running mean of :func:`~cnnkit.losses.mean_absolute_error`."""
 
-    def __init__(
-        self, name: str = "mean_absolute_error", dtype: str | None = None
-    ) -> None:
-        super().__init__(mean_absolute_error, name=name, dtype=dtype)
+    loss_fn, default_name = mean_absolute_error, "mean_absolute_error"
 
 
 class MeanAbsolutePercentageError(_LossMean):
     """Running mean of :func:`~cnnkit.losses.mean_absolute_percentage_error`."""
 
-    def __init__(
-        self, name: str = "mean_absolute_percentage_error", dtype: str | None = None
-    ) -> None:
-        super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
+    loss_fn = mean_absolute_percentage_error
+    default_name = "mean_absolute_percentage_error"
 
 
 class MeanSquaredLogarithmicError(_LossMean):
     """Running mean of :func:`~cnnkit.losses.mean_squared_logarithmic_error`."""
 
-    def __init__(
-        self, name: str = "mean_squared_logarithmic_error", dtype: str | None = None
-    ) -> None:
-        super().__init__(mean_squared_logarithmic_error, name=name, dtype=dtype)
+    loss_fn = mean_squared_logarithmic_error
+    default_name = "mean_squared_logarithmic_error"
 
 
 class LogCoshError(_LossMean):
     """Running mean of :func:`~cnnkit.losses.log_cosh` (Keras names it ``logcosh``)."""
 
-    def __init__(self, name: str = "logcosh", dtype: str | None = None) -> None:
-        super().__init__(log_cosh, name=name, dtype=dtype)
+    loss_fn, default_name = log_cosh, "logcosh"
 
 
 class RootMeanSquaredError(Mean):
@@ -141,18 +144,18 @@ def cosine_similarity(
     return (l2_normalize(true, axis) * l2_normalize(pred, axis)).sum(dim=axis)
 
 
-class CosineSimilarity(MeanMetricWrapper):
-    """Running mean of the cosine similarity between labels and predictions."""
+class CosineSimilarity(_LossMean):
+    """Running mean of the cosine similarity between labels and predictions.
+
+    Keras leaves ``axis`` out of the config; cnnkit writes it when not -1.
+    """
 
     _direction = "up"
+    loss_fn, default_name = cosine_similarity, "cosine_similarity"
+    fn_defaults: ClassVar[dict[str, Any]] = {"axis": -1}
+    axis: int
 
     def __init__(
-        self, name: str = "cosine_similarity", dtype: str | None = None, axis: int = -1
+        self, name: str | None = None, dtype: str | None = None, axis: int = -1
     ) -> None:
-        super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
-
-    def get_config(self) -> dict[str, Any]:
-        config = {"name": self.name, "dtype": self.dtype}
-        # Keras leaves `axis` out of the config; it is kept here when not the default.
-        return config if self.axis == -1 else {**config, "axis": self.axis}
+        super().__init__(name, dtype, axis=axis)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, overload
 
-from cnnkit.errors import InvalidArgumentError, InvalidTypeError
+from cnnkit.errors import InvalidTypeError
 from cnnkit.optimizers import schedules
 from cnnkit.optimizers.adadelta import Adadelta
 from cnnkit.optimizers.adagrad import Adagrad
@@ -31,6 +31,7 @@ from cnnkit.optimizers.lion import Lion
 from cnnkit.optimizers.nadam import Nadam
 from cnnkit.optimizers.rmsprop import RMSprop
 from cnnkit.optimizers.sgd import SGD
+from cnnkit.serialization import Registry
 
 __all__ = [
     "SGD",
@@ -49,12 +50,21 @@ __all__ = [
     "serialize",
 ]
 
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls
-    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
-}
-# Keras optimizers that cnnkit does not provide (yet): named in the error message.
-_KERAS_ONLY = ("adafactor", "ftrl", "lamb", "lossscaleoptimizer", "muon")
+_REGISTRY = Registry(
+    "optimizer",
+    {
+        cls.__name__: cls
+        for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
+    },
+    base=Optimizer,
+    module="keras.optimizers",
+    case_insensitive=True,
+    # Keras optimizers that cnnkit does not provide (yet): named in the error message.
+    keras_only=("adafactor", "ftrl", "lamb", "lossscaleoptimizer", "muon"),
+    known_label="Valid ids (case-insensitive)",
+    unknown_fix="; a custom class can be passed as an instance or through "
+    "custom_objects.",
+)
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
@@ -68,29 +78,7 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
             "`optimizer` must be a cnnkit Optimizer instance; received "
             f"{optimizer!r} of type {type(optimizer).__name__}."
         )
-    return {
-        "module": "keras.optimizers",
-        "class_name": type(optimizer).__name__,
-        "config": optimizer.get_config(),
-        "registered_name": None,
-    }
-
-
-def _lookup(class_name: object, custom_objects: Mapping[str, Any] | None) -> Any:
-    custom = dict(custom_objects or {})
-    if isinstance(class_name, str):
-        if class_name in custom:
-            return custom[class_name]
-        if class_name.lower() in _OPTIMIZERS:
-            return _OPTIMIZERS[class_name.lower()]
-    hint = ""
-    if isinstance(class_name, str) and class_name.lower() in _KERAS_ONLY:
-        hint = f" '{class_name}' exists in Keras but is not implemented in cnnkit yet."
-    raise InvalidArgumentError(
-        f"Unknown optimizer {class_name!r}.{hint} Valid ids (case-insensitive): "
-        f"{sorted(_OPTIMIZERS)}; a custom class can be passed as an instance or "
-        "through custom_objects."
-    )
+    return _REGISTRY.serialize(optimizer)
 
 
 def deserialize(
@@ -112,7 +100,8 @@ def deserialize(
             "`config` must be a dict such as {'class_name': 'Adam', 'config': {...}} "
             f"(the output of serialize()); received {config!r}."
         )
-    cls = _lookup(config["class_name"], custom_objects)
+    cls = _REGISTRY.resolve_class(config, custom_objects)
+    # Optimizers take custom_objects too: a schedule in the config may be custom.
     return cls.from_config(config.get("config") or {}, custom_objects)
 
 
@@ -138,10 +127,8 @@ def get(identifier: str | Mapping[str, Any] | Optimizer | None) -> Optimizer | N
         >>> get("sgd").get_config()["momentum"]
         0.0
     """
-    if identifier is None or isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        return _lookup(identifier, None)()
+    if identifier is None or isinstance(identifier, str | Optimizer):
+        return _REGISTRY.get(identifier)
     if isinstance(identifier, Mapping):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = [
@@ -406,17 +407,25 @@ class CosineDecayRestarts(LearningRateSchedule):
         }
 
 
-_SCHEDULES: dict[str, type[LearningRateSchedule]] = {
-    cls.__name__: cls
-    for cls in (
-        CosineDecay,
-        CosineDecayRestarts,
-        ExponentialDecay,
-        InverseTimeDecay,
-        PiecewiseConstantDecay,
-        PolynomialDecay,
-    )
-}
+_REGISTRY = serialization.Registry(
+    "learning rate schedule",
+    {
+        cls.__name__: cls
+        for cls in (
+            CosineDecay,
+            CosineDecayRestarts,
+            ExponentialDecay,
+            InverseTimeDecay,
+            PiecewiseConstantDecay,
+            PolynomialDecay,
+        )
+    },
+    base=LearningRateSchedule,
+    module="keras.optimizers.schedules",
+    known_label="Known schedules",
+    unknown_fix=". For your own schedule class, pass "
+    "custom_objects={'MySchedule': MySchedule}.",
+)
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
@@ -434,12 +443,7 @@ def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
             "`schedule` must be a LearningRateSchedule instance; received "
             f"{schedule!r} of type {type(schedule).__name__}."
         )
-    return {
-        "module": "keras.optimizers.schedules",
-        "class_name": type(schedule).__name__,
-        "config": schedule.get_config(),
-        "registered_name": None,
-    }
+    return _REGISTRY.serialize(schedule)
 
 
 def deserialize(
@@ -462,14 +466,4 @@ def deserialize(
         CosineDecay(initial_learning_rate=1.0, decay_steps=4, alpha=0.0, \
 warmup_target=None, warmup_steps=0)
     """
-    known = {**_SCHEDULES, **(custom_objects or {})}
-    class_name = config.get("class_name") if isinstance(config, Mapping) else None
-    cls = known.get(class_name) if isinstance(class_name, str) else None
-    if cls is None:
-        raise InvalidArgumentError(
-            "Cannot deserialize learning rate schedule: expected a dict with "
-            f"'class_name' among {sorted(known)} and a 'config' dict; received "
-            f"{config!r}. For your own schedule class, pass "
-            "custom_objects={'MySchedule': MySchedule}."
-        )
-    return cls.from_config(config.get("config", {}))
+    return _REGISTRY.deserialize(config, custom_objects)

@@ -13,10 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 
-def is_nested(value: Any) -> bool:
-    return isinstance(value, list | tuple | dict)
-
-
 def flatten(value: Any) -> list[Any]:
     """Leaves in order; dict values are visited in sorted-key order (as Keras does)."""
     if isinstance(value, dict):
@@ -35,22 +31,3 @@ def map_structure(fn: Callable[[Any], Any], value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(map_structure(fn, item) for item in value)
     return fn(value)
-
-
-def pack_like(structure: Any, leaves: list[Any]) -> Any:
-    """Inverse of :func:`flatten`: put ``leaves`` back into ``structure``'s shape."""
-    iterator = iter(leaves)
-
-    def take(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: take(node[key]) for key in sorted(node)}
-        if isinstance(node, list):
-            return [take(item) for item in node]
-        if isinstance(node, tuple):
-            return tuple(take(item) for item in node)
-        return next(iterator)
-
-    packed = take(structure)
-    if isinstance(structure, dict):
-        return {key: packed[key] for key in structure}
-    return packed
