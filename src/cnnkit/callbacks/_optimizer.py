@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 
 if TYPE_CHECKING:
-    from cnnkit.training.trainer import Trainer
+    from cnnkit.callbacks._watched import WatchedModel
 
 
-def _optimizer(model: Trainer, owner: str) -> Any:
+def _optimizer(model: WatchedModel, owner: str) -> Any:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         raise InvalidArgumentError(
@@ -30,12 +30,12 @@ def _optimizer(model: Trainer, owner: str) -> Any:
     return optimizer
 
 
-def get_learning_rate(model: Trainer, owner: str) -> float:
+def get_learning_rate(model: WatchedModel, owner: str) -> float:
     """The optimizer's current learning rate as a Python float."""
     return float(_optimizer(model, owner).learning_rate)
 
 
-def set_learning_rate(model: Trainer, value: float, owner: str) -> None:
+def set_learning_rate(model: WatchedModel, value: float, owner: str) -> None:
     """Assign a new constant learning rate, or explain why it cannot be done."""
     optimizer = _optimizer(model, owner)
     try:

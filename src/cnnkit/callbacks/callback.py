@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 from cnnkit.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from cnnkit.training.trainer import Trainer
+    from cnnkit.callbacks._watched import WatchedModel
 
 __all__ = ["HOOKS", "Callback", "LazyLogs", "Logs", "overrides_hook"]
 
@@ -82,7 +82,7 @@ class Callback:
         """Store the run parameters (``verbose``, ``epochs``, ``steps``)."""
         self.params = params
 
-    def set_model(self, model: Trainer) -> None:
+    def set_model(self, model: WatchedModel) -> None:
         """Attach the model this callback acts on."""
         self._model = model
 
@@ -92,7 +92,7 @@ class Callback:
         return self._model
 
     @model.setter
-    def model(self, model: Trainer) -> None:
+    def model(self, model: WatchedModel) -> None:
         # Keras 2 callbacks sometimes assign ``self.model`` directly.
         self.set_model(model)
 

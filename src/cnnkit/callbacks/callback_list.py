@@ -41,7 +41,7 @@ from cnnkit.callbacks.progbar_logger import ProgbarLogger
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 
 if TYPE_CHECKING:
-    from cnnkit.training.trainer import Trainer
+    from cnnkit.callbacks._watched import WatchedModel
 
 __all__ = ["CallbackList", "pythonify_logs"]
 
@@ -122,7 +122,7 @@ class CallbackList(Callback):
         callbacks: Callback | Iterable[Callback] | None = None,
         add_history: bool = False,
         add_progbar: bool = False,
-        model: Trainer | None = None,
+        model: WatchedModel | None = None,
         **params: Any,
     ) -> None:
         super().__init__()
@@ -165,7 +165,7 @@ class CallbackList(Callback):
             for callback in self.callbacks:
                 callback.set_params(params)
 
-    def set_model(self, model: Trainer) -> None:
+    def set_model(self, model: WatchedModel) -> None:
         """Attach ``model`` to every callback and set ``model.history``."""
         if model is None:
             return

@@ -30,7 +30,7 @@ from cnnkit.errors import InvalidArgumentError
 from cnnkit.utils.progbar import print_msg
 
 if TYPE_CHECKING:
-    from cnnkit.training.trainer import Trainer
+    from cnnkit.callbacks._watched import WatchedModel
 
 __all__ = ["ReduceLROnPlateau"]
 
@@ -126,7 +126,7 @@ class ReduceLROnPlateau(MonitorCallback):
                 self.cooldown_counter = self.cooldown
                 self.wait = 0
 
-    def _reduce_lr(self, model: Trainer, epoch: int) -> bool:
+    def _reduce_lr(self, model: WatchedModel, epoch: int) -> bool:
         old_lr = get_learning_rate(model, "ReduceLROnPlateau")
         # Optimizers keep the rate in float32: a rate already clipped to min_lr
         # reads back as float32(min_lr), which must not count as "above min_lr".

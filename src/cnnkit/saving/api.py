@@ -31,18 +31,16 @@ import io
 import json
 import os
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h5py
 
 from cnnkit.errors import FileFormatError, InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.saving import keras_zip, legacy_h5
 from cnnkit.saving._files import atomic_write, check_overwrite, expect_kind, path_string
 from cnnkit.saving.layer_config import serialize_layer
 from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = [
     "load_model",
@@ -57,7 +55,7 @@ _LEGACY = (".h5", ".hdf5")
 
 
 def save_model(
-    model: Model, filepath: Any, overwrite: bool = True, **kwargs: Any
+    model: Layer, filepath: Any, overwrite: bool = True, **kwargs: Any
 ) -> None:
     """Save the whole model: architecture, weights and optimizer state.
 
@@ -173,7 +171,7 @@ def load_model(
 
 
 def save_weights(
-    model: Model, filepath: Any, overwrite: bool = True, **kwargs: Any
+    model: Layer, filepath: Any, overwrite: bool = True, **kwargs: Any
 ) -> None:
     """Save the weights (and optimizer state) in the Keras ``.weights.h5`` layout.
 
@@ -200,7 +198,7 @@ def save_weights(
         write_state(h5, model)
 
 
-def _require_built(model: Model, doing: str) -> None:
+def _require_built(model: Layer, doing: str) -> None:
     if not model.built:
         raise NotBuiltError(
             f"You are {doing} weights of a model that has not yet been built. Build "
@@ -209,7 +207,7 @@ def _require_built(model: Model, doing: str) -> None:
 
 
 def load_weights(
-    model: Model, filepath: Any, skip_mismatch: bool = False, **kwargs: Any
+    model: Layer, filepath: Any, skip_mismatch: bool = False, **kwargs: Any
 ) -> None:
     """Load weights from a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file.
 
@@ -258,7 +256,7 @@ def load_weights(
             raise FileFormatError(f"{path!r} is corrupted: {error}") from error
 
 
-def _load_weights_from_keras(model: Model, path: str, skip_mismatch: bool) -> None:
+def _load_weights_from_keras(model: Layer, path: str, skip_mismatch: bool) -> None:
     with keras_zip.open_keras_zip(path) as archive:
         if keras_zip.WEIGHTS not in archive.namelist():
             raise FileFormatError(f"{path!r} has no {keras_zip.WEIGHTS} member.")
@@ -271,7 +269,7 @@ def _load_weights_from_keras(model: Model, path: str, skip_mismatch: bool) -> No
             raise FileFormatError(f"{label!r} is corrupted: {error}") from error
 
 
-def model_to_json(model: Model, **kwargs: Any) -> str:
+def model_to_json(model: Layer, **kwargs: Any) -> str:
     """The model's ``config.json`` text; ``kwargs`` go to ``json.dumps``."""
     return json.dumps(serialize_layer(model), **kwargs)
 

@@ -20,12 +20,9 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnnkit import losses, metrics, optimizers
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = [
     "compile_from_config",
@@ -51,7 +48,7 @@ def _map_objects(value: Any, fn: Callable[[Any], Any]) -> Any:
     return fn(value)
 
 
-def get_compile_config(model: Model) -> dict[str, Any]:
+def get_compile_config(model: Any) -> dict[str, Any]:
     """The ``compile_config`` of ``model``: ``{}`` until it is compiled."""
     args = getattr(model, "_compile_args", None)
     if not getattr(model, "compiled", False) or args is None:
@@ -83,7 +80,7 @@ def _rebuild(value: Any, deserialize: Callable[..., Any], custom: Any) -> Any:
 
 
 def compile_from_config(
-    model: Model, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    model: Any, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> None:
     """``model.compile(...)`` with the arguments a ``compile_config`` records."""
     config = {key: config[key] for key in _COMPILE_KEYS if key in config}

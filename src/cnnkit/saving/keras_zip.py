@@ -29,19 +29,17 @@ import re
 import zipfile
 import zlib
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h5py
 
 from cnnkit.errors import CnnkitError, FileFormatError, InvalidArgumentError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.saving import model_classes
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.compile_config import compile_from_config
 from cnnkit.saving.layer_config import deserialize_layer, refuse_code, serialize_layer
 from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = [
     "KERAS_VERSION",
@@ -65,7 +63,7 @@ _BOMB_FLOOR_BYTES = 256 << 20
 _MAX_EXPANSION = 100
 
 
-def save_keras(model: Model, path: str) -> None:
+def save_keras(model: Layer, path: str) -> None:
     """Write ``model`` (config, weights, optimizer state) to the ``.keras`` ``path``.
 
     Raises:
@@ -227,7 +225,7 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
 
 
 def compile_loaded(
-    model: Model, config: dict[str, Any], path: str, custom_objects: Any
+    model: Layer, config: dict[str, Any], path: str, custom_objects: Any
 ) -> None:
     """Re-``compile`` a loaded model, reporting failures against ``path``.
 

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from cnnkit import layers
 from cnnkit.errors import FileFormatError
@@ -27,9 +27,6 @@ from cnnkit.layers.base.layer import Layer
 from cnnkit.saving import model_classes
 from cnnkit.saving.compile_config import get_compile_config
 from cnnkit.serialization import get_registered_name, get_registered_object
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 # Keras 2 spellings that old files and tutorials use.
 LEGACY_CLASS_NAMES = {
@@ -54,7 +51,7 @@ def _layer_registry() -> dict[str, type]:
     return registry
 
 
-def _model_envelope(model: Model) -> tuple[str, str | None]:
+def _model_envelope(model: Layer) -> tuple[str, str | None]:
     """Keras' ``module``/``registered_name`` for its two model classes."""
     if type(model) is model_classes.model_class("Sequential"):
         return "keras", None
@@ -80,9 +77,7 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
         "registered_name": registered if is_custom else None,
     }
     if is_model:
-        entry["module"], entry["registered_name"] = _model_envelope(
-            cast("Model", layer)
-        )
+        entry["module"], entry["registered_name"] = _model_envelope(layer)
     build_config = layer.get_build_config()
     if isinstance(layer, model_classes.model_class("Functional")):
         # Keras records no input shape for a functional model: its graph has them.
@@ -90,7 +85,7 @@ def serialize_layer(layer: Layer) -> dict[str, Any]:
     elif build_config is not None and (layer.built or not is_model):
         entry["build_config"] = build_config
     if is_model:
-        entry["compile_config"] = get_compile_config(cast("Model", layer))
+        entry["compile_config"] = get_compile_config(layer)
     return entry
 
 

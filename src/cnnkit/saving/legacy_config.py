@@ -19,13 +19,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnnkit.errors import FileFormatError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.saving.layer_config import LEGACY_CLASS_NAMES
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = ["legacy_model_config", "upgrade_model_config"]
 
@@ -120,7 +118,7 @@ def _strip_model(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "layers": [_strip_entry(e) for e in config["layers"]]}
 
 
-def legacy_model_config(model: Model) -> dict[str, Any]:
+def legacy_model_config(model: Layer) -> dict[str, Any]:
     """``{"class_name", "config"}`` as Keras 3 writes in a legacy ``.h5`` file."""
     return {
         "class_name": type(model).__name__,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h5py
 import numpy as np
@@ -36,9 +36,6 @@ from cnnkit.saving.compile_config import (
 from cnnkit.saving.keras_zip import KERAS_VERSION, compile_loaded, rebuild_model
 from cnnkit.saving.legacy_config import legacy_model_config, upgrade_model_config
 from cnnkit.saving.weights_h5 import _values, open_h5, safe_dataset, safe_group
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = ["load_legacy_h5", "load_legacy_weights", "save_legacy_h5"]
 
@@ -82,7 +79,7 @@ def _write_datasets(group: h5py.Group, names: list[str], values: list[Any]) -> N
         group.create_dataset(name, data=value)
 
 
-def save_legacy_h5(model: Model, path: str, include_optimizer: bool = True) -> None:
+def save_legacy_h5(model: Any, path: str, include_optimizer: bool = True) -> None:
     """Write ``model`` as a legacy Keras HDF5 file (atomically)."""
     compile_config = get_compile_config(model)
     with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
@@ -157,7 +154,7 @@ def _assign(
 
 def load_legacy_weights(
     group: h5py.Group,
-    model: Model,
+    model: Any,
     filename: str,
     skip_mismatch: bool = False,
     by_name: bool = False,
@@ -214,7 +211,7 @@ def _json_attr(h5: h5py.File, key: str, path: str) -> Any:
         ) from error
 
 
-def _load_optimizer_weights(h5: h5py.File, model: Model, path: str) -> None:
+def _load_optimizer_weights(h5: h5py.File, model: Any, path: str) -> None:
     group = safe_group(h5, "optimizer_weights", path)
     values = _group_values(group, path)
     optimizer = model.optimizer

@@ -27,15 +27,12 @@ import io
 import logging
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
 from cnnkit.saving._files import atomic_write, path_string
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = ["export_model"]
 
@@ -46,7 +43,7 @@ _SAMPLE_BATCH = 2  # torch.export specialises sizes 0 and 1, so trace with 2
 class _InferenceGraph(torch.nn.Module):
     """The model with ``training=False`` and one positional tensor per input."""
 
-    def __init__(self, model: Model, structure: str) -> None:
+    def __init__(self, model: Any, structure: str) -> None:
         super().__init__()
         self.model = model
         self.structure = structure
@@ -57,7 +54,7 @@ class _InferenceGraph(torch.nn.Module):
         return self.model(list(inputs), training=False)
 
 
-def _input_shapes(model: Model) -> list[tuple[int | None, ...]]:
+def _input_shapes(model: Any) -> list[tuple[int | None, ...]]:
     try:
         tensors = model.inputs
     except NotBuiltError as error:
@@ -78,7 +75,7 @@ def _input_shapes(model: Model) -> list[tuple[int | None, ...]]:
 
 
 def _samples(
-    model: Model, shapes: list[tuple[int | None, ...]]
+    model: Any, shapes: list[tuple[int | None, ...]]
 ) -> tuple[torch.Tensor, ...]:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     dtypes = [getattr(t, "dtype", "float32") for t in model.inputs]
@@ -140,7 +137,7 @@ def _require_exporter() -> None:
 
 
 def export_model(
-    model: Model,
+    model: Any,
     filepath: Any,
     format: str = "onnx",
     verbose: bool | None = None,

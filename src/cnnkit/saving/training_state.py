@@ -26,13 +26,14 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h5py
 import numpy as np
 import torch
 
 from cnnkit.errors import FileFormatError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.weights_h5 import (
     load_state,
@@ -42,15 +43,12 @@ from cnnkit.saving.weights_h5 import (
     write_state,
 )
 
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
-
 __all__ = ["load_training_state", "save_training_state"]
 
 _GROUP = "cnnkit_training_state"
 
 
-def _layer_generators(model: Model) -> Iterator[tuple[str, Any, str, Any]]:
+def _layer_generators(model: Layer) -> Iterator[tuple[str, Any, str, Any]]:
     """``(key, holder, attribute, generator-or-dict)`` for generators layers own.
 
     cnnkit's seeded random layers keep a ``_generators`` dict ``{device:
@@ -75,7 +73,7 @@ def _layer_generators(model: Model) -> Iterator[tuple[str, Any, str, Any]]:
                 )
 
 
-def _write_rng(group: h5py.Group, model: Model) -> None:
+def _write_rng(group: h5py.Group, model: Layer) -> None:
     group.create_dataset("torch", data=torch.get_rng_state().numpy())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         for index, state in enumerate(torch.cuda.get_rng_state_all()):
@@ -101,7 +99,7 @@ def _write_rng(group: h5py.Group, model: Model) -> None:
             data.attrs["device"] = str(device)
 
 
-def _read_rng(group: h5py.Group, model: Model, path: str) -> None:
+def _read_rng(group: h5py.Group, model: Layer, path: str) -> None:
     torch.set_rng_state(torch.from_numpy(safe_dataset(group, "torch", path)))
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
@@ -130,7 +128,7 @@ def _read_rng(group: h5py.Group, model: Model, path: str) -> None:
                 getattr(module, attr)[torch.device(device)] = generator
 
 
-def save_training_state(model: Model, path: str, progress: dict[str, Any]) -> None:
+def save_training_state(model: Layer, path: str, progress: dict[str, Any]) -> None:
     """Write weights, optimizer state, ``progress`` and RNG states to ``path``."""
     with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
         write_state(h5, model)
@@ -139,7 +137,7 @@ def save_training_state(model: Model, path: str, progress: dict[str, Any]) -> No
         _write_rng(group, model)
 
 
-def load_training_state(model: Model, path: str) -> dict[str, Any] | None:
+def load_training_state(model: Layer, path: str) -> dict[str, Any] | None:
     """Restore what ``save_training_state`` wrote; returns the progress dict.
 
     A plain Keras weights file (no cnnkit group) restores weights and returns

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h5py
 import numpy as np
@@ -34,9 +34,6 @@ from cnnkit.layers.base.variable import Variable
 from cnnkit.naming import to_snake_case
 from cnnkit.optimizers.base import Optimizer
 from cnnkit.saving import model_classes
-
-if TYPE_CHECKING:
-    from cnnkit.models.model import Model
 
 __all__ = [
     "load_state",
@@ -257,7 +254,7 @@ def _assign_layer(layer: Layer, values: list[np.ndarray]) -> None:
 
 
 def _load_optimizer(
-    optimizer: Optimizer, model: Model, values: list[np.ndarray]
+    optimizer: Optimizer, model: Layer, values: list[np.ndarray]
 ) -> None:
     if not optimizer.built and len(values) > len(optimizer.variables):
         trainable = model.trainable_weights

@@ -88,6 +88,12 @@ class Trainer(Layer):
         @property
         def output_names(self) -> list[str]: ...
 
+        def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None: ...
+
+        def save_weights(
+            self, filepath: Any, overwrite: bool = True, **kwargs: Any
+        ) -> None: ...
+
     def _init_training_state(self) -> None:
         self.optimizer: Any = None
         self.loss: Any = None
