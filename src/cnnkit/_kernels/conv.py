@@ -31,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 
 import torch
@@ -52,7 +51,7 @@ _CONV_T: dict[int, Callable[..., torch.Tensor]] = {
 }  # fmt: skip
 
 
-@functools.lru_cache(maxsize=512)
+@layout.eager_cache(maxsize=512)
 def padding_amounts(
     spatial: tuple[int, ...],
     kernel_size: tuple[int, ...],
@@ -114,14 +113,7 @@ def _run_conv(
     """Run a torch conv on a Keras-layout input with a torch-layout ``weight``."""
     rank = len(kernel_size)
     _, spatial, _ = lay.split(inputs.shape)
-    # The cache only saves eager Python time; dynamo would trace through it anyway, and
-    # warns that it does (an error under `-W error`), so a trace calls the plain function.
-    amounts = (
-        padding_amounts.__wrapped__
-        if torch.compiler.is_compiling()
-        else padding_amounts
-    )
-    pads = amounts(spatial, kernel_size, strides, dilation, padding)
+    pads = padding_amounts(spatial, kernel_size, strides, dilation, padding)
     x = layout.conv_input_to_torch(inputs, lay)
     if x.dim() == rank + 3:  # a 1-D channels_last conv runs as a 2-D one
         weight = layout.lift_kernel_1d(weight)

@@ -12,7 +12,7 @@ Example:
     >>> model = cnnkit.Model(inputs, cnnkit.layers.Dense(2, name="head")(inputs))
     >>> config = functional_config(model)
     >>> [entry["name"] for entry in config["layers"]], config["output_layers"]
-    (['x', 'head'], [['head', 0, 0]])
+    (['x', 'head'], ['head', 0, 0])
     >>> inputs, outputs = graph_from_config(config)
     >>> outputs.shape
     (None, 2)

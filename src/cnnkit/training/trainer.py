@@ -88,7 +88,9 @@ class Trainer(Layer):
         @property
         def output_names(self) -> list[str]: ...
 
-        def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None: ...
+        def save(
+            self, filepath: Any, overwrite: bool = True, **kwargs: Any
+        ) -> None: ...
 
         def save_weights(
             self, filepath: Any, overwrite: bool = True, **kwargs: Any
