@@ -225,18 +225,18 @@ def eager_cache(maxsize: int | None = None) -> Callable[[_F], _F]:
         >>> @eager_cache()
         ... def double(n: int) -> int:
         ...     return 2 * n
-        >>> double(4), double.cache_info().hits
-        (8, 0)
+        >>> double(4), double(n=4), double.cache_info().misses
+        (8, 8, 2)
     """
 
     def decorate(fn: _F) -> _F:
         cached = functools.lru_cache(maxsize=maxsize)(fn)
 
         @functools.wraps(fn)
-        def call(*args: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             if torch.compiler.is_compiling():
-                return fn(*args)
-            return cached(*args)
+                return fn(*args, **kwargs)
+            return cached(*args, **kwargs)
 
         call.cache_info = cached.cache_info  # type: ignore[attr-defined]
         call.__wrapped__ = fn
