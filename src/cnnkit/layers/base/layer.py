@@ -80,9 +80,9 @@ def _dtype_name(dtype: Any) -> str:
 
 
 def _shape_of(value: Any) -> Shape:
-    # A symbolic size (torch.export / dynamic torch.compile tracing the batch axis)
-    # stays symbolic: int() would pin it to the traced value.
-    return tuple(d if isinstance(d, torch.SymInt) else int(d) for d in value.shape)  # type: ignore[misc]
+    # Tensors and arrays already give ints; a symbolic size (torch.export, dynamic
+    # torch.compile tracing the batch axis) stays symbolic, where int() would pin it.
+    return tuple(value.shape)
 
 
 class Layer(torch.nn.Module):
