@@ -59,8 +59,10 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return skipped
 
 
-def _is_submodule(name: str) -> bool:
-    return (SRC / name).is_dir() or (SRC / f"{name}.py").is_file()
+def _is_module(name: str) -> bool:
+    """Whether the dotted ``name`` is a module or package of src/cnnkit."""
+    path = SRC.parent.joinpath(*name.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
 
 
 def imports_of(path: Path, module: str | None = None) -> list[tuple[str, int]]:
@@ -83,16 +85,16 @@ def imports_of(path: Path, module: str | None = None) -> list[tuple[str, int]]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            if target == "cnnkit":  # `from cnnkit import layers` names submodules
-                found += [
-                    (
-                        f"cnnkit.{a.name}" if _is_submodule(a.name) else "cnnkit",
-                        node.lineno,
-                    )
-                    for a in node.names
-                ]
-            else:
-                found.append((target, node.lineno))
+            # `from cnnkit.saving import layer_config` imports a module by name.
+            found += [
+                (
+                    f"{target}.{a.name}"
+                    if _is_module(f"{target}.{a.name}")
+                    else target,
+                    node.lineno,
+                )
+                for a in node.names
+            ]
     return [(name, line) for name, line in found if name.split(".")[0] == "cnnkit"]
 
 
@@ -135,8 +137,16 @@ def test_no_import_points_up_the_order() -> None:
     assert upward_imports() == []
 
 
-def test_the_package_graph_has_no_cycle() -> None:
-    graph = package_graph()
+def module_graph() -> dict[str, set[str]]:
+    """Module → the cnnkit modules it imports (a package means its __init__)."""
+    graph: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        module = _module_name(path)
+        graph[module] = {t for t, _ in imports_of(path) if t != module}
+    return graph
+
+
+def assert_acyclic(graph: dict[str, set[str]]) -> None:
     done: set[str] = set()
 
     def visit(unit: str, path: list[str]) -> None:
@@ -154,6 +164,21 @@ def test_the_package_graph_has_no_cycle() -> None:
         visit(unit, [])
 
 
+def test_the_package_graph_has_no_cycle() -> None:
+    assert_acyclic(package_graph())
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    """Inside a package too: ``model`` ↔ ``functional``-style circles (even through
+    function-level imports) are what the layering exists to prevent."""
+    assert_acyclic(module_graph())
+
+
+def test_the_cycle_check_finds_a_circle() -> None:
+    with pytest.raises(pytest.fail.Exception, match="a -> b -> a"):
+        assert_acyclic({"a": {"b"}, "b": {"a"}})
+
+
 def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     """The walk must not miss a function-level import (the arrows it exists to see)."""
     probe = tmp_path / "probe.py"
@@ -166,7 +191,7 @@ def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     )
     assert imports_of(probe, module="cnnkit.saving.probe") == [
         ("cnnkit.models", 5),
-        ("cnnkit.saving", 6),
+        ("cnnkit.saving.layer_config", 6),
         ("cnnkit.layers", 7),
         ("cnnkit", 7),
     ]

@@ -27,23 +27,8 @@ from cnnkit.losses.crossentropy import (
     categorical_crossentropy,
     sparse_categorical_crossentropy,
 )
+from cnnkit.losses.functions import ALIASES, FUNCTION_REGISTRY, FUNCTIONS
 from cnnkit.losses.loss import Loss
-from cnnkit.losses.probabilistic import (
-    categorical_hinge,
-    hinge,
-    kl_divergence,
-    poisson,
-    squared_hinge,
-)
-from cnnkit.losses.regression import (
-    cosine_similarity,
-    huber,
-    log_cosh,
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    mean_squared_error,
-    mean_squared_logarithmic_error,
-)
 from cnnkit.losses.wrapper import LossFunctionWrapper
 from cnnkit.naming import to_snake_case
 from cnnkit.serialization import Registry
@@ -62,40 +47,6 @@ LossFn = Callable[..., Any]
 Identifier = str | dict[str, Any] | Loss | type | LossFn | None
 TargetKind = Literal["binary", "sparse", "categorical"]
 
-FUNCTIONS: dict[str, LossFn] = {
-    fn.__name__: fn
-    for fn in (
-        binary_crossentropy,
-        categorical_crossentropy,
-        sparse_categorical_crossentropy,
-        mean_squared_error,
-        mean_absolute_error,
-        mean_absolute_percentage_error,
-        mean_squared_logarithmic_error,
-        kl_divergence,
-        poisson,
-        huber,
-        log_cosh,
-        hinge,
-        squared_hinge,
-        categorical_hinge,
-        cosine_similarity,
-    )
-}
-ALIASES: dict[str, LossFn] = {
-    "bce": binary_crossentropy,
-    "BCE": binary_crossentropy,
-    "kld": kl_divergence,
-    "KLD": kl_divergence,
-    "mae": mean_absolute_error,
-    "MAE": mean_absolute_error,
-    "mse": mean_squared_error,
-    "MSE": mean_squared_error,
-    "mape": mean_absolute_percentage_error,
-    "MAPE": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error,
-    "MSLE": mean_squared_logarithmic_error,
-}
 CLASSES: dict[str, type[Loss]] = {
     name: getattr(_classes, name) for name in _classes.__all__
 }
@@ -115,6 +66,7 @@ _REGISTRY = Registry(
     base=Loss,
     module="keras.losses",
     config_only={"LossFunctionWrapper": LossFunctionWrapper},
+    functions=FUNCTION_REGISTRY,
     reserved=dict.fromkeys(_SHAPE_IDS, _SHAPE_ID_FIX),
     listed=sorted(FUNCTIONS) + sorted(ALIASES) + sorted(CLASSES) + list(_SHAPE_IDS),
     id_noun="loss identifier",

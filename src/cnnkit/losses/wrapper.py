@@ -21,6 +21,7 @@ from cnnkit.losses.crossentropy import (
     sparse_categorical_crossentropy,
     sparse_crossentropy_with_mask,
 )
+from cnnkit.losses.functions import deserialize_function, serialize_function
 from cnnkit.losses.loss import Loss, squeeze_or_expand_to_same_rank
 
 __all__ = ["FixedFunction", "FixedFunctionLoss", "LossFn", "LossFunctionWrapper"]
@@ -83,21 +84,17 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs), None
 
     def get_config(self) -> dict[str, Any]:
-        from cnnkit.losses.registry import serialize
-
         return {
             **super().get_config(),
-            "fn": serialize(self.fn),
+            "fn": serialize_function(self.fn),
             **self._fn_kwargs,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
-        from cnnkit.losses.registry import deserialize
-
         config = dict(config)
         if "fn" in config:
-            config["fn"] = deserialize(config["fn"])
+            config["fn"] = deserialize_function(config["fn"])
         return cls(**config)
 
 

@@ -17,12 +17,20 @@ from typing import Any
 import torch
 
 from cnnkit.errors import InvalidTypeError, TrainingInputError
+from cnnkit.losses.crossentropy import (
+    sparse_categorical_crossentropy,
+    sparse_crossentropy_with_mask,
+)
 from cnnkit.losses.loss import (
     ArrayLike,
-    Loss,
     apply_mask,
     divide_no_nan,
     squeeze_or_expand_to_same_rank,
+)
+from cnnkit.metrics.functions import (
+    deserialize_function,
+    is_builtin_loss,
+    serialize_function,
 )
 from cnnkit.metrics.metric import Metric
 
@@ -126,12 +134,6 @@ class Mean(Metric):
         return divide_no_nan(self.total, self.count)
 
 
-def _is_builtin_loss(fn: Any) -> bool:
-    from cnnkit.losses.registry import FUNCTIONS
-
-    return isinstance(fn, Loss) or any(fn is f for f in FUNCTIONS.values())
-
-
 class MeanMetricWrapper(Mean):
     """The running mean of ``fn(y_true, y_pred, **kwargs)`` over every sample seen.
 
@@ -169,7 +171,7 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)  # type: ignore[arg-type]
         self._fn = fn
         self._fn_kwargs = kwargs
-        if _is_builtin_loss(fn):
+        if is_builtin_loss(fn):
             # A loss is minimised: callbacks with mode="auto" need to know.
             self._direction = "down"
 
@@ -188,18 +190,11 @@ class MeanMetricWrapper(Mean):
     def _values(
         self, y_true: torch.Tensor, y_pred: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        from cnnkit.losses.crossentropy import (
-            sparse_categorical_crossentropy,
-            sparse_crossentropy_with_mask,
-        )
-
         if self._fn is sparse_categorical_crossentropy:
             return sparse_crossentropy_with_mask(y_true, y_pred, **self._fn_kwargs)
         return self._fn(y_true, y_pred, **self._fn_kwargs), None
 
     def get_config(self) -> dict[str, Any]:
-        from cnnkit.metrics.registry import serialize_function
-
         return {
             **super().get_config(),
             "fn": serialize_function(self._fn),
@@ -208,8 +203,6 @@ class MeanMetricWrapper(Mean):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Metric:
-        from cnnkit.metrics.registry import deserialize_function
-
         config = dict(config)
         if "fn" in config:
             config["fn"] = deserialize_function(config["fn"])

@@ -16,7 +16,6 @@ from typing import Any
 
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.losses.loss import Loss
-from cnnkit.losses.registry import FUNCTIONS as LOSS_FUNCTIONS
 from cnnkit.losses.registry import target_kind
 from cnnkit.metrics import accuracy_metrics as _accuracy
 from cnnkit.metrics import auc as _auc
@@ -24,6 +23,11 @@ from cnnkit.metrics import confusion as _confusion
 from cnnkit.metrics import fscore as _fscore
 from cnnkit.metrics import probabilistic as _probabilistic
 from cnnkit.metrics import regression as _regression
+from cnnkit.metrics.functions import (
+    FUNCTION_REGISTRY,
+    deserialize_function,
+    serialize_function,
+)
 from cnnkit.metrics.metric import Metric
 from cnnkit.metrics.reduction import Mean, MeanMetricWrapper, Sum
 from cnnkit.naming import to_snake_case
@@ -64,16 +68,6 @@ ALIASES: dict[str, type[Metric]] = {
     "MSLE": _regression.MeanSquaredLogarithmicError,
 }
 ALL_OBJECTS: dict[str, type[Metric]] = {**CLASSES, **SNAKE_NAMES, **ALIASES}
-# Functions a MeanMetricWrapper config may name: the losses and the accuracy family.
-FUNCTIONS: dict[str, MetricFn] = {
-    **LOSS_FUNCTIONS,
-    **{
-        name: getattr(_accuracy, name)
-        for name in _accuracy.__all__
-        if not isinstance(getattr(_accuracy, name), type)
-    },
-    "cosine_similarity_metric": _regression.cosine_similarity,
-}
 _ACCURACY_IDS = ("accuracy", "acc")
 _CROSSENTROPY_IDS = ("crossentropy", "ce")
 
@@ -101,13 +95,6 @@ _REGISTER_FIX = (
     ". Register a custom one with @register_keras_serializable or pass it in "
     "`custom_objects`."
 )
-# Where Keras' {"class_name": "function"} records inside a metric config resolve.
-_FUNCTIONS = Registry(
-    "metric function",
-    FUNCTIONS,
-    known_label="Known functions",
-    unknown_fix=_REGISTER_FIX,
-)
 _REGISTRY = Registry(
     "metric",
     CLASSES,
@@ -115,7 +102,7 @@ _REGISTRY = Registry(
     base=Metric,
     module="keras.metrics",
     config_only={"MeanMetricWrapper": MeanMetricWrapper},
-    functions=_FUNCTIONS,
+    functions=FUNCTION_REGISTRY,
     reserved=dict.fromkeys(("acc", *_CROSSENTROPY_IDS), _SHAPE_ID_FIX),
     listed=sorted(SNAKE_NAMES) + sorted(ALIASES) + ["acc", "ce", "crossentropy"],
     id_noun="metric identifier",
@@ -193,28 +180,6 @@ def resolve(
         obj = MeanMetricWrapper(obj, name=name)  # type: ignore[arg-type]
     obj.name = name
     return obj
-
-
-def serialize_function(fn: MetricFn | Loss) -> dict[str, Any]:
-    """Keras' record for a function (or loss) inside a ``MeanMetricWrapper`` config."""
-    if isinstance(fn, Loss):
-        from cnnkit.losses import serialize as serialize_loss
-
-        return serialize_loss(fn)  # type: ignore[return-value]
-    return _FUNCTIONS.serialize(fn)
-
-
-def deserialize_function(
-    config: str | dict[str, Any], custom_objects: dict[str, Any] | None = None
-) -> MetricFn:
-    """Inverse of :func:`serialize_function`."""
-    if isinstance(config, dict) and config.get("class_name") != "function":
-        from cnnkit.losses import deserialize as deserialize_loss
-
-        return deserialize_loss(config, custom_objects)
-    if isinstance(config, dict):
-        config = str(config["config"])
-    return _FUNCTIONS.deserialize(config, custom_objects)
 
 
 def serialize(metric: Identifier) -> str | dict[str, Any] | None:

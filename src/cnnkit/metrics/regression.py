@@ -17,11 +17,8 @@ import torch
 from cnnkit.losses.loss import (
     ArrayLike,
     squeeze_or_expand_to_same_rank,
-    to_float_tensor,
-    to_tensor,
 )
 from cnnkit.losses.regression import (
-    l2_normalize,
     log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,
@@ -29,6 +26,7 @@ from cnnkit.losses.regression import (
     mean_squared_logarithmic_error,
 )
 from cnnkit.losses.wrapper import FixedFunction
+from cnnkit.metrics.functions import cosine_similarity
 from cnnkit.metrics.reduction import Mean, MeanMetricWrapper
 
 __all__ = [
@@ -124,24 +122,6 @@ class RootMeanSquaredError(Mean):
 
     def result(self) -> torch.Tensor:
         return torch.sqrt(super().result())
-
-
-def cosine_similarity(
-    y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1
-) -> torch.Tensor:
-    """Cosine similarity along ``axis`` (1 = same direction), one value per sample.
-
-    Unlike the loss of the same name, this is not negated.
-
-    Example:
-        >>> import torch
-        >>> cosine_similarity(torch.tensor([[1.0, 0.0]]), torch.tensor([[2.0, 0.0]]))
-        tensor([1.])
-    """
-    pred = to_float_tensor(y_pred)
-    true = to_tensor(y_true, pred.device).to(pred.dtype)
-    true, pred = squeeze_or_expand_to_same_rank(true, pred)
-    return (l2_normalize(true, axis) * l2_normalize(pred, axis)).sum(dim=axis)
 
 
 class CosineSimilarity(_LossMean):

@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from cnnkit.models.functional import Functional
-from cnnkit.models.model import Model
+from cnnkit.models.model import Functional, Model
 from cnnkit.models.sequential import Sequential
 from cnnkit.saving import load_model as _load
 from cnnkit.saving import model_from_json as _from_json

@@ -1,9 +1,9 @@
 """``Model``: a layer that groups layers and trains (compile / fit / evaluate / predict).
 
 ``Model(inputs, outputs)`` builds a functional graph; ``Model()`` in a subclass gives a
-subclassed model whose ``call`` you write. Training and saving live in the packages
-above (``cnnkit.training``, ``cnnkit.saving``) and are imported when first used, so
-the dependency arrows keep pointing one way (STYLE.md §1).
+subclassed model whose ``call`` you write. ``Functional`` (the model
+``Model(inputs, outputs)`` returns) is declared here too, on the graph machinery of
+:mod:`cnnkit.models.graph`, because ``Model`` must know the class it hands out.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import torch
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
 from cnnkit.layers.base.keras_tensor import contains_keras_tensor
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.input_layer import InputLayer
+from cnnkit.models.functional_config import graph_from_config
+from cnnkit.models.graph import GraphNetwork
 from cnnkit.models.legacy import Keras2Methods
 from cnnkit.saving import load_weights, model_to_json, save_model, save_weights
 from cnnkit.saving.onnx_export import export_model
 from cnnkit.training.trainer import Trainer
 from cnnkit.utils import tree
-from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
 
 
 class Model(Keras2Methods, Trainer):
@@ -47,8 +47,6 @@ class Model(Keras2Methods, Trainer):
             given = args[0] if args else kwargs.get("inputs")
             on_a_graph = cls._positional_inputs_outputs and contains_keras_tensor(given)
         if on_a_graph:
-            from cnnkit.models.functional import Functional
-
             if cls is Model:
                 return super().__new__(Functional)
             if not issubclass(cls, Functional):
@@ -61,8 +59,6 @@ class Model(Keras2Methods, Trainer):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             # `super().__init__(inputs=..., outputs=...)` in a subclass's __init__:
             # Keras makes that subclass a functional model on those tensors.
-            from cnnkit.models.functional import Functional
-
             self.__class__ = _on_a_graph(type(self), Functional)
             Functional.__init__(self, *args, **kwargs)  # type: ignore[arg-type]
             return
@@ -244,24 +240,12 @@ class Model(Keras2Methods, Trainer):
             'Functional'
         """
         if "layers" in config and "output_layers" in config:
-            from cnnkit.models.functional import Functional
-
             graph = Functional.from_config(config, custom_objects)
             if cls is Model or issubclass(cls, Functional):
                 return graph
             # A subclass built on a graph (`CustomModel(inputs, outputs)`).
             return cls(graph.input, graph.output, name=graph.name)
         return cls(**config)
-
-
-def refuse_mask(model: Model, mask: Any) -> None:
-    """Models take Keras' ``mask=`` argument; only ``None`` has a meaning here."""
-    if mask is not None:
-        raise InvalidArgumentError(
-            f"{type(model).__name__} '{model.name}' was called with a mask, but no "
-            "cnnkit layer produces or uses masks (they mark padded steps of sequences). "
-            "Call the model without `mask=`."
-        )
 
 
 _GRAPH_CLASSES: dict[type, type] = {}
@@ -278,35 +262,6 @@ def _on_a_graph(cls: type, functional: type) -> type:
     return _GRAPH_CLASSES[cls]
 
 
-def standardize_model_input(value: Any, spec: InputLayer) -> Any:
-    """Fit data to an ``Input``: its dtype, and a missing/extra trailing 1 axis."""
-    if not isinstance(value, torch.Tensor):
-        return value
-    expected = spec.batch_shape
-    one_sample = missing_batch_axis_hint(tuple(value.shape), expected)
-    if one_sample is not None:
-        raise InvalidArgumentError(
-            f"Invalid input shape for input '{spec.name}': expected shape "
-            f"{format_shape(expected)} (rank {len(expected)}), received "
-            f"{format_shape(tuple(value.shape))} (rank {value.dim()}). {one_sample}"
-        )
-    if value.dim() == len(expected) - 1 and expected[-1] == 1:
-        value = value.unsqueeze(-1)  # (N, 28, 28) for Input((28, 28, 1))
-    elif value.dim() == len(expected) + 1 and value.shape[-1] == 1:
-        value = value.squeeze(-1)
-    elif value.dim() != len(expected):
-        raise InvalidArgumentError(
-            f"Invalid input shape for input '{spec.name}': expected shape "
-            f"{format_shape(expected)} (rank {len(expected)}), received "
-            f"{format_shape(tuple(value.shape))} (rank {value.dim()}). Reshape the data "
-            "to the model's input shape."
-        )
-    target = getattr(torch, spec.dtype)
-    if value.dtype != target:
-        value = value.to(target)
-    return value
-
-
 def _zeros_like_shape(shape: Any) -> Any:
     """Zeros for a shape (unknown sizes as 1), or a list of them for several inputs."""
     if isinstance(shape, list | tuple) and all(
@@ -316,3 +271,43 @@ def _zeros_like_shape(shape: Any) -> Any:
     if isinstance(shape, dict):
         return {k: _zeros_like_shape(v) for k, v in shape.items()}
     return [_zeros_like_shape(s) for s in shape]
+
+
+class Functional(GraphNetwork, Model):
+    """A model built from ``Input`` tensors and the layers applied to them.
+
+    Example:
+        >>> import cnnkit
+        >>> from cnnkit import layers
+        >>> inputs = cnnkit.Input((8, 8, 3))
+        >>> a = layers.Conv2D(4, 3, padding="same")(inputs)
+        >>> b = layers.Conv2D(4, 1)(inputs)
+        >>> pooled = layers.GlobalAveragePooling2D()(layers.Add()([a, b]))
+        >>> model = cnnkit.Model(inputs, layers.Dense(2)(pooled))
+        >>> [type(layer).__name__ for layer in model.layers][:3]
+        ['InputLayer', 'Conv2D', 'Conv2D']
+    """
+
+    def __init__(
+        self,
+        inputs: Any,
+        outputs: Any,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._init_training_state()
+        self._init_graph(inputs, outputs)
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: Any = None
+    ) -> Functional:
+        inputs, outputs = graph_from_config(config, custom_objects)
+        return Functional(
+            inputs,
+            outputs,
+            name=config.get("name"),
+            trainable=config.get("trainable", True),
+        )

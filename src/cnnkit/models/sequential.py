@@ -25,8 +25,9 @@ from cnnkit.layers.base.context import name_scope
 from cnnkit.layers.base.keras_tensor import KerasTensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
+from cnnkit.models._inputs import refuse_mask, standardize_model_input
 from cnnkit.models._relu_pool import conv_then_pool, defers_relu
-from cnnkit.models.model import Model, refuse_mask, standardize_model_input
+from cnnkit.models.model import Model
 from cnnkit.saving.layer_config import deserialize_layer, serialize_layer
 from cnnkit.utils.validation import build_context
 

@@ -18,6 +18,7 @@ from rich.table import Column, Table
 
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base.layer import Layer
+from cnnkit.models.graph import GraphNetwork
 from cnnkit.utils.validation import format_shape
 
 _DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int64": 8,
@@ -50,9 +51,7 @@ def _count_and_bytes(tensors: list[Any]) -> tuple[int, int]:
 
 
 def _is_sequential_like(model: Any) -> bool:
-    from cnnkit.models.functional import Functional
-
-    if not isinstance(model, Functional):
+    if not isinstance(model, GraphNetwork):
         return True
     for node in model._nodes:
         if len(node.input_tensors) > 1:

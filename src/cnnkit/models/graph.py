@@ -1,15 +1,9 @@
-"""``Functional``: a model defined by connecting symbolic tensors (a DAG of layers).
+"""The graph of layers a functional model runs: its nodes in order, its call and
+its config.
 
-Example:
-    >>> import cnnkit
-    >>> from cnnkit import layers
-    >>> inputs = cnnkit.Input((8, 8, 3))
-    >>> a = layers.Conv2D(4, 3, padding="same")(inputs)
-    >>> b = layers.Conv2D(4, 1)(inputs)
-    >>> outputs = layers.Dense(2)(layers.GlobalAveragePooling2D()(layers.Add()([a, b])))
-    >>> model = cnnkit.Model(inputs, outputs)
-    >>> [type(layer).__name__ for layer in model.layers][:3]
-    ['InputLayer', 'Conv2D', 'Conv2D']
+:class:`GraphNetwork` holds what a ``Functional`` model adds to ``Model``; the
+``Functional`` class itself is declared next to ``Model`` (``Model(inputs, outputs)``
+returns one), so this module never imports the model it serves.
 """
 
 from __future__ import annotations
@@ -22,8 +16,8 @@ from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
-from cnnkit.models.functional_config import functional_config, graph_from_config
-from cnnkit.models.model import Model, refuse_mask, standardize_model_input
+from cnnkit.models._inputs import refuse_mask, standardize_model_input
+from cnnkit.models.functional_config import functional_config
 from cnnkit.utils import tree
 
 
@@ -77,19 +71,15 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Nod
     return sorted(discovered, key=lambda n: (-depth[id(n)], order[id(n)]))
 
 
-class Functional(Model):
-    """A model built from ``Input`` tensors and the layers applied to them."""
+class GraphNetwork(Layer):
+    """Runs the layers between ``Input`` tensors and output tensors, node by node.
 
-    def __init__(
-        self,
-        inputs: Any,
-        outputs: Any,
-        name: str | None = None,
-        trainable: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
-        self._init_training_state()
+    A mixin for ``Functional`` (which puts it before ``Model`` in its bases): it sets
+    up the graph in :meth:`_init_graph` and overrides the layer list, ``call``, the
+    output shape and the config.
+    """
+
+    def _init_graph(self, inputs: Any, outputs: Any) -> None:
         flat_inputs, flat_outputs = tree.flatten(inputs), tree.flatten(outputs)
         for tensor in flat_inputs:
             history = getattr(tensor, "_keras_history", None)
@@ -186,15 +176,3 @@ class Functional(Model):
 
     def get_config(self) -> dict[str, Any]:
         return functional_config(self)
-
-    @classmethod
-    def from_config(
-        cls, config: dict[str, Any], custom_objects: Any = None
-    ) -> Functional:
-        inputs, outputs = graph_from_config(config, custom_objects)
-        return Functional(
-            inputs,
-            outputs,
-            name=config.get("name"),
-            trainable=config.get("trainable", True),
-        )
