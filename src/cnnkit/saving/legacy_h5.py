@@ -35,7 +35,12 @@ from cnnkit.saving.compile_config import (
 )
 from cnnkit.saving.keras_zip import KERAS_VERSION, compile_loaded, rebuild_model
 from cnnkit.saving.legacy_config import legacy_model_config, upgrade_model_config
-from cnnkit.saving.weights_h5 import _values, open_h5, safe_dataset, safe_group
+from cnnkit.saving.weights_h5 import (
+    open_h5,
+    optimizer_values,
+    safe_dataset,
+    safe_group,
+)
 
 __all__ = ["load_legacy_h5", "load_legacy_weights", "save_legacy_h5"]
 
@@ -113,7 +118,7 @@ def save_legacy_h5(model: Any, path: str, include_optimizer: bool = True) -> Non
             _write_datasets(
                 h5.create_group("optimizer_weights"),
                 [f"{optimizer.name}/{n}" for n in optimizer.variable_names],
-                _values(optimizer),
+                optimizer_values(optimizer),
             )
 
 

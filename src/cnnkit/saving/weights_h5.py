@@ -30,7 +30,6 @@ import torch
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
-from cnnkit.layers.base.variable import Variable
 from cnnkit.naming import to_snake_case
 from cnnkit.optimizers.base import Optimizer
 from cnnkit.saving import model_classes
@@ -38,7 +37,7 @@ from cnnkit.saving import model_classes
 __all__ = [
     "load_state",
     "open_h5",
-    "own_variables",
+    "optimizer_values",
     "read_vars",
     "safe_dataset",
     "safe_group",
@@ -52,14 +51,6 @@ _BOMB_FLOOR_BYTES = 1 << 32
 _MAX_EXPANSION = 1000
 
 Saveable = Layer | Optimizer
-
-
-def own_variables(layer: Layer) -> list[Variable]:
-    """A layer's own variables in Keras' save order: trainable ones, then the rest."""
-    created = layer._variables
-    return [v for v in created if v.declared_trainable] + [
-        v for v in created if not v.declared_trainable
-    ]
 
 
 def _name_key(name: str) -> str:
@@ -124,13 +115,22 @@ def walk(root: Saveable, include_optimizer: bool = True) -> list[tuple[str, Save
 # ------------------------------------------------------------------ writing
 
 
-def _values(obj: Saveable) -> list[np.ndarray]:
+def optimizer_values(optimizer: Optimizer) -> list[np.ndarray]:
+    """The optimizer's variables as Keras saves them (the step first, as int32)."""
+    values = [v.detach().cpu().numpy() for v in optimizer.variables]
+    if values and abs(int(values[0])) < 2**31:
+        values[0] = values[0].astype(np.int32)
+    return values
+
+
+def _store_of(obj: Saveable) -> dict[str, np.ndarray]:
+    """What ``obj`` saves: a layer through its own ``save_own_variables`` (which a
+    custom layer may override), the optimizer its variables."""
     if isinstance(obj, Optimizer):
-        values = [v.detach().cpu().numpy() for v in obj.variables]
-        if values and abs(int(values[0])) < 2**31:
-            values[0] = values[0].astype(np.int32)  # Keras stores the step as int32
-        return values
-    return [variable.numpy() for variable in own_variables(obj)]
+        return {str(i): value for i, value in enumerate(optimizer_values(obj))}
+    store: dict[str, np.ndarray] = {}
+    obj.save_own_variables(store)
+    return store
 
 
 def write_state(
@@ -140,8 +140,8 @@ def write_state(
     for path, obj in walk(root, include_optimizer):
         group = h5.create_group(f"{path}/vars" if path else "vars")
         group.attrs["name"] = obj.name
-        for index, value in enumerate(_values(obj)):
-            group.create_dataset(str(index), data=value)
+        for key, value in _store_of(obj).items():
+            group.create_dataset(key, data=np.asarray(value))
 
 
 # ------------------------------------------------------------------ safe reading
@@ -211,46 +211,33 @@ def safe_dataset(group: h5py.Group, name: str, filename: str) -> np.ndarray:
     return value
 
 
-def read_vars(h5: h5py.File, path: str, filename: str) -> list[np.ndarray] | None:
-    """The arrays at ``<path>/vars`` in index order; ``None`` if there is no group.
-
-    Raises:
-        FileFormatError: If the datasets are not named ``0`` .. ``n-1``.
-    """
+def read_vars(h5: h5py.File, path: str, filename: str) -> dict[str, np.ndarray] | None:
+    """The arrays at ``<path>/vars`` by dataset name (``"0"``, ``"1"``, ... for the
+    built-in layers; a custom ``save_own_variables`` may choose others); ``None`` if
+    there is no group."""
     full = f"{path}/vars" if path else "vars"
     if full not in h5:
         return None
     group = safe_group(h5, full, filename)
-    keys = list(group.keys())
-    if sorted(keys, key=lambda k: int(k) if k.isdigit() else -1) != [
-        str(i) for i in range(len(keys))
-    ]:
+    return {key: safe_dataset(group, key, filename) for key in group}
+
+
+def _indexed(store: dict[str, np.ndarray], where: str) -> list[np.ndarray]:
+    """The arrays of a store named ``0`` .. ``n-1``, in that order.
+
+    Raises:
+        FileFormatError: If the names are anything else.
+    """
+    keys = [str(index) for index in range(len(store))]
+    if sorted(store) != sorted(keys):
         raise FileFormatError(
-            f"{filename!r}: {full!r} should hold datasets named 0..{len(keys) - 1}; "
-            f"found {sorted(keys)}."
+            f"{where}: should hold datasets named 0..{len(store) - 1}; found "
+            f"{sorted(store)}."
         )
-    return [safe_dataset(group, str(i), filename) for i in range(len(keys))]
+    return [store[key] for key in keys]
 
 
 # ------------------------------------------------------------------ loading
-
-
-def _assign_layer(layer: Layer, values: list[np.ndarray]) -> None:
-    expected = own_variables(layer)
-    if len(values) != len(expected):
-        raise FileFormatError(
-            f"Layer '{layer.name}' expected {len(expected)} variables, but received "
-            f"{len(values)} variables during loading. Expected: "
-            f"{[v.name for v in expected]}"
-        )
-    for variable, value in zip(expected, values):
-        if tuple(value.shape) != variable.shape:
-            raise FileFormatError(
-                f"Layer '{layer.name}': variable '{variable.name}' has shape "
-                f"{variable.shape}, but the file holds shape {tuple(value.shape)}."
-            )
-    for variable, value in zip(expected, values):
-        variable.assign(value)
 
 
 def _load_optimizer(
@@ -279,39 +266,63 @@ def load_state(
 ) -> None:
     """Load every saveable under ``root`` from ``h5`` (the inverse of ``write_state``).
 
-    Layers that cannot be loaded are collected; then the error names them all (or,
-    with ``skip_mismatch``, a warning does and those layers keep their values).
+    All or nothing: every array is read (and checked) before any layer changes, each
+    layer loads through its ``load_own_variables``, and if one fails the layers
+    already loaded get their old values back before the error names every layer
+    that could not be loaded. With ``skip_mismatch`` a warning names them instead
+    and they keep their current values. The optimizer loads last, only once the
+    layers have.
 
     Raises:
         FileFormatError: If some layer's variables do not match the file.
     """
+    walked = walk(root)
+    stores = [read_vars(h5, path, filename) for path, _ in walked]
+    layers = [
+        (obj, store)
+        for (_, obj), store in zip(walked, stores)
+        if isinstance(obj, Layer)
+    ]
+    before = [
+        (variable, variable.numpy())
+        for layer, _ in layers
+        for variable in layer._variables
+    ]
     failures: list[tuple[str, str]] = []
-    for path, obj in walk(root):
-        values = read_vars(h5, path, filename)
-        if isinstance(obj, Optimizer):
-            # A file without optimizer state (saved before compile) is not an error.
-            if values is not None:
-                _load_optimizer(obj, root, values)
-            continue
-        try:
-            _assign_layer(obj, values or [])
-        except FileFormatError as error:
-            failures.append((obj.name, str(error)))
-    if not failures:
-        return
-    message = (
-        f"{filename!r}: {len(failures)} layer(s) could not be loaded: "
-        f"{[name for name, _ in failures]}. First problem: {failures[0][1]}"
-    )
-    if skip_mismatch:
+    try:
+        for layer, store in layers:
+            try:
+                layer.load_own_variables(store or {})
+            except FileFormatError as error:
+                failures.append((layer.name, str(error)))
+        if failures and not skip_mismatch:
+            raise FileFormatError(
+                _failure_message(filename, failures)
+                + " Pass skip_mismatch=True to load the other layers anyway; no "
+                "layer was changed."
+            )
+    except BaseException:
+        for variable, value in before:
+            variable.assign(value)
+        raise
+    for (path, obj), store in zip(walked, stores):
+        # A file without optimizer state (saved before compile) is not an error.
+        if isinstance(obj, Optimizer) and store is not None:
+            where = f"{filename!r}: {path}/vars"
+            _load_optimizer(obj, root, _indexed(store, where))
+    if failures:
         warnings.warn(
-            message + " They keep their current values (skip_mismatch=True).",
+            _failure_message(filename, failures)
+            + " They keep their current values (skip_mismatch=True).",
             UserWarning,
             stacklevel=4,
         )
-        return
-    raise FileFormatError(
-        message + " Pass skip_mismatch=True to load the other layers anyway."
+
+
+def _failure_message(filename: str, failures: list[tuple[str, str]]) -> str:
+    return (
+        f"{filename!r}: {len(failures)} layer(s) could not be loaded: "
+        f"{[name for name, _ in failures]}. First problem: {failures[0][1]}"
     )
 
 

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,17 +30,17 @@ import torch
 
 from cnnkit import config as _config
 from cnnkit import initializers
-from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, NotBuiltError
+from cnnkit.errors import InvalidArgumentError, NotBuiltError
 from cnnkit.layers.base import context
 from cnnkit.layers.base.call_signature import CallSignature
 from cnnkit.layers.base.input_spec import check_input_specs
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
 from cnnkit.layers.base.variable import Variable
 from cnnkit.layers.base.weight_tensor import as_weight_tensor, is_weight_tensor
+from cnnkit.layers.base.weights import LayerWeights
 from cnnkit.naming import to_snake_case, unique_name
 from cnnkit.utils import tree
 from cnnkit.utils.validation import (
-    format_shape,
     non_numeric_message,
     unknown_kwargs_error,
 )
@@ -85,7 +84,7 @@ def _shape_of(value: Any) -> Shape:
     return tuple(value.shape)
 
 
-class Layer(torch.nn.Module):
+class Layer(LayerWeights, torch.nn.Module):
     """Base class of every cnnkit layer and model.
 
     Args:
@@ -262,75 +261,9 @@ class Layer(torch.nn.Module):
             return
         super().__setattr__(key, value)
 
-    @property
-    def weights(self) -> list[Variable]:
-        """Own variables in creation order, then sub-layers' (de-duplicated)."""
-        seen: set[int] = set()
-        result: list[Variable] = []
-        for variable in self._all_variables():
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                result.append(variable)
-        return result
-
-    def _all_variables(self) -> list[Variable]:
-        found = list(self._variables)
-        for layer in self._ordered_sublayers():
-            found.extend(layer._all_variables())
-        return found
-
     def _ordered_sublayers(self) -> list[Layer]:
         """Sub-layers in the order their weights should be listed (models override)."""
         return self._direct_sublayers()
-
-    variables = weights
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        return [v for v in self.weights if v.trainable]
-
-    trainable_variables = trainable_weights
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        return [v for v in self.weights if not v.trainable]
-
-    non_trainable_variables = non_trainable_weights
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as numpy arrays in Keras layouts and order."""
-        return [variable.numpy() for variable in self.weights]
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Assign numpy arrays in Keras layouts (the order of ``get_weights``)."""
-        variables = self.weights
-        if len(weights) != len(variables):
-            raise InvalidArgumentError(
-                f"You called `set_weights(weights)` on {type(self).__name__} "
-                f"'{self.name}' with a weight list of length {len(weights)}, but the "
-                f"layer was expecting {len(variables)} weights "
-                f"({[v.path for v in variables]}). Build the layer first if it has none."
-            )
-        for variable, value in zip(variables, weights):
-            if tuple(np.shape(value)) != variable.shape:
-                raise IncompatibleShapeError(
-                    f"Weight {variable.path} has shape {format_shape(variable.shape)} "
-                    f"but set_weights received shape {format_shape(np.shape(value))}. "
-                    "Weights use Keras layouts: (kh, kw, in, out) for conv kernels and "
-                    "(in, out) for Dense kernels."
-                )
-        for variable, value in zip(variables, weights):
-            variable.assign(value)
-
-    def count_params(self) -> int:
-        """Number of scalars in every weight (trainable and not)."""
-        if not self.built:
-            raise NotBuiltError(
-                f"You tried to call `count_params` on {type(self).__name__} "
-                f"'{self.name}', but the layer isn't built. Build it first with "
-                "`layer.build(input_shape)` or by calling it on data."
-            )
-        return sum(math.prod(v.shape) for v in self.weights)
 
     @property
     def losses(self) -> list[torch.Tensor]:
