@@ -90,6 +90,17 @@ def test_load_own_variables_refuses_another_number_of_variables() -> None:
         dense.load_own_variables({"0": np.zeros((3, 2))})
 
 
+def test_load_own_variables_names_keys_that_are_not_numbers() -> None:
+    dense = layers.Dense(2)
+    dense.build((None, 3))
+    with pytest.raises(
+        FileFormatError,
+        match=r"expected its 2 variables as datasets named 0\.\.1, but the store "
+        r"holds \['0', 'bias'\]",
+    ):
+        dense.load_own_variables({"0": np.zeros((3, 2)), "bias": np.zeros(2)})
+
+
 def test_load_own_variables_refuses_another_shape_and_keeps_the_layer() -> None:
     dense = layers.Dense(2)
     dense.build((None, 3))

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from cnnkit import losses, metrics, optimizers
+from cnnkit.layers.base.layer import Layer
+from cnnkit.saving.saved_model import as_saved_model
 
 __all__ = [
     "compile_from_config",
@@ -48,14 +50,14 @@ def _map_objects(value: Any, fn: Callable[[Any], Any]) -> Any:
     return fn(value)
 
 
-def get_compile_config(model: Any) -> dict[str, Any]:
+def get_compile_config(model: Layer) -> dict[str, Any]:
     """The ``compile_config`` of ``model``: ``{}`` until it is compiled."""
     args = getattr(model, "_compile_args", None)
     if not getattr(model, "compiled", False) or args is None:
         return {}
     jit = args.get("jit_compile")
     return {
-        "optimizer": optimizers.serialize(model.optimizer),
+        "optimizer": optimizers.serialize(as_saved_model(model, "save").optimizer),
         "loss": _map_objects(args.get("loss"), losses.serialize),
         "loss_weights": args.get("loss_weights"),
         "metrics": _map_objects(args.get("metrics"), metrics.serialize),
@@ -80,7 +82,9 @@ def _rebuild(value: Any, deserialize: Callable[..., Any], custom: Any) -> Any:
 
 
 def compile_from_config(
-    model: Any, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    model: Layer,
+    config: dict[str, Any],
+    custom_objects: dict[str, Any] | None = None,
 ) -> None:
     """``model.compile(...)`` with the arguments a ``compile_config`` records."""
     config = {key: config[key] for key in _COMPILE_KEYS if key in config}
@@ -96,7 +100,7 @@ def compile_from_config(
             config.pop("weighted_metrics", None), metrics.deserialize, custom_objects
         ),
     }
-    model.compile(optimizer=optimizer, **kwargs, **config)
+    as_saved_model(model, "compile").compile(optimizer=optimizer, **kwargs, **config)
 
 
 def _upgrade_optimizer_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import h5py
 import numpy as np
 
 from cnnkit.errors import FileFormatError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.compile_config import (
     get_compile_config,
@@ -35,6 +36,7 @@ from cnnkit.saving.compile_config import (
 )
 from cnnkit.saving.keras_zip import KERAS_VERSION, compile_loaded, rebuild_model
 from cnnkit.saving.legacy_config import legacy_model_config, upgrade_model_config
+from cnnkit.saving.saved_model import SavedModel, as_saved_model
 from cnnkit.saving.weights_h5 import (
     open_h5,
     optimizer_values,
@@ -84,8 +86,9 @@ def _write_datasets(group: h5py.Group, names: list[str], values: list[Any]) -> N
         group.create_dataset(name, data=value)
 
 
-def save_legacy_h5(model: Any, path: str, include_optimizer: bool = True) -> None:
+def save_legacy_h5(model: Layer, path: str, include_optimizer: bool = True) -> None:
     """Write ``model`` as a legacy Keras HDF5 file (atomically)."""
+    view = as_saved_model(model, "save")
     compile_config = get_compile_config(model)
     with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
         h5.attrs["backend"] = "torch"
@@ -101,11 +104,11 @@ def save_legacy_h5(model: Any, path: str, include_optimizer: bool = True) -> Non
             h5.attrs["training_config"] = json.dumps(training).encode()
         weights = h5.create_group("model_weights")
         _write_names(
-            weights, "layer_names", [layer.name.encode() for layer in model.layers]
+            weights, "layer_names", [layer.name.encode() for layer in view.layers]
         )
         weights.attrs["backend"] = b"torch"
         weights.attrs["keras_version"] = KERAS_VERSION.encode()
-        for layer in sorted(model.layers, key=lambda layer: layer.name):
+        for layer in sorted(view.layers, key=lambda layer: layer.name):
             variables = _legacy_weights(layer)
             _write_datasets(
                 weights.create_group(layer.name),
@@ -113,7 +116,7 @@ def save_legacy_h5(model: Any, path: str, include_optimizer: bool = True) -> Non
                 [v.numpy() for v in variables],
             )
         _write_datasets(weights.create_group("top_level_model_weights"), [], [])
-        optimizer = getattr(model, "optimizer", None)
+        optimizer = view.optimizer
         if include_optimizer and compile_config and optimizer is not None:
             _write_datasets(
                 h5.create_group("optimizer_weights"),
@@ -159,7 +162,7 @@ def _assign(
 
 def load_legacy_weights(
     group: h5py.Group,
-    model: Any,
+    model: Layer,
     filename: str,
     skip_mismatch: bool = False,
     by_name: bool = False,
@@ -170,8 +173,9 @@ def load_legacy_weights(
         FileFormatError: If the layers or weights do not match the file.
     """
     saved = _read_names(group, "layer_names")
+    model_layers = as_saved_model(model, "load weights into").layers
     if by_name:
-        wanted = {layer.name: layer for layer in model.layers}
+        wanted = {layer.name: layer for layer in model_layers}
         for name in saved:
             if name in wanted:
                 values = _group_values(safe_group(group, name, filename), filename)
@@ -183,7 +187,7 @@ def load_legacy_weights(
                         raise
                     warnings.warn(f"{error} Skipped.", UserWarning, stacklevel=2)
         return
-    layers = [layer for layer in model.layers if _legacy_weights(layer)]
+    layers = [layer for layer in model_layers if _legacy_weights(layer)]
     with_weights = [
         name for name in saved
         if _read_names(safe_group(group, name, filename), "weight_names")
@@ -216,7 +220,7 @@ def _json_attr(h5: h5py.File, key: str, path: str) -> Any:
         ) from error
 
 
-def _load_optimizer_weights(h5: h5py.File, model: Any, path: str) -> None:
+def _load_optimizer_weights(h5: h5py.File, model: SavedModel, path: str) -> None:
     group = safe_group(h5, "optimizer_weights", path)
     values = _group_values(group, path)
     optimizer = model.optimizer

@@ -32,7 +32,9 @@ from typing import Any
 import torch
 
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base.layer import Layer
 from cnnkit.saving._files import atomic_write, path_string
+from cnnkit.saving.saved_model import SavedModel, as_saved_model
 
 __all__ = ["export_model"]
 
@@ -43,7 +45,7 @@ _SAMPLE_BATCH = 2  # torch.export specialises sizes 0 and 1, so trace with 2
 class _InferenceGraph(torch.nn.Module):
     """The model with ``training=False`` and one positional tensor per input."""
 
-    def __init__(self, model: Any, structure: str) -> None:
+    def __init__(self, model: SavedModel, structure: str) -> None:
         super().__init__()
         self.model = model
         self.structure = structure
@@ -54,7 +56,7 @@ class _InferenceGraph(torch.nn.Module):
         return self.model(list(inputs), training=False)
 
 
-def _input_shapes(model: Any) -> list[tuple[int | None, ...]]:
+def _input_shapes(model: SavedModel) -> list[tuple[int | None, ...]]:
     try:
         tensors = model.inputs
     except NotBuiltError as error:
@@ -75,7 +77,7 @@ def _input_shapes(model: Any) -> list[tuple[int | None, ...]]:
 
 
 def _samples(
-    model: Any, shapes: list[tuple[int | None, ...]]
+    model: SavedModel, shapes: list[tuple[int | None, ...]]
 ) -> tuple[torch.Tensor, ...]:
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     dtypes = [getattr(t, "dtype", "float32") for t in model.inputs]
@@ -137,7 +139,7 @@ def _require_exporter() -> None:
 
 
 def export_model(
-    model: Any,
+    model: Layer,
     filepath: Any,
     format: str = "onnx",
     verbose: bool | None = None,
@@ -160,6 +162,7 @@ def export_model(
         NotBuiltError: If the model has no known input shape.
         ModuleNotFoundError: If ``onnxscript`` or ``onnx`` is not installed.
     """
+    saved = as_saved_model(model, "export")
     path = path_string(filepath)
     if format not in _FORMATS:
         raise InvalidArgumentError(
@@ -172,15 +175,15 @@ def export_model(
             "`format`, `verbose` and `opset_version`."
         )
     _require_exporter()
-    shapes = _input_shapes(model)
+    shapes = _input_shapes(saved)
     structure = "single" if len(shapes) == 1 else "list"
     names = [f"input_{i}" for i in range(len(shapes))]
-    was_training = model.training
-    graph = _InferenceGraph(model, structure).eval()  # the model too
+    was_training = saved.training
+    graph = _InferenceGraph(saved, structure).eval()  # the model too
     try:
         with atomic_write(path) as tmp, torch.no_grad():
-            _export(graph, _samples(model, shapes), tmp, names, opset_version)
+            _export(graph, _samples(saved, shapes), tmp, names, opset_version)
     finally:
-        model.train(was_training)
+        saved.train(was_training)
     if verbose or verbose is None:
         print(f"Saved artifact at '{path}'.")

@@ -260,7 +260,7 @@ def _load_optimizer(
 
 def load_state(
     h5: h5py.File,
-    root: Any,
+    root: Layer,
     filename: str,
     skip_mismatch: bool = False,
 ) -> None:

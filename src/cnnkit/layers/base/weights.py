@@ -151,6 +151,11 @@ class LayerWeights:
         """
         expected = self._variables_in_save_order()
         keys = [str(index) for index in range(len(expected))]
+        if len(store) == len(keys) and sorted(store) != sorted(keys):
+            raise FileFormatError(
+                f"Layer '{self.name}' expected its {len(keys)} variables as datasets "
+                f"named 0..{len(keys) - 1}, but the store holds {sorted(store)}."
+            )
         if sorted(store) != sorted(keys):
             raise FileFormatError(
                 f"Layer '{self.name}' expected {len(expected)} variables, but received "
