@@ -30,9 +30,10 @@ import torch
 
 from cnnkit import config as _config
 from cnnkit import initializers
-from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base import context
 from cnnkit.layers.base.call_signature import CallSignature
+from cnnkit.layers.base.graph_access import GraphAccess
 from cnnkit.layers.base.input_spec import check_input_specs
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
 from cnnkit.layers.base.variable import Variable
@@ -84,7 +85,7 @@ def _shape_of(value: Any) -> Shape:
     return tuple(value.shape)
 
 
-class Layer(LayerWeights, torch.nn.Module):
+class Layer(LayerWeights, GraphAccess, torch.nn.Module):
     """Base class of every cnnkit layer and model.
 
     Args:
@@ -537,40 +538,6 @@ class Layer(LayerWeights, torch.nn.Module):
             return self._dtype
         first = tree.flatten(inputs)[0]
         return getattr(first, "dtype", self._dtype)
-
-    # ------------------------------------------------------------------ graph access
-
-    def _node_attribute(self, attr: str, what: str) -> Any:
-        if not self._inbound_nodes:
-            raise NotBuiltError(
-                f"{type(self).__name__} '{self.name}' has no {what} yet: it has never "
-                "been called on a symbolic input. Use it in a functional model or a "
-                "Sequential with a known input shape first."
-            )
-        node = self._inbound_nodes[0]
-        return node.args[0] if attr == "input" else node.outputs
-
-    @property
-    def input(self) -> Any:
-        """The symbolic input of this layer's first call (functional graphs)."""
-        return self._node_attribute("input", "input")
-
-    @property
-    def output(self) -> Any:
-        """The symbolic output of this layer's first call (functional graphs)."""
-        return self._node_attribute("output", "output")
-
-    @property
-    def input_shape(self) -> Any:
-        if self._build_input_shape is None:
-            raise NotBuiltError(
-                f"{type(self).__name__} '{self.name}' has no input shape until it is built."
-            )
-        return self._build_input_shape
-
-    @property
-    def output_shape(self) -> Any:
-        return self.compute_output_shape(self.input_shape)
 
 
 def _marks_built(build: Callable[..., None]) -> Callable[..., None]:
