@@ -145,3 +145,32 @@ def test_a_closed_pipe_ends_quietly() -> None:
         err = process.stderr.read().decode()
         assert process.wait(timeout=120) == 141
     assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["trian"], "Did you mean 'train'?"),
+        (["train", "--epocs", "1"], "Did you mean '--epochs'?"),
+        (["train", "--dataset", "mnsit"], "Did you mean 'mnist'?"),
+        (["evaluate", "m.keras", "--dataset", "fasion_mnist"], "'fashion_mnist'"),
+    ],
+)
+def test_typos_get_a_suggestion_before_anything_runs(
+    cli: Cli, args: list[str], hint: str
+) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    assert hint in result.err
+    assert result.out == ""  # nothing was loaded ("Loading mnsit...") first
+    assert result.err.count("\n") == 1
+
+
+def test_a_word_far_from_every_command_gets_no_suggestion(cli: Cli) -> None:
+    result = cli("zzzz")
+    assert "Did you mean" not in result.err
+
+
+def test_summary_help_describes_the_command(cli: Cli) -> None:
+    result = cli("summary", "--help")
+    assert "with their output shapes and parameter counts" in " ".join(result.out.split())

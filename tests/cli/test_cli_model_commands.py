@@ -241,6 +241,19 @@ def test_export_writes_onnx_that_matches_predict(
     np.testing.assert_allclose(onnx_out, model.predict(x, verbose=0), atol=1e-5)
 
 
+@pytest.mark.slow  # tracing the model for ONNX takes seconds
+def test_export_without_an_output_writes_beside_the_model(
+    cli: Cli, model_file: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("export", model_file)
+    assert result.code == 0, result.err
+    assert model_file.with_suffix(".onnx").is_file()
+    assert list(elsewhere.iterdir()) == []  # nothing left in the current folder
+
+
 def test_export_missing_model(cli: Cli, tmp_path: Path) -> None:
     result = cli("export", tmp_path / "no.keras", tmp_path / "out.onnx")
     assert result.code == 1

@@ -207,6 +207,7 @@ def test_keras_file_is_trained_further(
         ("--validation-split", "-0.1", r"argument --validation-split: expected a number in \[0, 1\)"),
         ("--validation-split", "half", r"argument --validation-split: expected a number in \[0, 1\), got 'half'"),
         ("--verbose", "3", "argument --verbose: invalid choice: 3"),
+        ("--dataset", "imagenet", r"argument --dataset: Unknown dataset name='imagenet'\. Available datasets: \["),
     ],
 )  # fmt: skip
 def test_bad_option_values_are_one_line_usage_errors(
@@ -223,7 +224,6 @@ def test_bad_option_values_are_one_line_usage_errors(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dataset", "imagenet"], r"Unknown dataset name='imagenet'\. Available datasets: \["),
         (["--optimizer", "adamw2"], r"Unknown optimizer 'adamw2'"),
         (["--model", "resnet9000"], r"Unknown architecture 'resnet9000': use one of \['seed_cnn', 'small_cifar_cnn'\]"),
         (["--model", "missing.py"], r"Architecture file not found: missing\.py"),
@@ -295,3 +295,12 @@ def test_other_ranks_neither_print_nor_write(
     for line in ("Loading mnist", 'Model: "seed_cnn"', "Test accuracy", "Run written"):
         assert line not in result.out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_validation_history_has_no_empty_val_columns(
+    cli: Cli, fake_mnist: tuple, tmp_path: Path
+) -> None:
+    run = _train(cli, tmp_path)
+    with open(run / "history.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert header == ["epoch", "accuracy", "loss"]

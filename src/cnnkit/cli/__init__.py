@@ -12,7 +12,9 @@ place by hand, follow on the next lines, because that is the part that helps.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -31,7 +33,50 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints the whole usage block first; one line that names the
         # command and points at its --help reads better in a terminal and a log.
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        hint = suggestion(message, self._option_strings())
+        self.exit(
+            2, f"{self.prog}: error: {message}{hint} (see `{self.prog} --help`)\n"
+        )
+
+    def _option_strings(self) -> list[str]:
+        """Long options of this parser and of its subcommands (argparse reports a
+        subcommand's unknown option from the top-level parser)."""
+        parsers: list[argparse.ArgumentParser] = [self]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += list(action.choices.values())
+        return sorted(
+            {
+                option
+                for parser in parsers
+                for action in parser._actions
+                for option in action.option_strings
+                if option.startswith("--") and option != "--help"
+            }
+        )
+
+
+def suggestion(message: str, options: Sequence[str]) -> str:
+    """ " Did you mean ...?" for argparse's messages about a mistyped command, choice
+    or option, else ``""``.
+
+    Example:
+        >>> suggestion("argument COMMAND: invalid choice: 'trian' (choose from "
+        ...            "'train', 'evaluate')", [])
+        " Did you mean 'train'?"
+        >>> suggestion("unrecognized arguments: --epoch 3", ["--epochs", "--seed"])
+        " Did you mean '--epochs'?"
+    """
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        typed, allowed = choice[1], re.findall(r"'([^']*)'", choice[2])
+    else:
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if not unknown:
+            return ""
+        typed, allowed = unknown[1].split("=")[0], list(options)
+    close = difflib.get_close_matches(typed, allowed, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,6 +53,21 @@ def fraction(text: str) -> float:
     return value
 
 
+def dataset_name(text: str) -> str:
+    """argparse type: a dataset cnnkit can load, checked before anything is loaded.
+
+    Example:
+        >>> dataset_name("Fashion-MNIST")
+        'fashion_mnist'
+    """
+    from cnnkit import datasets
+
+    try:
+        return datasets.get(text).name
+    except InvalidArgumentError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def prepare_images(x: np.ndarray) -> np.ndarray:
     """uint8 images → float32 in [0, 1] with a channel axis (as the seed tutorial)."""
     x = x.astype("float32") / 255.0

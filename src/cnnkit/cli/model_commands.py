@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cnnkit.cli.common import positive_int
+from cnnkit.cli.common import dataset_name, positive_int
 from cnnkit.errors import InvalidArgumentError
 
 # MNIST's recipe: the digit is scaled to fit a 20x20 box, then placed in a 28x28
@@ -24,7 +25,9 @@ def register(commands: Any) -> None:
         "split (categorical cross-entropy on one-hot labels, as `cnnkit train`).",
     )
     evaluate.add_argument("model", help="a .keras or .h5 model file")
-    evaluate.add_argument("--dataset", default="mnist", help="default: mnist")
+    evaluate.add_argument(
+        "--dataset", default="mnist", type=dataset_name, help="default: mnist"
+    )
     evaluate.add_argument("--batch-size", type=positive_int, default=100, metavar="N")
     evaluate.add_argument(
         "--max-samples",
@@ -63,7 +66,10 @@ def register(commands: Any) -> None:
     predict.set_defaults(handler=run_predict)
 
     summary = commands.add_parser(
-        "summary", help="print a saved model's layers and parameter counts"
+        "summary",
+        help="print a saved model's layers and parameter counts",
+        description="Print the layers of a saved model with their output shapes and "
+        "parameter counts, in Keras' `model.summary()` format.",
     )
     summary.add_argument("model", help="a .keras or .h5 model file")
     summary.set_defaults(handler=run_summary)
@@ -75,7 +81,13 @@ def register(commands: Any) -> None:
         "the model's Keras layout, e.g. (batch, height, width, channels)).",
     )
     export.add_argument("model", help="a .keras or .h5 model file")
-    export.add_argument("output", help="the .onnx file to write")
+    export.add_argument(
+        "output",
+        nargs="?",
+        default=None,
+        help="the .onnx file to write (default: beside the model, e.g. "
+        "runs/demo/model.onnx for runs/demo/model.keras)",
+    )
     export.set_defaults(handler=run_export)
 
 
@@ -243,6 +255,7 @@ def run_export(args: argparse.Namespace) -> int:
     from cnnkit.cli.common import load_model_file
 
     model = load_model_file(args.model, compile=False)
-    model.export(args.output, format="onnx", verbose=False)
-    print(f"Wrote {args.output}")
+    output = args.output or str(Path(args.model).with_suffix(".onnx"))
+    model.export(output, format="onnx", verbose=False)
+    print(f"Wrote {output}")
     return 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-from cnnkit.cli.common import fraction, positive_float, positive_int
+from cnnkit.cli.common import dataset_name, fraction, positive_float, positive_int
 
 
 def register(commands: Any) -> None:
@@ -25,6 +26,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dataset",
         default="mnist",
+        type=dataset_name,
         help="mnist, fashion_mnist, cifar10 or cifar100 (default: mnist)",
     )
     parser.add_argument(
@@ -135,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if not main:
         return 0
+    if not args.validation_split:
+        _drop_empty_columns(run_dir / "history.csv")
     model.save(run_dir / "model.keras")
     metrics = {
         "dataset": args.dataset, "model": architecture, "epochs": args.epochs,
@@ -178,6 +182,20 @@ def _compiled_model(
 def _last(history: dict[str, list[float]]) -> dict[str, float]:
     """The last epoch's value of each log (loss, accuracy, val_...)."""
     return {key: float(values[-1]) for key, values in history.items() if values}
+
+
+def _drop_empty_columns(path: Path) -> None:
+    """Remove the ``val_*`` columns CSVLogger adds (as Keras' does, in case a later
+    epoch validates) when the run had no validation: all they hold is ``NA``."""
+    with path.open(newline="") as file:
+        rows = list(csv.reader(file))
+    if len(rows) < 2:
+        return
+    keep = [i for i, _ in enumerate(rows[0]) if any(row[i] != "NA" for row in rows[1:])]
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", newline="") as file:
+        csv.writer(file).writerows([[row[i] for i in keep] for row in rows])
+    os.replace(temporary, path)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -99,7 +100,10 @@ def get(name: str) -> DatasetHandle:
     """
     key = name.lower().replace("-", "_") if isinstance(name, str) else None
     if key not in _MODULES:
+        close = difflib.get_close_matches(key or "", list_datasets(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InvalidArgumentError(
-            f"Unknown dataset name={name!r}. Available datasets: {list_datasets()}."
+            f"Unknown dataset name={name!r}.{hint} Available datasets: "
+            f"{list_datasets()}."
         )
     return DatasetHandle(name=key, title=_MODULES[key].spec().title)
