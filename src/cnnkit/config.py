@@ -27,6 +27,7 @@ __all__ = [
     "floatx",
     "get_device",
     "image_data_format",
+    "normalize_data_format",
     "set_device",
     "set_epsilon",
     "set_floatx",

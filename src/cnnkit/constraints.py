@@ -15,6 +15,21 @@ import torch
 from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError
 
+__all__ = [
+    "Constraint",
+    "MaxNorm",
+    "MinMaxNorm",
+    "NonNeg",
+    "UnitNorm",
+    "deserialize",
+    "get",
+    "max_norm",
+    "min_max_norm",
+    "non_neg",
+    "serialize",
+    "unit_norm",
+]
+
 _EPSILON = 1e-7
 
 

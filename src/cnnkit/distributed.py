@@ -36,6 +36,13 @@ import torch.distributed as dist
 from cnnkit import config
 from cnnkit.utils import tree
 
+__all__ = [
+    "DistributedContext",
+    "context",
+    "is_main_process",
+    "shard",
+]
+
 
 def shard(value: Any, rank: int, world_size: int) -> Any:
     """Every ``world_size``-th sample of ``value``, starting at ``rank``.

@@ -18,6 +18,14 @@ import torch
 
 from cnnkit.errors import InvalidArgumentError
 
+__all__ = [
+    "DTypePolicy",
+    "LossScaler",
+    "Policy",
+    "global_policy",
+    "set_global_policy",
+]
+
 _POLICIES = ("float32", "float64", "mixed_float16", "mixed_bfloat16")
 
 

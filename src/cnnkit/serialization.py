@@ -23,6 +23,14 @@ from typing import Any, TypeVar
 
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 
+__all__ = [
+    "Registry",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+]
+
 T = TypeVar("T")
 
 _GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}

@@ -21,6 +21,11 @@ import torch
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import Input
 
+__all__ = [
+    "LayerContractError",
+    "run_layer_test",
+]
+
 Shape = Sequence[int]
 
 

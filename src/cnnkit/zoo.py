@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from cnnkit import layers, models
 
+__all__ = [
+    "ARCHITECTURES",
+    "seed_cnn",
+    "small_cifar_cnn",
+]
+
 
 def seed_cnn(
     input_shape: tuple[int, ...] = (28, 28, 1), num_classes: int = 10

@@ -3,6 +3,16 @@
 Every layer is a ``torch.nn.Module`` with the Keras contract of ``Layer``.
 """
 
+from cnnkit.layers import (
+    activations,
+    convolutional,
+    merging,
+    normalization,
+    pooling,
+    preprocessing,
+    regularization,
+    reshaping,
+)
 from cnnkit.layers.activations import *  # noqa: F403
 
 # `X as X`: these names are re-exported on purpose (the wildcard modules list theirs
@@ -23,6 +33,28 @@ from cnnkit.layers.pooling import *  # noqa: F403
 from cnnkit.layers.preprocessing import *  # noqa: F403
 from cnnkit.layers.regularization import *  # noqa: F403
 from cnnkit.layers.reshaping import *  # noqa: F403
+
+__all__ = sorted(
+    [
+        "Activation",
+        "Dense",
+        "Flatten",
+        "Input",
+        "InputLayer",
+        "InputSpec",
+        "KerasTensor",
+        "Layer",
+        "Variable",
+        *activations.__all__,
+        *convolutional.__all__,
+        *merging.__all__,
+        *normalization.__all__,
+        *pooling.__all__,
+        *preprocessing.__all__,
+        *regularization.__all__,
+        *reshaping.__all__,
+    ]
+)
 
 
 def _layer_classes() -> dict[str, type[Layer]]:
