@@ -146,3 +146,19 @@ def test_one_sigmoid_unit_is_two_classes() -> None:
     np.testing.assert_allclose(
         as_probabilities(np.array([[-2.0], [0.0]]))[1], [0.5, 0.5]
     )
+
+
+def test_a_photo_under_uneven_light_is_not_read_as_ink(tmp_path: Path) -> None:
+    # Dark ink on paper lit from one side: 170 on the left, 240 on the right.
+    digit = np.asarray(Image.fromarray(_digit()).resize((96, 96)), np.float32) / 255
+    page = np.tile(np.linspace(170, 240, 160), (160, 1))
+    page[32:128, 32:128] *= 1 - 0.8 * digit
+    x = image_to_input(_save(tmp_path, "photo.png", page.astype(np.uint8)), (28, 28, 1))
+    x = x[..., 0]
+    rows, cols = np.nonzero(x > 30 / 255)
+    assert (
+        max(np.ptp(rows), np.ptp(cols)) + 1 == 20
+    )  # cropped to the digit, not the shade
+    assert np.corrcoef(x.ravel(), image_to_input(
+        _save(tmp_path, "d.png", _digit()), (28, 28, 1)
+    ).ravel())[0, 1] > 0.9  # fmt: skip

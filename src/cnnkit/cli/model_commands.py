@@ -15,6 +15,7 @@ from cnnkit.errors import InvalidArgumentError
 # image with its centre of mass in the middle (LeCun et al., the MNIST page).
 _MNIST_BOX = 20 / 28
 _INK_LEVEL = 30  # of 255: darker pixels are background when cropping to the digit
+_UNEVEN_LIGHT = 30  # grey levels across the paper's border: a photo's shading
 
 
 def register(commands: Any) -> None:
@@ -158,16 +159,46 @@ def _on_paper(image: Any) -> Any:
 
 
 def _light_on_dark(gray: np.ndarray) -> np.ndarray:
-    """Invert a pen drawing, and stretch so the background is 0 and the ink 255."""
+    """Make ink light on a black background, and stretch it so the ink reaches 255.
+
+    Dark ink on paper is inverted. Under uneven light (a photo: the paper's border
+    spans more than ``_UNEVEN_LIGHT`` grey levels) the ink is measured against the
+    paper's own brightness around it, so shadows do not read as ink.
+    """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if border.mean() > 127:  # light background: a pen drawing, not MNIST-style
-        gray, border = 255.0 - gray, 255.0 - border
-    # Grey paper or a photo's uneven light would otherwise read as faint ink.
+        if np.percentile(border, 95) - np.percentile(border, 5) > _UNEVEN_LIGHT:
+            paper = _paper_brightness(gray)
+            gray = np.clip(255.0 * (1.0 - gray / np.maximum(paper, 1.0)), 0.0, 255.0)
+        else:
+            gray = 255.0 - gray
+        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    # A grey background would otherwise read as faint ink.
     background = float(np.median(border))
     ink = float(gray.max()) - background
     if ink <= 0:
         return np.zeros_like(gray)
     return np.clip((gray - background) * (255.0 / ink), 0.0, 255.0)
+
+
+def _paper_brightness(gray: np.ndarray) -> np.ndarray:
+    """The paper's brightness at each pixel: a maximum filter wider than a pen
+    stroke removes the ink, a blur smooths what is left (the light falling on it).
+    Computed on a small copy: lighting varies slowly."""
+    from PIL import Image, ImageFilter
+
+    height, width = gray.shape
+    scale = min(1.0, 96 / max(height, width))
+    small = Image.fromarray(gray.astype("uint8")).resize(
+        (max(1, round(width * scale)), max(1, round(height * scale))),
+        Image.Resampling.BOX,
+    )
+    window = 2 * max(1, round(min(small.size) / 12)) + 1
+    paper = small.filter(ImageFilter.MaxFilter(window)).filter(
+        ImageFilter.GaussianBlur(window)
+    )
+    full = paper.resize((width, height), Image.Resampling.BILINEAR)
+    return np.maximum(np.asarray(full, dtype="float32"), gray)
 
 
 def _center_like_mnist(gray: np.ndarray, height: int, width: int) -> np.ndarray:
