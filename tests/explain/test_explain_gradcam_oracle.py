@@ -130,7 +130,9 @@ def test_normalized_maps_equal_the_full_pytorch_grad_cam_pipeline(
     model = _torch_model()
     x = torch.rand(4, 3, 9, 11)
     mine = explain.gradcam(model, x, layer=model[3], method=method, normalize=True)
-    with getattr(grad_cam, METHODS[method])(model=model, target_layers=[model[3]]) as cam:
+    with getattr(grad_cam, METHODS[method])(
+        model=model, target_layers=[model[3]]
+    ) as cam:
         theirs = cam(input_tensor=x, targets=None)  # the predicted classes
     assert mine.min() == 0.0
     assert mine.max() == 1.0

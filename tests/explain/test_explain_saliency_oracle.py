@@ -89,7 +89,7 @@ def test_occlusion_equals_captum(
         model, x, class_index=CLASSES, method="occlusion", window=window,
         stride=stride, baseline=0.5, internal_batch_size=7,
     )  # fmt: skip
-    pair = (lambda v: (v, v) if isinstance(v, int) else v)  # noqa: E731
+    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
     theirs = captum_attr.Occlusion(_logits(model)).attribute(
         x, sliding_window_shapes=(*pair(window), 2), strides=(*pair(stride), 2),
         baselines=0.5, target=CLASSES,
