@@ -83,7 +83,7 @@ def build(rank: int, kind: str) -> Any:
     return cnnkit.Model(inputs, hidden)
 
 
-@functools.lru_cache(maxsize=None)  # each model trains once per session
+@functools.cache  # each model trains once per session
 def trained(rank: int, kind: str) -> tuple[Any, np.ndarray, np.ndarray]:
     """A model trained on the task, with unseen class 1 samples and their masks."""
     set_random_seed(0)
