@@ -8,6 +8,9 @@ output size and receptive field. The doctor's checks run inside ``fit`` (see
 
 from __future__ import annotations
 
+from cnnkit.callbacks.doctor import Doctor
+from cnnkit.errors import DoctorWarning
 from cnnkit.explain.analyze import analyze
+from cnnkit.training.doctor import examine_first_batch
 
-__all__ = ["analyze"]
+__all__ = ["Doctor", "DoctorWarning", "analyze", "examine_first_batch"]
