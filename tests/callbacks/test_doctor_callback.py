@@ -99,7 +99,9 @@ def test_exploding_and_vanishing_gradients_are_reported() -> None:
         and "clipnorm" in f for f in doctor.findings
     )  # fmt: skip
     frozen = callbacks.Doctor(vanishing=1e9, exploding=1e12, stream=io.StringIO())
-    _fit_with(model, x, y, frozen, epochs=1)
+    fresh = _model()
+    fresh.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    _fit_with(fresh, x, y, frozen, epochs=1)
     assert any("vanishing gradients" in f for f in frozen.findings)
 
 
@@ -120,7 +122,7 @@ def test_a_rising_then_a_flat_loss_are_reported() -> None:
     doctor = callbacks.Doctor(stream=io.StringIO())
     doctor.set_model(_model())
     doctor.on_train_begin()
-    for epoch, loss in enumerate([1.0, 1.5, 1.4]):
+    for epoch, loss in enumerate([1.0, 1.5, 1.49]):
         doctor.on_epoch_begin(epoch)
         doctor.on_epoch_end(epoch, {"loss": loss})
     doctor.on_train_end()
@@ -159,3 +161,26 @@ def test_cnnkit_train_turns_the_doctor_on(tmp_path: Any) -> None:
     chosen = _callbacks(argparse.Namespace(verbose=1), tmp_path)
     assert [type(c).__name__ for c in chosen] == ["CSVLogger", "Doctor"]
     assert len(_callbacks(argparse.Namespace(verbose=0), tmp_path)) == 1
+
+
+def test_huge_first_loss_and_chance_level_are_reported() -> None:
+    doctor = callbacks.Doctor(stream=io.StringIO())
+    doctor.set_model(_model())  # 3 classes: chance is ln(3) = 1.099
+    doctor.on_train_begin()
+    for epoch, loss in enumerate([5000.0, 1.1, 1.0985]):
+        doctor.on_epoch_end(epoch, {"loss": loss})
+    doctor.on_train_end()
+    assert doctor.findings[0].startswith("Doctor: the first epoch's loss (5000)")
+    assert "chance level ln(classes) = 1.099" in doctor.findings[1]
+    assert len(doctor.findings) == 2
+
+
+def test_a_gradient_of_exactly_zero_is_named() -> None:
+    model = _model()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with torch.no_grad():
+        model.layers[0].bias.fill_(-100.0)
+    doctor = callbacks.Doctor(stream=io.StringIO())
+    x, y = _data()
+    _fit_with(model, x, y, doctor, epochs=1)
+    assert any("is exactly 0" in f and "'conv2d" in f for f in doctor.findings)

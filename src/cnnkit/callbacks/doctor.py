@@ -220,7 +220,27 @@ class Doctor(Callback):
             return
         self._epoch_losses.append(loss)
         history = self._epoch_losses
-        if 2 <= len(history) <= 3 and history[-1] > history[-2]:
+        chance = self._chance_loss()
+        if chance is not None and len(history) == 1 and loss > 10 * chance:
+            self._say("huge", (
+                f"Doctor: the first epoch's loss ({loss:.4g}) is far above chance "
+                f"level (ln(classes) = {chance:.4g}): the first steps overshot. The "
+                f"learning rate ({self._lr()}) is likely too high, or the inputs are "
+                "not scaled. Fix: lower it 10x (SGD: 0.01 is Keras' default)."
+            ))  # fmt: skip
+        elif (
+            chance is not None
+            and len(history) >= 2
+            and abs(loss - chance) < 0.02 * chance
+        ):
+            self._say("chance", (
+                f"Doctor: the loss stays at {loss:.4g}, the chance level ln(classes) "
+                f"= {chance:.4g}: the model gives every input the same probabilities "
+                "and learns nothing. Fix: lower the learning rate "
+                f"({self._lr()}) 10x and check for dead ReLUs; check that the labels "
+                "match the inputs."
+            ))  # fmt: skip
+        elif 2 <= len(history) <= 3 and history[-1] > 1.01 * history[-2]:
             self._say("rising", (
                 f"Doctor: the loss rose from {history[-2]:.4g} (epoch {epoch}) to "
                 f"{history[-1]:.4g} (epoch {epoch + 1}): the learning rate "
@@ -234,6 +254,18 @@ class Doctor(Callback):
                 f"and that the inputs are scaled, then try a learning rate 10x "
                 f"lower or higher than {self._lr()}."
             ))  # fmt: skip
+
+    def _chance_loss(self) -> float | None:
+        """``ln(classes)``: the cross-entropy of uniform guesses, for a model with
+        one softmax output of several units (else None)."""
+        try:
+            units = self.model.outputs[0].shape[-1]
+        except Exception:  # no graph (subclassed): no chance level to compare with
+            return None
+        single = len(self.model.outputs) == 1
+        return (
+            math.log(units) if single and isinstance(units, int) and units > 1 else None
+        )
 
     def _lr(self) -> str:
         rate: Any = getattr(
@@ -274,6 +306,13 @@ class Doctor(Callback):
         )
 
     def _vanishing_hint(self, name: str, ratio: float) -> str:
+        if ratio == 0:
+            return (
+                f"Doctor: the gradient of '{name}' is exactly 0 in epoch "
+                f"{self._epoch + 1}: the layer no longer learns (dead ReLUs cut the "
+                f"gradient). Fix: lower the learning rate ({self._lr()}) and restart "
+                "from fresh weights."
+            )
         return (
             f"Doctor: the gradient of '{name}' is only {ratio:.1e} of its weights "
             f"(|grad| / |w|) in epoch {self._epoch + 1}: vanishing gradients, the "
