@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "CnnkitError",
     "DatasetError",
+    "DoctorWarning",
     "FileFormatError",
     "IncompatibleShapeError",
     "InvalidArgumentError",
@@ -48,3 +49,11 @@ class DatasetError(CnnkitError, RuntimeError):
 
 class FileFormatError(CnnkitError, ValueError):
     """A model or weights file is truncated, corrupted, unsafe or of the wrong type."""
+
+
+class DoctorWarning(UserWarning):
+    """A likely mistake in a training set-up that still runs (the doctor's checks).
+
+    Silence them all with ``cnnkit.config.set_doctor(False)`` or ``CNNKIT_DOCTOR=0``,
+    or one kind with ``warnings.filterwarnings("ignore", category=DoctorWarning)``.
+    """

@@ -103,7 +103,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cnnkit import callbacks, config
+    from cnnkit import config
     from cnnkit.cli.common import load_dataset
     from cnnkit.distributed import is_main_process
     from cnnkit.utils import set_random_seed, to_categorical
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         x_train, to_categorical(y_train, num_classes),
         batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose,
         validation_split=args.validation_split,
-        callbacks=[callbacks.CSVLogger(run_dir / "history.csv")] if main else [],
+        callbacks=_callbacks(args, run_dir) if main else [],
     )  # fmt: skip
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(
@@ -157,6 +157,17 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"Run written to {run_dir}/ (model.keras, history.csv, metrics.json)")
     return 0
+
+
+def _callbacks(args: argparse.Namespace, run_dir: Path) -> list[Any]:
+    """The run's log, and the doctor's hints unless the run is silent (or
+    ``CNNKIT_DOCTOR=0``: the callback then does nothing)."""
+    from cnnkit import callbacks
+
+    chosen: list[Any] = [callbacks.CSVLogger(run_dir / "history.csv")]
+    if args.verbose:
+        chosen.append(callbacks.Doctor())
+    return chosen
 
 
 def _compiled_model(
