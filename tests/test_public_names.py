@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "cnnkit.datasets",
     "cnnkit.distributed",
     "cnnkit.errors",
+    "cnnkit.explain",
     "cnnkit.initializers",
     "cnnkit.layers",
     "cnnkit.losses",
