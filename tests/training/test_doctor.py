@@ -195,3 +195,31 @@ def test_a_warning_comes_once_per_compile() -> None:
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     with pytest.warns(DoctorWarning, match="expects probabilities"):
         model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_data_without_the_channel_axis_gets_a_note_once() -> None:
+    """The French tutorial's step 4: ``reshape((60000, 28, 28))`` trains (as Keras),
+    and cnnkit says that it added the channel axis."""
+    model = _cnn()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = _data()
+    with pytest.warns(
+        DoctorWarning,
+        match=r"expects \(None, 8, 8, 1\); the data has shape \(120, 8, 8\), so cnnkit "
+        r"added the last axis of size 1 .* `x\.reshape\(\(120, 8, 8, 1\)\)`",
+    ):
+        model.fit(x[..., 0], y, epochs=1, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x[..., 0], y, epochs=1, verbose=0)  # said once per model
+        model.predict(x[:4, ..., 0], verbose=0)
+
+
+def test_the_channel_axis_note_is_off_with_the_doctor() -> None:
+    cnnkit.config.set_doctor(False)
+    model = _cnn()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x[..., 0], y, epochs=1, verbose=0)

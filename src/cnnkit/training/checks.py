@@ -10,6 +10,7 @@ import numbers
 import os
 import sys
 import warnings
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,7 @@ def check_inputs_against_model(model: Trainer, x: Any) -> None:
             raise TrainingInputError(f"{who} {one_sample}")
         if len(shape) == len(expected) - 1 and expected[-1] == 1:
             shape = (*shape, 1)  # the model adds the axis; the sizes must still fit
+            _note_added_channel_axis(model, layer.name, tuple(value.shape), expected)
         elif len(shape) == len(expected) + 1 and shape[-1] == 1:
             shape = shape[:-1]
         if len(shape) == len(expected) and all(
@@ -177,6 +179,31 @@ def check_inputs_against_model(model: Trainer, x: Any) -> None:
             continue
         fix = _channel_fix(expected, shape, _data_format(model))
         raise TrainingInputError(f"{who} {fix or _input_fix(expected, shape)}")
+
+
+# Models already told that their data lacked the channel axis: the note is said once.
+_TOLD_CHANNEL_AXIS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _note_added_channel_axis(
+    model: Trainer, input_name: str, shape: tuple[int, ...], expected: Any
+) -> None:
+    """Keras (and cnnkit) add a missing trailing axis of size 1 without a word; a
+    learner who left it out of ``reshape`` deserves to know it happened, once."""
+    if model in _TOLD_CHANNEL_AXIS or not config.doctor_enabled():
+        return
+    _TOLD_CHANNEL_AXIS.add(model)
+    full = (*shape, 1)
+    warnings.warn(
+        f"Input '{input_name}' of {type(model).__name__} '{model.name}' expects "
+        f"{format_shape(expected)}; the data has shape {format_shape(shape)}, so "
+        "cnnkit added the last axis of size 1 (the channel axis of grayscale "
+        "images), as Keras does. To give the model exactly what it sees, reshape "
+        f"the data yourself: `x.reshape({full})` or `x[..., None]`. (Said once per "
+        "model; cnnkit.config.set_doctor(False) silences the doctor.)",
+        DoctorWarning,
+        stacklevel=_user_stacklevel(),
+    )
 
 
 def _data_format(model: Trainer) -> str:
