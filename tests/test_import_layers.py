@@ -31,6 +31,7 @@ ORDER: list[set[str]] = [
     {"training"},
     {"models"},
     {"zoo"},
+    {"explain"},
     {"compat"},
     {"cli"},
     {"__main__", "__init__"},

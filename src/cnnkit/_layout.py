@@ -291,6 +291,21 @@ def conv_kernel_to_torch(kernel: torch.Tensor) -> torch.Tensor:
     return kernel.permute(rank + 1, rank, *range(rank))
 
 
+def conv_kernel_from_torch(kernel: torch.Tensor) -> torch.Tensor:
+    """torch ``(out, in, *k)`` → Keras ``(*k, in, out)`` (inverse of
+    :func:`conv_kernel_to_torch`), as a view.
+
+    A torch ``conv_transpose`` weight ``(in, out, *k)`` maps to Keras' transposed-conv
+    layout ``(*k, out, in)`` by the same permutation.
+
+    Example:
+        >>> conv_kernel_from_torch(torch.zeros(8, 4, 3, 5)).shape
+        torch.Size([3, 5, 4, 8])
+    """
+    rank = kernel.dim() - 2
+    return kernel.permute(*range(2, rank + 2), 1, 0)
+
+
 def depthwise_kernel_to_torch(kernel: torch.Tensor) -> torch.Tensor:
     """Keras depthwise ``(*k, in, m)`` → torch grouped ``(in*m, 1, *k)``.
 
