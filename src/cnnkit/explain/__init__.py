@@ -1,8 +1,10 @@
-"""See what a network does: activations, filters, Grad-CAM and saliency maps.
+"""See what a network does: activations, filters, Grad-CAM, saliency, per-layer cost.
 
 Every function takes a cnnkit model (inputs in its Keras layout, channels_last by
 default) or a plain ``torch.nn.Module`` (channels first), and returns numpy arrays,
 so the results plot with matplotlib or travel to a web page as they are.
+``analyze(model)`` tabulates every layer's output shape, weights, MACs/FLOPs,
+output size and receptive field.
 
 Example:
     >>> import numpy as np
@@ -18,8 +20,9 @@ Example:
 """
 
 from cnnkit.explain.activations import activations
+from cnnkit.explain.analyze import analyze
 from cnnkit.explain.filters import filters
 from cnnkit.explain.gradcam import gradcam
 from cnnkit.explain.saliency import saliency
 
-__all__ = ["activations", "filters", "gradcam", "saliency"]
+__all__ = ["activations", "analyze", "filters", "gradcam", "saliency"]

@@ -1,0 +1,47 @@
+"""Every layer class of ``cnnkit.layers`` gets a row from ``analyze``, or a reason.
+
+Generated from the registry with the conformance table's arguments, so a new layer
+class is covered (or must be given a reason in ``_rules.NO_ROW``) when exported.
+Each row is checked against the layer itself (weights) and FlopCounterMode (work).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import cnnkit
+from cnnkit.explain import _rules, analyze
+from conformance.layer_table import TABLE, registry
+
+CLASSES = sorted({cls.__name__: cls for cls in registry().values()}.items())
+
+
+def test_every_layer_class_has_a_rule_or_a_reason() -> None:
+    missing = [
+        name
+        for name, cls in CLASSES
+        if name not in _rules.NO_ROW and _rules.rule_for(cls) is _rules.UNKNOWN
+    ]
+    assert missing == []
+    assert set(_rules.NO_ROW) <= {name for name, _ in CLASSES}
+
+
+@pytest.mark.parametrize("name", [n for n, _ in CLASSES if n not in _rules.NO_ROW])
+def test_each_layer_gets_one_row_matching_the_layer(name: str) -> None:
+    cls, case = registry()[name], TABLE[name]
+    inputs = [cnnkit.Input(shape[1:]) for shape in case.shapes]
+    layer = cls(**case.kwargs)
+    output = layer(inputs if case.multi_input else inputs[0])
+    model = cnnkit.Model(inputs if case.multi_input else inputs[0], output)
+    table = analyze(model)
+    assert [row.kind for row in table.rows] == [name]
+    row = table.rows[0]
+    assert row.params == layer.count_params()
+    assert row.output_shape == tuple(output.shape)
+    assert row.receptive_field is not None
+    samples = [torch.rand((1, *shape[1:])) for shape in case.shapes]
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(samples if case.multi_input else samples[0], training=False)
+    assert row.flops == counter.get_total_flops()
