@@ -13,6 +13,7 @@ __all__ = [
     "IncompatibleShapeError",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "MissingDependencyError",
     "NotBuiltError",
     "TrainingInputError",
 ]
@@ -48,3 +49,7 @@ class DatasetError(CnnkitError, RuntimeError):
 
 class FileFormatError(CnnkitError, ValueError):
     """A model or weights file is truncated, corrupted, unsafe or of the wrong type."""
+
+
+class MissingDependencyError(CnnkitError, ImportError):
+    """An optional extra (e.g. ``viz``: matplotlib) is needed but not installed."""
