@@ -17,7 +17,8 @@ def register(commands: Any) -> None:
         "train",
         help="train a CNN (default: the seed tutorial's CNN on MNIST)",
         description="Train a model and write <output-dir>/<name>/ with model.keras, "
-        "history.csv and metrics.json. With no options this is the seed tutorial: "
+        "history.csv and metrics.json (the model file also keeps the history and "
+        "per-epoch snapshots of the first convolution, for `cnnkit report`). With no options this is the seed tutorial: "
         "its CNN on MNIST, SGD, batch 100, 5 epochs. Under torchrun the data is "
         "sharded over the processes (--batch-size is per process) and only rank 0 "
         "prints and writes.",
@@ -127,7 +128,12 @@ def run(args: argparse.Namespace) -> int:
         x_train, to_categorical(y_train, num_classes),
         batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose,
         validation_split=args.validation_split,
-        callbacks=[callbacks.CSVLogger(run_dir / "history.csv")] if main else [],
+        callbacks=[
+            callbacks.CSVLogger(run_dir / "history.csv"),
+            # Filters and one test image's maps per epoch, saved in model.keras:
+            # the report's "watch it learn" strip.
+            callbacks.WatchLearning(probe=x_test[0]),
+        ] if main else [],
     )  # fmt: skip
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(
