@@ -23,11 +23,13 @@ from cnnkit.errors import InvalidArgumentError
 
 __all__ = [
     "cnnkit_home",
+    "doctor_enabled",
     "epsilon",
     "floatx",
     "get_device",
     "image_data_format",
     "set_device",
+    "set_doctor",
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",
@@ -42,6 +44,7 @@ _state: dict[str, object] = {
     "floatx": "float32",
     "epsilon": 1e-7,
     "device": None,
+    "doctor": None,
 }
 
 
@@ -142,3 +145,36 @@ def set_device(device: str | torch.device | None) -> None:
 def cnnkit_home() -> Path:
     """Directory for caches and settings: ``$CNNKIT_HOME`` or ``~/.cnnkit``."""
     return Path(os.environ.get("CNNKIT_HOME") or Path.home() / ".cnnkit")
+
+
+_OFF = ("0", "false", "off", "no")
+
+
+def doctor_enabled() -> bool:
+    """Whether the doctor runs: its checks when ``fit`` starts (``DoctorWarning``)
+    and the hints of the ``callbacks.Doctor`` callback.
+
+    On by default. ``set_doctor(False)`` turns it off; without a call, the
+    environment variable ``CNNKIT_DOCTOR`` decides (``0``, ``false``, ``off`` or
+    ``no`` turn it off), read each time so a test or a shell can flip it.
+
+    Example:
+        >>> set_doctor(False); doctor_enabled()
+        False
+        >>> set_doctor(None)
+    """
+    chosen = _state["doctor"]
+    if chosen is not None:
+        return bool(chosen)
+    return os.environ.get("CNNKIT_DOCTOR", "1").strip().lower() not in _OFF
+
+
+def set_doctor(enabled: bool | None) -> None:
+    """Turn the doctor on (``True``) or off (``False``); ``None`` defers to
+    ``$CNNKIT_DOCTOR`` again."""
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidArgumentError(
+            f"`set_doctor` takes True, False or None; received {enabled!r}. "
+            "Use `cnnkit.config.set_doctor(False)` to silence the doctor."
+        )
+    _state["doctor"] = enabled

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "CnnkitError",
     "DatasetError",
+    "DoctorWarning",
     "FileFormatError",
     "IncompatibleShapeError",
     "InvalidArgumentError",
@@ -53,3 +54,11 @@ class FileFormatError(CnnkitError, ValueError):
 
 class MissingDependencyError(CnnkitError, ImportError):
     """An optional extra (e.g. ``viz``: matplotlib) is needed but not installed."""
+
+
+class DoctorWarning(UserWarning):
+    """A likely mistake in a training set-up that still runs (the doctor's checks).
+
+    Silence them all with ``cnnkit.config.set_doctor(False)`` or ``CNNKIT_DOCTOR=0``,
+    or one kind with ``warnings.filterwarnings("ignore", category=DoctorWarning)``.
+    """

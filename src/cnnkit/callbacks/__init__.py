@@ -15,6 +15,7 @@ from cnnkit.callbacks.backup_and_restore import BackupAndRestore
 from cnnkit.callbacks.callback import HOOKS, Callback
 from cnnkit.callbacks.callback_list import CallbackList
 from cnnkit.callbacks.csv_logger import CSVLogger
+from cnnkit.callbacks.doctor import Doctor
 from cnnkit.callbacks.early_stopping import EarlyStopping
 from cnnkit.callbacks.history import History
 from cnnkit.callbacks.lambda_callback import LambdaCallback
@@ -32,6 +33,7 @@ __all__ = [
     "CSVLogger",
     "Callback",
     "CallbackList",
+    "Doctor",
     "EarlyStopping",
     "History",
     "LambdaCallback",

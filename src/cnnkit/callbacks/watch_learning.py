@@ -78,7 +78,8 @@ class WatchLearning(Callback):
     Raises:
         InvalidArgumentError: ``max_channels`` or ``every`` is not a positive int,
             or (at the start of ``fit``) the model has no convolution named
-            ``layer``, or no convolution at all.
+            ``layer``. With ``layer=None``, a model without convolutions is
+            simply not recorded.
     """
 
     def __init__(
@@ -103,8 +104,9 @@ class WatchLearning(Callback):
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Find the convolution to watch."""
         convolutions = _convolutions(self.model)
-        if self.layer is None and convolutions:
-            self._conv = convolutions[0]
+        if self.layer is None:
+            # A model without convolutions (an MLP) simply has nothing to watch.
+            self._conv = convolutions[0] if convolutions else None
         else:
             named = [c for c in convolutions if c.name == self.layer]
             if not named:

@@ -102,7 +102,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cnnkit import callbacks, config
+    from cnnkit import config
     from cnnkit.cli.common import load_dataset
     from cnnkit.distributed import is_main_process
     from cnnkit.utils import set_random_seed, to_categorical
@@ -128,12 +128,7 @@ def run(args: argparse.Namespace) -> int:
         x_train, to_categorical(y_train, num_classes),
         batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose,
         validation_split=args.validation_split,
-        callbacks=[
-            callbacks.CSVLogger(run_dir / "history.csv"),
-            # Filters and one test image's maps per epoch, saved in model.keras:
-            # the report's "watch it learn" strip.
-            callbacks.WatchLearning(probe=x_test[0]),
-        ] if main else [],
+        callbacks=_callbacks(args, run_dir, x_test[0]) if main else [],
     )  # fmt: skip
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(
@@ -159,6 +154,22 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"Run written to {run_dir}/ (model.keras, history.csv, metrics.json)")
     return 0
+
+
+def _callbacks(args: argparse.Namespace, run_dir: Path, probe: Any) -> list[Any]:
+    """The run's log, per-epoch snapshots of the first convolution (kept in
+    model.keras for the report's "watch it learn" strip, ``probe`` being the image
+    whose maps are kept), and the doctor's hints unless the run is silent (or
+    ``CNNKIT_DOCTOR=0``: the callback then does nothing)."""
+    from cnnkit import callbacks
+
+    chosen: list[Any] = [
+        callbacks.CSVLogger(run_dir / "history.csv"),
+        callbacks.WatchLearning(probe=probe),
+    ]
+    if args.verbose:
+        chosen.append(callbacks.Doctor())
+    return chosen
 
 
 def _compiled_model(

@@ -3,6 +3,8 @@
 Every function takes a cnnkit model (inputs in its Keras layout, channels_last by
 default) or a plain ``torch.nn.Module`` (channels first), and returns numpy arrays,
 so the results plot with matplotlib or travel to a web page as they are.
+The doctor's checks run inside ``fit`` (``cnnkit.training.doctor``); its
+training-time hints come from the ``Doctor`` callback, re-exported here.
 ``analyze(model)`` tabulates every layer's output shape, weights, MACs/FLOPs,
 output size and receptive field. The ``plot_*`` functions (matplotlib, the extra
 ``viz``) draw them, and ``report`` writes them all into one HTML page.
@@ -20,6 +22,8 @@ Example:
     (3, 3, 1, 2)
 """
 
+from cnnkit.callbacks.doctor import Doctor
+from cnnkit.errors import DoctorWarning
 from cnnkit.explain.activations import activations
 from cnnkit.explain.analyze import analyze
 from cnnkit.explain.classification import (
@@ -40,14 +44,18 @@ from cnnkit.explain.plots_training import (
     plot_worst_errors,
 )
 from cnnkit.explain.saliency import saliency
+from cnnkit.training.doctor import examine_first_batch
 
 __all__ = [
+    "Doctor",
+    "DoctorWarning",
     "Mistakes",
     "activations",
     "analyze",
     "class_probabilities",
     "class_scores",
     "confusion_matrix",
+    "examine_first_batch",
     "filters",
     "gradcam",
     "load_history",

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from cnnkit import activations, config, losses
-from cnnkit.errors import TrainingInputError
+from cnnkit.errors import DoctorWarning, TrainingInputError
+from cnnkit.layers.activations.softmax import Softmax
 from cnnkit.training.compile import output_layers
 from cnnkit.utils import tree
 from cnnkit.utils.validation import format_shape, missing_batch_axis_hint
@@ -361,7 +362,7 @@ def warn_if_unscaled_images(model: Trainer, x: Any) -> None:
         if v.dtype == torch.uint8
         or (v.dim() >= 3 and v.dtype != torch.bool and not v.is_complex())
     ]
-    if not images or _takes_raw_input(model):
+    if not images or not config.doctor_enabled() or _takes_raw_input(model):
         return
     for value in images:
         # One host read for both ends (a single sync when the batch is on a GPU).
@@ -382,7 +383,7 @@ def warn_if_unscaled_images(model: Trainer, x: Any) -> None:
             "while networks train well on values in [0, 1]. Divide them by the "
             f"largest possible value, {fix}; or start the model with "
             "`layers.Rescaling(1.0 / 255)`.",
-            UserWarning,
+            DoctorWarning,
             stacklevel=_user_stacklevel(),
         )
         return
@@ -419,7 +420,9 @@ def check_labels_against_outputs(state: Any, y: Any, outputs: Any) -> None:
             _check_binary(label, name)
         layer = layers[i] if len(layers) == len(state.names) else None
         if layer is not None and _from_logits(loss) and _ends_in_probabilities(layer):
-            activation = getattr(layer.activation, "__name__", "softmax")
+            activation = getattr(
+                getattr(layer, "activation", None), "__name__", "softmax"
+            )
             raise TrainingInputError(
                 f"Output '{name}' ends in a {activation} (layer '{layer.name}'), but "
                 f"the loss {loss.name!r} was given `from_logits=True`, which expects "
@@ -514,7 +517,7 @@ def _from_logits(loss: Any) -> bool:
 
 
 def _ends_in_probabilities(layer: Any) -> bool:
-    return getattr(layer, "activation", None) in (
+    return isinstance(layer, Softmax) or getattr(layer, "activation", None) in (
         activations.softmax,
         activations.sigmoid,
     )

@@ -138,7 +138,9 @@ def fit(
         sample = prepare.first_batch(train)
         if sample is not None:
             prepare.prepare_model(model, device, sample[0])
-            prepare.build_compile_state(model, sample[0], sample[1], full_y)
+            prepare.build_compile_state(
+                model, sample[0], sample[1], full_y, weighted=sample_weight is not None
+            )
             runner = _new_runner(model, device, dist)
             if isinstance(val, ArrayAdapter) and val.size:
                 # Validation labels get the same checks (range, one-hot vs sparse).

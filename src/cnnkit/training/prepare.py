@@ -8,7 +8,7 @@ import torch
 
 from cnnkit import config
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
-from cnnkit.training import checks
+from cnnkit.training import checks, doctor
 from cnnkit.training.data_adapter import ArrayAdapter, IterableAdapter
 from cnnkit.utils import tree
 
@@ -93,12 +93,16 @@ def first_batch(adapter: ArrayAdapter | IterableAdapter) -> tuple[Any, Any, Any]
     return None
 
 
-def build_compile_state(model: Trainer, x: Any, y: Any, full_y: Any = None) -> None:
+def build_compile_state(
+    model: Trainer, x: Any, y: Any, full_y: Any = None, weighted: bool = False
+) -> None:
     """Resolve shape-dependent losses/metrics from one forward pass, and check labels.
 
     ``full_y`` (all the labels of an array dataset) is checked even when the state
     is already built: the test labels given to ``evaluate`` after ``fit`` may be out
-    of range too, and would otherwise end in a raw torch error.
+    of range too, and would otherwise end in a raw torch error. The first time,
+    the doctor examines the set-up too (``weighted``: sample or class weights were
+    given, so an imbalance is taken care of).
     """
     state = require_compiled(model, "fit")
     if y is None or (state.built and full_y is None):
@@ -113,6 +117,7 @@ def build_compile_state(model: Trainer, x: Any, y: Any, full_y: Any = None) -> N
     )
     if first_time:
         checks.check_loss_and_metrics_run(state, y, outputs)
+        doctor.examine_first_batch(model, outputs, full_y, weighted)
 
 
 def prepare_model(model: Trainer, device: torch.device, sample_x: Any) -> None:
