@@ -16,8 +16,18 @@ $(VENV)/.stamp-torch: $(VENV)/.stamp-venv
 	$(PIP) install -q "torch==2.13.0"
 	@touch $@
 
+# torch named again: pip then refuses any dependency that would replace the CPU build.
 $(VENV)/.stamp-package: $(VENV)/.stamp-torch pyproject.toml
-	$(PIP) install -q -e ".[dev,viz]"
+	$(PIP) install -q -e ".[dev,viz]" "torch==2.13.0"
+	@touch $@
+
+# pytorch-grad-cam, a test oracle of cnnkit.explain, without its dependencies: it
+# requires torchvision, and the index's torchvision wheels are CUDA builds (an
+# unpinned one also replaces torch with a CUDA build). Its other dependencies are in
+# the dev extra; tests/explain/conftest.py stands in for the torchvision names it
+# imports but never uses for Grad-CAM.
+$(VENV)/.stamp-grad-cam: $(VENV)/.stamp-package
+	$(PIP) install -q --no-deps "grad-cam==1.5.7"
 	@touch $@
 
 # Debian packages: Fashion-MNIST (offline dataset source). Skipped when present or not root.
@@ -30,7 +40,7 @@ system-deps:
 	  echo "note: could not install dataset-fashion-mnist; Fashion-MNIST will use other sources"; \
 	else echo "note: not root, skipping Debian packages"; fi
 
-install: $(VENV)/.stamp-package system-deps
+install: $(VENV)/.stamp-package $(VENV)/.stamp-grad-cam system-deps
 
 demo: install
 	$(VENV)/bin/cnnkit train --name demo

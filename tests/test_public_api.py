@@ -21,6 +21,7 @@ NAMESPACES = (
     "cnnkit.config",
     "cnnkit.constraints",
     "cnnkit.datasets",
+    "cnnkit.explain",
     "cnnkit.initializers",
     "cnnkit.layers",
     "cnnkit.losses",

@@ -66,5 +66,5 @@ def occlusion(
                     scores, classes[sample].expand(len(chunk))
                 )
                 for drop, where in zip(drops, chunk):
-                    total[(sample, slice(None), *where)] += drop
+                    total[sample][(slice(None), *where)] += drop
     return layout.from_channels_first(total / covered)

@@ -175,9 +175,7 @@ def _activations_and_gradients(
         gradient = torch.zeros_like(output)  # the scores do not depend on this layer
     layout = layout_of(_target.output_format(model, entry), output.dim() - 2)
     # (B, *S, C) -> (B, C, *S) for channels_last layers; a view either way.
-    return layout.to_channels_first(output.detach()), layout.to_channels_first(
-        gradient
-    )
+    return layout.to_channels_first(output.detach()), layout.to_channels_first(gradient)
 
 
 def _cam(method: str, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:

@@ -159,11 +159,17 @@ def _gradient_family(
         group = inputs[rows]
         # Noise drawn sample by sample, so a seed gives the same maps whatever
         # `internal_batch_size` is.
-        noise = torch.stack([
-            torch.randn((copies, *group.shape[1:]), generator=generator,
-                        device=inputs.device, dtype=inputs.dtype)
-            for _ in range(group.shape[0])
-        ])  # (G, copies, *sample) — fmt: skip
+        noise = torch.stack(
+            [
+                torch.randn(
+                    (copies, *group.shape[1:]),
+                    generator=generator,
+                    device=inputs.device,
+                    dtype=inputs.dtype,
+                )
+                for _ in range(group.shape[0])
+            ]
+        )  # (G, copies, *sample) — fmt: skip
         shape = (-1, *[1] * (inputs.dim() - 1))
         noisy = group[:, None] + noise * sigma[rows].view(shape)[:, None]
         grads = gradients(
@@ -203,7 +209,9 @@ def _baseline(value: Any, inputs: torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(inputs)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return torch.full_like(inputs, float(value))
-    tensor = _tensors.as_input(torch.nn.Module(), value, min_ndim=0, argument="baseline")
+    tensor = _tensors.as_input(
+        torch.nn.Module(), value, min_ndim=0, argument="baseline"
+    )
     tensor = tensor.to(device=inputs.device, dtype=inputs.dtype)
     if tuple(tensor.shape) == tuple(inputs.shape[1:]):
         tensor = tensor[None]
