@@ -124,11 +124,11 @@ def run(args: argparse.Namespace) -> int:
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    chosen = _callbacks(args, run_dir, x_test[0]) if main else []
     history = model.fit(
         x_train, to_categorical(y_train, num_classes),
         batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose,
-        validation_split=args.validation_split,
-        callbacks=_callbacks(args, run_dir, x_test[0]) if main else [],
+        validation_split=args.validation_split, callbacks=chosen,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(
@@ -146,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed, "final_epoch": _last(history.history),
         "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
         "train_seconds": round(seconds, 2), "device": str(config.get_device()),
+        # The doctor's hints, for `cnnkit report` (which reads this file).
+        "doctor": [n for c in chosen for n in getattr(c, "findings", [])],
     }  # fmt: skip
     _write_json(run_dir / "metrics.json", metrics)
     print(

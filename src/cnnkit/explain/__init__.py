@@ -43,6 +43,7 @@ from cnnkit.explain.plots_training import (
     plot_learning,
     plot_worst_errors,
 )
+from cnnkit.explain.report import report
 from cnnkit.explain.saliency import saliency
 from cnnkit.training.doctor import examine_first_batch
 
@@ -66,6 +67,7 @@ __all__ = [
     "plot_history",
     "plot_learning",
     "plot_worst_errors",
+    "report",
     "saliency",
     "worst_errors",
 ]

@@ -164,8 +164,8 @@ def plot_filters(
 
     2D kernels with 1 or 3 input channels show as they are (gray-scale weights, or
     an RGB picture); with more input channels each filter shows the mean over
-    them. Weights are drawn red (positive) to blue (negative) on one scale for the
-    whole layer, so filters compare. 1D kernels draw as curves, 3D as their middle
+    them. Weights are drawn red (positive) to blue (negative), symmetric around 0 per
+    filter, each on its own scale. 1D kernels draw as curves, 3D as their middle
     slice.
 
     Args:
@@ -190,19 +190,19 @@ def plot_filters(
     kernel = kernel[..., :max_filters]
     count = kernel.shape[-1]
     rows, cols = _figure.grid_shape(count, columns)
-    figure = _figure.new_figure(0.7 * cols + 0.8, 0.7 * rows + 0.5)
+    figure = _figure.new_figure(0.75 * cols + 0.4, 0.8 * rows + 0.5)
     axes = figure.subplots(rows, cols, squeeze=False)
-    limit = float(np.abs(kernel).max()) or 1.0
-    image = None
     for i, ax in enumerate(axes.flat):
         if i >= count:
             ax.set_visible(False)
             continue
-        image = _draw_filter(ax, kernel[..., i], limit)
+        # Each filter on its own symmetric scale: one strong filter would leave
+        # the others washed out on a shared one, and the pattern is what matters.
+        limit = float(np.abs(kernel[..., i]).max()) or 1.0
+        _draw_filter(ax, kernel[..., i], limit)
     name = layer or "first convolution"
-    figure.suptitle(f"{name}: {count} filters {format_shape(kernel.shape[:-1])}", fontsize=10)
-    if image is not None and kernel.ndim != 3:
-        figure.colorbar(image, ax=axes, shrink=0.6, pad=0.01)
+    shape = " x ".join(str(n) for n in kernel.shape[:-1])
+    figure.suptitle(f"{name}: {count} filters of {shape}", fontsize=10)
     return figure
 
 

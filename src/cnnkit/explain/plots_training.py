@@ -230,11 +230,12 @@ def plot_learning(source: Any, *, max_channels: int = 8, lang: str = "en") -> Fi
     rows = len(snaps.epochs)
     figure = _figure.new_figure(0.62 * cols + 0.9, 0.66 * rows + 0.7)
     axes = figure.subplots(rows, cols, squeeze=False)
-    limit = max(float(np.abs(f[..., :count]).max()) for f in snaps.filters) or 1.0
+    # One scale per filter, shared by the epochs: the filter's change shows.
+    limits = np.max([np.abs(f[..., :count]).reshape(-1, count).max(0) for f in snaps.filters], axis=0)
     for row, epoch in enumerate(snaps.epochs):
         axes[row, 0].set_ylabel(f"{text['epoch']} {epoch + 1}", fontsize=8, rotation=0, ha="right", va="center")
         for j in range(count):
-            _draw_small(axes[row, j], snaps.filters[row][..., j], _figure.FILTER_CMAP, limit)
+            _draw_small(axes[row, j], snaps.filters[row][..., j], _figure.FILTER_CMAP, float(limits[j]) or 1.0)
         if maps:
             axes[row, count].set_visible(False)  # a gap between the two halves
             for j in range(count):
