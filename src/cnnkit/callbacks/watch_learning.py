@@ -138,24 +138,24 @@ class WatchLearning(Callback):
         snapshots.epochs.append(epoch)
         snapshots.filters.append(self._filters(kernel))
         if self.probe is not None:
-            snapshots.activations.append(self._feature_maps(self._conv))
+            snapshots.activations.append(self._feature_maps(self._conv, self.probe))
 
     def _filters(self, kernel: torch.Tensor) -> np.ndarray:
         # (*k, in, out): the filters are the last axis.
         return kernel.detach()[..., : self.max_channels].float().cpu().numpy().copy()
 
-    def _feature_maps(self, conv: Layer) -> np.ndarray:
-        """The watched layer's output for the probe, ``(*spatial, channels)``."""
+    def _feature_maps(self, conv: Layer, probe: np.ndarray) -> np.ndarray:
+        """The watched layer's output for ``probe``, ``(*spatial, channels)``."""
         seen: list[torch.Tensor] = []
         # The hook lives only for this call; it copies the output and changes
         # nothing, and fused rewrites see it and run the layer as written.
         handle = conv.register_forward_hook(lambda _m, _i, out: seen.append(out))
         model: Any = self.model
         parameter = next(model.parameters())
-        probe = torch.from_numpy(self.probe[None]).to(parameter.device)
+        batch = torch.from_numpy(probe[None]).to(parameter.device)
         try:
             with torch.no_grad():
-                model(probe.to(parameter.dtype), training=False)
+                model(batch.to(parameter.dtype), training=False)
         finally:
             handle.remove()
         output = seen[0][0].detach().float().cpu()

@@ -66,7 +66,9 @@ def _unit(array: np.ndarray) -> np.ndarray:
     return (array - low) / (high - low) if high > low else np.zeros_like(array)
 
 
-def display_image(sample: np.ndarray, data_format: str) -> tuple[np.ndarray, str | None]:
+def display_image(
+    sample: np.ndarray, data_format: str
+) -> tuple[np.ndarray, str | None]:
     """A 2D sample ``(H, W, C)`` as something ``imshow`` draws, and its colormap.
 
     One channel: gray; three: RGB scaled to [0, 1] if it is not already; any other

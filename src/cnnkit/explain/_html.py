@@ -69,14 +69,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         return f"<{tag}>{inner}</{tag}>"
 
     head = "".join(cell(h, "th") for h in headers)
-    body = "".join("<tr>" + "".join(cell(c, "td") for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(cell(c, "td") for c in row) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def bar(value: float, text: str) -> Raw:
     """A number with a small horizontal bar (``value`` in [0, 1])."""
     width = max(0.0, min(1.0, value)) * 6
-    return Raw(f'<span>{html.escape(text)}<span class="bar" style="width:{width:.2f}rem"></span></span>')
+    return Raw(
+        f'<span>{html.escape(text)}<span class="bar" style="width:{width:.2f}rem"></span></span>'
+    )
 
 
 def page(

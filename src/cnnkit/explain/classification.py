@@ -133,7 +133,9 @@ def class_scores(
     precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
     recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
     both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    f1 = np.divide(
+        2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0
+    )
     return {"precision": precision, "recall": recall, "f1": f1, "support": support}
 
 
@@ -167,7 +169,9 @@ def class_probabilities(
             parts.append(output.float())
     scores = torch.cat(parts)
     rows_sum = scores.sum(dim=1)
-    if scores.min() < 0 or not torch.allclose(rows_sum, torch.ones_like(rows_sum), atol=1e-3):
+    if scores.min() < 0 or not torch.allclose(
+        rows_sum, torch.ones_like(rows_sum), atol=1e-3
+    ):
         scores = torch.softmax(scores, dim=1)  # logits
     return _tensors.numpy(scores)
 

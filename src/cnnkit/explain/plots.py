@@ -68,14 +68,18 @@ def _draw_map(ax: Axes, values: np.ndarray) -> None:
         values = values[values.shape[0] // 2]
     if values.ndim == 1:
         values = values[None]
-    ax.imshow(values, cmap=_figure.MAP_CMAP, aspect="auto" if values.shape[0] == 1 else "equal")
+    ax.imshow(
+        values,
+        cmap=_figure.MAP_CMAP,
+        aspect="auto" if values.shape[0] == 1 else "equal",
+    )
     _figure.hide_ticks(ax)
 
 
 def plot_activations(
     model: torch.nn.Module,
     x: Any,
-    layers: str | Sequence[str] | None = None,
+    layers: _target.LayerSpec | Sequence[_target.LayerSpec] | None = None,
     *,
     max_channels: int = 16,
     columns: int = 16,
@@ -119,8 +123,12 @@ def plot_activations(
         )
     heights = [_figure.grid_shape(len(maps), columns)[0] for _, _, maps in blocks]
     cols = min(columns, max(len(m) for _, _, m in blocks))
-    figure = _figure.new_figure(1.0 * cols + 0.4, 1.0 * (sum(heights) + 1) + 0.35 * len(blocks) + 0.4)
-    parts = figure.subfigures(len(blocks) + 1, 1, height_ratios=[1.1, *[h + 0.35 for h in heights]])
+    figure = _figure.new_figure(
+        1.0 * cols + 0.4, 1.0 * (sum(heights) + 1) + 0.35 * len(blocks) + 0.4
+    )
+    parts: Any = figure.subfigures(  # always an array here: two or more rows
+        len(blocks) + 1, 1, height_ratios=[1.1, *[h + 0.35 for h in heights]]
+    )
     _draw_input(parts[0], sample[0], data_format)
     for part, (key, shape, maps), rows in zip(parts[1:], blocks, heights):
         size = " x ".join(str(n) for n in shape)
@@ -155,7 +163,7 @@ def _draw_input(part: Any, sample: np.ndarray, data_format: str) -> None:
 
 def plot_filters(
     model: torch.nn.Module,
-    layer: str | None = None,
+    layer: _target.LayerSpec | None = None,
     *,
     max_filters: int = 64,
     columns: int = 16,
@@ -200,7 +208,7 @@ def plot_filters(
         # the others washed out on a shared one, and the pattern is what matters.
         limit = float(np.abs(kernel[..., i]).max()) or 1.0
         _draw_filter(ax, kernel[..., i], limit)
-    name = layer or "first convolution"
+    name = getattr(layer, "name", layer) or "first convolution"
     shape = " x ".join(str(n) for n in kernel.shape[:-1])
     figure.suptitle(f"{name}: {count} filters of {shape}", fontsize=10)
     return figure
@@ -220,13 +228,20 @@ def _draw_filter(ax: Axes, weights: np.ndarray, limit: float) -> Any:
         ax.imshow((weights / (2 * limit)) + 0.5)  # signed RGB around mid-gray
         _figure.hide_ticks(ax)
         return None
-    image = ax.imshow(weights.mean(axis=-1), cmap=_figure.FILTER_CMAP, vmin=-limit, vmax=limit)
+    image = ax.imshow(
+        weights.mean(axis=-1), cmap=_figure.FILTER_CMAP, vmin=-limit, vmax=limit
+    )
     _figure.hide_ticks(ax)
     return image
 
 
 def draw_heat(
-    ax: Axes, sample: np.ndarray, heat: np.ndarray, data_format: str, *, alpha: float = 0.45
+    ax: Axes,
+    sample: np.ndarray,
+    heat: np.ndarray,
+    data_format: str,
+    *,
+    alpha: float = 0.45,
 ) -> None:
     """Draw ``sample`` with its heatmap on top (1D: the curve over a heat band)."""
     if heat.ndim == 1:
@@ -249,7 +264,7 @@ def plot_gradcam(
     model: torch.nn.Module,
     x: Any,
     class_index: Any = None,
-    layer: str | None = None,
+    layer: _target.LayerSpec | None = None,
     *,
     max_images: int = 8,
     class_names: Sequence[str] | None = None,
@@ -277,7 +292,9 @@ def plot_gradcam(
     """
     max_images = check_positive_int(max_images, "max_images")
     text = words(lang)
-    array = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x)[:max_images]
+    array = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x)[
+        :max_images
+    ]
     heat = gradcam(model, array, class_index, layer, normalize=True)
     probs = class_probabilities(model, array)
     predicted = probs.argmax(axis=1)
@@ -285,7 +302,9 @@ def plot_gradcam(
     volume = heat.ndim == 4
     rows, cols = (len(heat), 3) if volume else _figure.grid_shape(len(heat), 4)
     wide = heat.ndim == 2
-    figure = _figure.new_figure(cols * (3.2 if wide else 2.0), rows * (1.4 if wide else 2.1))
+    figure = _figure.new_figure(
+        cols * (3.2 if wide else 2.0), rows * (1.4 if wide else 2.1)
+    )
     axes = figure.subplots(rows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         sample = i // 3 if volume else i

@@ -22,7 +22,6 @@ from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.explain import _figure, _target
 from cnnkit.explain._i18n import words
 from cnnkit.explain.classification import (
-    class_probabilities,
     confusion_matrix,
     labels_of,
     worst_errors,
@@ -81,7 +80,15 @@ def plot_history(history: Any, *, lang: str = "en") -> Figure:
             values = logs.get(key)
             if values:
                 epochs = np.arange(1, len(values) + 1)
-                ax.plot(epochs, values, style, color=color, marker="o", markersize=3, label=label)
+                ax.plot(
+                    epochs,
+                    values,
+                    style,
+                    color=color,
+                    marker="o",
+                    markersize=3,
+                    label=label,
+                )
         ax.set_title(text.get(name, name.replace("_", " ").capitalize()))
         ax.set_xlabel(text["epoch"])
         ax.grid(alpha=0.3)
@@ -113,15 +120,26 @@ def plot_confusion_matrix(
     text = words(lang)
     matrix = confusion_matrix(y_true, y_pred)
     k = matrix.shape[0]
-    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    shown = (
+        matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        if normalize
+        else matrix
+    )
     size = min(max(3.0, 0.55 * k + 1.6), 12.0)
     figure = _figure.new_figure(size + 0.8, size)
     ax = figure.subplots()
     # A log-like scale: the diagonal dwarfs the mistakes, which are the interesting part.
-    image = ax.imshow(np.sqrt(shown / max(float(shown.max()), 1e-12)), cmap="Blues", vmin=0, vmax=1)
+    image = ax.imshow(
+        np.sqrt(shown / max(float(shown.max()), 1e-12)), cmap="Blues", vmin=0, vmax=1
+    )
     del image
     labels = [_figure.class_name(i, class_names) for i in range(k)]
-    ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels)) > 3 else 0, ha="right" if max(map(len, labels)) > 3 else "center")
+    ax.set_xticks(
+        range(k),
+        labels,
+        rotation=45 if max(map(len, labels)) > 3 else 0,
+        ha="right" if max(map(len, labels)) > 3 else "center",
+    )
     ax.set_yticks(range(k), labels)
     ax.set_xlabel(text["predicted"])
     ax.set_ylabel(text["true"])
@@ -132,7 +150,15 @@ def plot_confusion_matrix(
                 if value:
                     label = f"{value:.2f}" if normalize else str(int(value))
                     dark = np.sqrt(value / shown.max()) > 0.55
-                    ax.text(j, i, label, ha="center", va="center", fontsize=8 if k <= 12 else 6, color="white" if dark else "black")
+                    ax.text(
+                        j,
+                        i,
+                        label,
+                        ha="center",
+                        va="center",
+                        fontsize=8 if k <= 12 else 6,
+                        color="white" if dark else "black",
+                    )
     ax.set_title(text["confusion"])
     return figure
 
@@ -180,11 +206,15 @@ def plot_worst_errors(
     data_format = _target.input_format(model)
     if heat.ndim == 4:  # volumes: the middle slice of each
         middle = heat.shape[1] // 2
-        chosen = np.stack([_figure.channels_last(c, data_format)[middle] for c in chosen])
+        chosen = np.stack(
+            [_figure.channels_last(c, data_format)[middle] for c in chosen]
+        )
         heat, data_format = heat[:, middle], "channels_last"
     wide = heat.ndim == 2
     rows, cols = _figure.grid_shape(len(heat), 3 if wide else 5)
-    figure = _figure.new_figure(cols * (3.4 if wide else 2.0), rows * (1.5 if wide else 2.25))
+    figure = _figure.new_figure(
+        cols * (3.4 if wide else 2.0), rows * (1.5 if wide else 2.25)
+    )
     axes = figure.subplots(rows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= len(heat):
@@ -231,15 +261,34 @@ def plot_learning(source: Any, *, max_channels: int = 8, lang: str = "en") -> Fi
     figure = _figure.new_figure(0.62 * cols + 0.9, 0.66 * rows + 0.7)
     axes = figure.subplots(rows, cols, squeeze=False)
     # One scale per filter, shared by the epochs: the filter's change shows.
-    limits = np.max([np.abs(f[..., :count]).reshape(-1, count).max(0) for f in snaps.filters], axis=0)
+    limits = np.max(
+        [np.abs(f[..., :count]).reshape(-1, count).max(0) for f in snaps.filters],
+        axis=0,
+    )
     for row, epoch in enumerate(snaps.epochs):
-        axes[row, 0].set_ylabel(f"{text['epoch']} {epoch + 1}", fontsize=8, rotation=0, ha="right", va="center")
+        axes[row, 0].set_ylabel(
+            f"{text['epoch']} {epoch + 1}",
+            fontsize=8,
+            rotation=0,
+            ha="right",
+            va="center",
+        )
         for j in range(count):
-            _draw_small(axes[row, j], snaps.filters[row][..., j], _figure.FILTER_CMAP, float(limits[j]) or 1.0)
+            _draw_small(
+                axes[row, j],
+                snaps.filters[row][..., j],
+                _figure.FILTER_CMAP,
+                float(limits[j]) or 1.0,
+            )
         if maps:
             axes[row, count].set_visible(False)  # a gap between the two halves
             for j in range(count):
-                _draw_small(axes[row, count + 1 + j], snaps.activations[row][..., j], _figure.MAP_CMAP, None)
+                _draw_small(
+                    axes[row, count + 1 + j],
+                    snaps.activations[row][..., j],
+                    _figure.MAP_CMAP,
+                    None,
+                )
     axes[0, 0].set_title(text["filters_word"], fontsize=9, loc="left")
     if maps:
         axes[0, count + 1].set_title(text["maps_word"], fontsize=9, loc="left")
@@ -256,6 +305,8 @@ def _draw_small(ax: Any, values: np.ndarray, cmap: str, limit: float | None) -> 
     if values.ndim == 1:
         values = values[None]
     bounds = {"vmin": -limit, "vmax": limit} if limit is not None else {}
-    ax.imshow(values, cmap=cmap, aspect="auto" if values.shape[0] == 1 else "equal", **bounds)
+    ax.imshow(
+        values, cmap=cmap, aspect="auto" if values.shape[0] == 1 else "equal", **bounds
+    )
     ax.set_xticks([])
     ax.set_yticks([])

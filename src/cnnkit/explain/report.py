@@ -98,7 +98,9 @@ def report(
             f"`x_test` has {len(x_test)} samples but `y_test` has {len(y)} labels; "
             "pass the inputs and labels of the same test set."
         )
-    x = np.asarray(x_test.detach().cpu() if isinstance(x_test, torch.Tensor) else x_test)
+    x = np.asarray(
+        x_test.detach().cpu() if isinstance(x_test, torch.Tensor) else x_test
+    )
     probs = class_probabilities(model, x)
     builders: list[tuple[str, str, Callable[[], list[str] | None]]] = [
         ("summary", text["summary"], lambda: _summary(model, x, text)),
@@ -154,7 +156,9 @@ def _summary(model: torch.nn.Module, x: np.ndarray, text: dict[str, str]) -> lis
     ]  # fmt: skip
     total = table.total
     rows.append([text["total"], "", f"{total.params:,}", f"{total.macs:,}", ""])
-    headers = [text[k] for k in ("layer", "output_shape", "params", "macs", "receptive_field")]
+    headers = [
+        text[k] for k in ("layer", "output_shape", "params", "macs", "receptive_field")
+    ]
     return [_note(text["summary_intro"]), _html.table(headers, rows)]
 
 
@@ -246,7 +250,11 @@ def _filters(model: torch.nn.Module, text: dict[str, str]) -> list[str] | None:
 
 
 def _activations(
-    model: torch.nn.Module, x: np.ndarray, y: np.ndarray, names: Any, text: dict[str, str]
+    model: torch.nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    names: Any,
+    text: dict[str, str],
 ) -> list[str] | None:
     convolutions = _convolutions(model)
     if not convolutions:
@@ -255,7 +263,13 @@ def _activations(
     body = [_note(text["activations_intro"].format(channels=channels))]
     for k in np.unique(y)[:_MAX_CLASSES_WITH_EXAMPLES]:
         index = int(np.flatnonzero(y == k)[0])  # the first test sample of the class
-        figure = plot_activations(model, x[index : index + 1], convolutions, max_channels=channels, columns=channels)
+        figure = plot_activations(
+            model,
+            x[index : index + 1],
+            convolutions,
+            max_channels=channels,
+            columns=channels,
+        )
         label = text["example"].format(name=_figure.class_name(int(k), names))
         body += [f"<h3>{html.escape(label)}</h3>", _png(figure, label)]
     return body

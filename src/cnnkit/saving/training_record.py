@@ -133,7 +133,9 @@ def encode_record(
             "epochs": [int(e) for e in snapshots.epochs],
             "filters": [_encode_array(a) for a in snapshots.filters],
             "activations": [_encode_array(a) for a in snapshots.activations],
-            "probe": None if snapshots.probe is None else _encode_array(snapshots.probe),
+            "probe": None
+            if snapshots.probe is None
+            else _encode_array(snapshots.probe),
         }
     return section or None
 
@@ -164,7 +166,9 @@ def _decode_array(value: Any, path: str) -> np.ndarray:
     shape = value.get("shape")
     if not (
         isinstance(shape, list)
-        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+        and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        )
         and math.prod(shape) <= _MAX_ARRAY_VALUES
     ):
         raise _bad(path, f"an array declares the shape {shape!r}")
