@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _callbacks(args: argparse.Namespace, run_dir: Path, probe: Any) -> list[Any]:
+def _callbacks(args: argparse.Namespace, run_dir: Path, probe: Any = None) -> list[Any]:
     """The run's log, per-epoch snapshots of the first convolution (kept in
     model.keras for the report's "watch it learn" strip, ``probe`` being the image
     whose maps are kept), and the doctor's hints unless the run is silent (or
