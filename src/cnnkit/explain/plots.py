@@ -241,7 +241,7 @@ def draw_heat(
     heat: np.ndarray,
     data_format: str,
     *,
-    alpha: float = 0.45,
+    alpha: float = 0.6,
 ) -> None:
     """Draw ``sample`` with its heatmap on top (1D: the curve over a heat band)."""
     if heat.ndim == 1:
@@ -256,7 +256,13 @@ def draw_heat(
         return
     picture, cmap = _figure.display_image(sample, data_format)
     ax.imshow(picture, cmap=cmap)
-    ax.imshow(heat, cmap=_figure.HEAT_CMAP, alpha=alpha, vmin=0, vmax=1)
+    # Opacity follows the heat: cold regions leave the image as it is, so a map
+    # that is near zero everywhere does not tint the whole picture blue.
+    from matplotlib import colormaps
+
+    colors = colormaps[_figure.HEAT_CMAP](np.clip(heat, 0, 1))
+    colors[..., 3] = alpha * np.clip(heat, 0, 1) ** 0.5 + 0.1 * (heat > 0.05)
+    ax.imshow(colors)
     _figure.hide_ticks(ax)
 
 
@@ -312,7 +318,7 @@ def plot_gradcam(
             ax.set_visible(False)
             continue
         name = _figure.class_name(int(predicted[sample]), class_names)
-        title = f"{text['pred_short']}: {name} ({probs[sample, predicted[sample]]:.0%})"
+        title = f"{text['pred_short']} {name} ({probs[sample, predicted[sample]]:.0%})"
         if volume:
             _draw_volume_slice(ax, array[sample], heat[sample], data_format, i % 3)
         else:

@@ -224,8 +224,8 @@ def plot_worst_errors(
         true = _figure.class_name(int(mistakes.true[i]), class_names)
         guess = _figure.class_name(int(mistakes.predicted[i]), class_names)
         ax.set_title(
-            f"{text['true_short']}: {true} → {text['pred_short']}: {guess}\n"
-            f"({mistakes.confidence[i]:.0%})",
+            f"{text['true_short']} {true}\n"
+            f"{text['pred_short']} {guess} ({mistakes.confidence[i]:.0%})",
             fontsize=8.5,
         )
     return figure
