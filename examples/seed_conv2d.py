@@ -10,13 +10,11 @@ y = np.random.randint(0, 2, size=(100,))
 
 # Création d'un modèle avec une couche Conv2D
 model = Sequential()
-model.add(
-    Conv2D(filters=16, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1))
-)
+model.add(Conv2D(filters=16, kernel_size=(3, 3), activation='relu', input_shape=(28, 28, 1)))
 model.add(Flatten())
-model.add(Dense(1, activation="sigmoid"))
+model.add(Dense(1, activation='sigmoid'))
 
-model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])
 model.summary()
 
 # (Not in the original snippet: train briefly to show that it runs.)
