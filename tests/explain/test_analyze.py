@@ -305,3 +305,23 @@ def test_a_torch_module_needs_input_shape() -> None:
 def test_input_shape_needs_the_batch_axis() -> None:
     with pytest.raises(InvalidArgumentError, match="must include the batch axis"):
         analyze(nn.Linear(2, 2), input_shape=(2,))
+
+
+class Scaled(cnnkit.Model):
+    """A subclassed model with a weight of its own, outside any layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dense = L.Dense(3)
+        self.scale = self.add_weight((3,), "ones", name="scale")
+
+    def call(self, x: Any) -> Any:
+        return self.dense(x) * self.scale
+
+
+def test_a_model_s_own_weights_get_a_row() -> None:
+    model = Scaled()
+    table = analyze(model, input_shape=(None, 4))
+    assert table.rows[-1].params == 3
+    assert table.rows[-1].name.endswith("(own weights)")
+    assert table.total.params == model.count_params()

@@ -5,8 +5,10 @@ pulse in a signal, a square in an image, a cube in a volume) at a random place i
 noise; class 0 samples are noise only. Explaining class 1 on unseen class 1 samples,
 the share of the heatmap's mass inside the block must be several times the block's
 share of the area (the "lift"): a map that ignored the evidence would have a lift
-near 1. Measured with these seeds: Grad-CAM about 7.8 (1D), 5.9 (2D), 10 (3D);
-LayerCAM higher, Grad-CAM++ lower.
+near 1. Measured with these seeds (Grad-CAM / Grad-CAM++ / LayerCAM): 1D 9.2 / 8.5 /
+10.7, 2D 10.0 / 7.2 / 11.8 (the same for the nested and functional models, which
+hold the same layers), 3D 12.4 / 10.9 / 20.7; saliency on 2D |gradient| 3.4,
+|integrated gradients| 8.1, |occlusion| 7.0.
 """
 
 from __future__ import annotations

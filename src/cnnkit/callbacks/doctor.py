@@ -226,7 +226,8 @@ class Doctor(Callback):
                 f"Doctor: the first epoch's loss ({loss:.4g}) is far above chance "
                 f"level (ln(classes) = {chance:.4g}): the first steps overshot. The "
                 f"learning rate ({self._lr()}) is likely too high, or the inputs are "
-                "not scaled. Fix: lower it 10x (SGD: 0.01 is Keras' default)."
+                "not scaled. Fix: scale the inputs to [0, 1] (pixels: `x / 255`); if "
+                "they are, lower the learning rate 10x."
             ))  # fmt: skip
         elif (
             chance is not None

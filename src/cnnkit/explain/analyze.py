@@ -177,6 +177,11 @@ def analyze(model: nn.Module, input_shape: Any = None) -> Analysis:
         model, _runner(model, run_input, keras), samples, fields, channels_last
     )
     rows = _rows(found, calls, keras)
+    own = sum(p.numel() for p in model.parameters(recurse=False))
+    if own:  # weights a subclassed model creates itself, outside any layer
+        name = getattr(model, "name", type(model).__name__)
+        rows.append(LayerRow(f"{name} (own weights)", type(model).__name__, None,
+                             own, 0, 0, 0, None, None))  # fmt: skip
     return Analysis(rows, [tuple(s) for s in shapes])
 
 
