@@ -44,6 +44,7 @@ install: $(VENV)/.stamp-package $(VENV)/.stamp-grad-cam system-deps
 
 demo: install
 	$(VENV)/bin/cnnkit train --name demo
+	$(VENV)/bin/cnnkit report runs/demo/model.keras --data mnist --out runs/demo/report.html
 
 test: install
 	$(PY) -m pytest -q -m "not gpu and not network" -p no:cacheprovider

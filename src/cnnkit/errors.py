@@ -14,6 +14,7 @@ __all__ = [
     "IncompatibleShapeError",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "MissingDependencyError",
     "NotBuiltError",
     "TrainingInputError",
 ]
@@ -49,6 +50,10 @@ class DatasetError(CnnkitError, RuntimeError):
 
 class FileFormatError(CnnkitError, ValueError):
     """A model or weights file is truncated, corrupted, unsafe or of the wrong type."""
+
+
+class MissingDependencyError(CnnkitError, ImportError):
+    """An optional extra (e.g. ``viz``: matplotlib) is needed but not installed."""
 
 
 class DoctorWarning(UserWarning):

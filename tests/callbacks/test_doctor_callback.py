@@ -159,8 +159,9 @@ def test_cnnkit_train_turns_the_doctor_on(tmp_path: Any) -> None:
     from cnnkit.cli.train_command import _callbacks
 
     chosen = _callbacks(argparse.Namespace(verbose=1), tmp_path)
-    assert [type(c).__name__ for c in chosen] == ["CSVLogger", "Doctor"]
-    assert len(_callbacks(argparse.Namespace(verbose=0), tmp_path)) == 1
+    names = ["CSVLogger", "WatchLearning", "Doctor"]
+    assert [type(c).__name__ for c in chosen] == names
+    assert len(_callbacks(argparse.Namespace(verbose=0), tmp_path)) == 2
 
 
 def test_huge_first_loss_and_chance_level_are_reported() -> None:

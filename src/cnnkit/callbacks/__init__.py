@@ -25,6 +25,7 @@ from cnnkit.callbacks.monitor_callback import MonitorCallback
 from cnnkit.callbacks.progbar_logger import ProgbarLogger
 from cnnkit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from cnnkit.callbacks.terminate_on_nan import TerminateOnNaN
+from cnnkit.callbacks.watch_learning import WatchLearning
 
 __all__ = [
     "HOOKS",
@@ -42,4 +43,5 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
+    "WatchLearning",
 ]

@@ -14,6 +14,7 @@ class WatchedModel(Protocol):
     stop_training: bool
     optimizer: Any
     history: Any
+    learning_snapshots: Any
     built: bool
 
     @property

@@ -19,7 +19,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from cnnkit.cli import data_commands, model_commands, run_command, train_command
+from cnnkit.cli import (
+    data_commands,
+    model_commands,
+    report_command,
+    run_command,
+    train_command,
+)
 from cnnkit.errors import DatasetError
 
 # What the library raises for bad input or an unusable file; anything else is a bug
@@ -94,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.register(commands)
     data_commands.register(commands)
     run_command.register(commands)
+    report_command.register(commands)
     return parser
 
 

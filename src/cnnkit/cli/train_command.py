@@ -18,7 +18,8 @@ def register(commands: Any) -> None:
         "train",
         help="train a CNN (default: the seed tutorial's CNN on MNIST)",
         description="Train a model and write <output-dir>/<name>/ with model.keras, "
-        "history.csv and metrics.json. With no options this is the seed tutorial: "
+        "history.csv and metrics.json (the model file also keeps the history and "
+        "per-epoch snapshots of the first convolution, for `cnnkit report`). With no options this is the seed tutorial: "
         "its CNN on MNIST, SGD, batch 100, 5 epochs. Under torchrun the data is "
         "sharded over the processes (--batch-size is per process) and only rank 0 "
         "prints and writes.",
@@ -125,11 +126,11 @@ def run(args: argparse.Namespace) -> int:
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    chosen = _callbacks(args, run_dir, x_test[0]) if main else []
     history = model.fit(
         x_train, to_categorical(y_train, num_classes),
         batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose,
-        validation_split=args.validation_split,
-        callbacks=_callbacks(args, run_dir) if main else [],
+        validation_split=args.validation_split, callbacks=chosen,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(
@@ -149,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed, "final_epoch": _last(history.history),
         "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
         "train_seconds": round(seconds, 2), "device": str(config.get_device()),
+        # The doctor's hints, for `cnnkit report` (which reads this file).
+        "doctor": [n for c in chosen for n in getattr(c, "findings", [])],
     }  # fmt: skip
     _write_json(run_dir / "metrics.json", metrics)
     print(
@@ -159,12 +162,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _callbacks(args: argparse.Namespace, run_dir: Path) -> list[Any]:
-    """The run's log, and the doctor's hints unless the run is silent (or
+def _callbacks(args: argparse.Namespace, run_dir: Path, probe: Any = None) -> list[Any]:
+    """The run's log, per-epoch snapshots of the first convolution (kept in
+    model.keras for the report's "watch it learn" strip, ``probe`` being the image
+    whose maps are kept), and the doctor's hints unless the run is silent (or
     ``CNNKIT_DOCTOR=0``: the callback then does nothing)."""
     from cnnkit import callbacks
 
-    chosen: list[Any] = [callbacks.CSVLogger(run_dir / "history.csv")]
+    chosen: list[Any] = [
+        callbacks.CSVLogger(run_dir / "history.csv"),
+        callbacks.WatchLearning(probe=probe),
+    ]
     if args.verbose:
         chosen.append(callbacks.Doctor())
     return chosen

@@ -1,13 +1,13 @@
-"""See what a network does: activations, filters, Grad-CAM, saliency, and per-layer
-cost.
+"""See what a network does: activations, filters, Grad-CAM, saliency, cost, mistakes.
 
 Every function takes a cnnkit model (inputs in its Keras layout, channels_last by
 default) or a plain ``torch.nn.Module`` (channels first), and returns numpy arrays,
 so the results plot with matplotlib or travel to a web page as they are.
+The doctor's checks run inside ``fit`` (``cnnkit.training.doctor``); its
+training-time hints come from the ``Doctor`` callback, re-exported here.
 ``analyze(model)`` tabulates every layer's output shape, weights, MACs/FLOPs,
-output size and receptive field. The doctor's checks run inside ``fit``
-(``cnnkit.training.doctor``); its training-time hints come from the ``Doctor``
-callback, re-exported here.
+output size and receptive field. The ``plot_*`` functions (matplotlib, the extra
+``viz``) draw them, and ``report`` writes them all into one HTML page.
 
 Example:
     >>> import numpy as np
@@ -26,18 +26,48 @@ from cnnkit.callbacks.doctor import Doctor
 from cnnkit.errors import DoctorWarning
 from cnnkit.explain.activations import activations
 from cnnkit.explain.analyze import analyze
+from cnnkit.explain.classification import (
+    Mistakes,
+    class_probabilities,
+    class_scores,
+    confusion_matrix,
+    worst_errors,
+)
 from cnnkit.explain.filters import filters
 from cnnkit.explain.gradcam import gradcam
+from cnnkit.explain.history import load_history
+from cnnkit.explain.plots import plot_activations, plot_filters, plot_gradcam
+from cnnkit.explain.plots_training import (
+    plot_confusion_matrix,
+    plot_history,
+    plot_learning,
+    plot_worst_errors,
+)
+from cnnkit.explain.report import report
 from cnnkit.explain.saliency import saliency
 from cnnkit.training.doctor import examine_first_batch
 
 __all__ = [
     "Doctor",
     "DoctorWarning",
+    "Mistakes",
     "activations",
     "analyze",
+    "class_probabilities",
+    "class_scores",
+    "confusion_matrix",
     "examine_first_batch",
     "filters",
     "gradcam",
+    "load_history",
+    "plot_activations",
+    "plot_confusion_matrix",
+    "plot_filters",
+    "plot_gradcam",
+    "plot_history",
+    "plot_learning",
+    "plot_worst_errors",
+    "report",
     "saliency",
+    "worst_errors",
 ]

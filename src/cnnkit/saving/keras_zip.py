@@ -39,6 +39,8 @@ from cnnkit.saving import model_classes
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.compile_config import compile_from_config
 from cnnkit.saving.layer_config import deserialize_layer, refuse_code, serialize_layer
+from cnnkit.saving.training_record import KEY as RECORD_KEY
+from cnnkit.saving.training_record import record_of, restore_record
 from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
 
 __all__ = [
@@ -78,12 +80,16 @@ def save_keras(model: Layer, path: str) -> None:
             f"config is not JSON-serialisable ({error}). Replace Python callables "
             "(e.g. a learning-rate function) with registered, serialisable objects."
         ) from error
-    metadata_json = json.dumps(
-        {
-            "keras_version": KERAS_VERSION,
-            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-        }
-    )
+    metadata: dict[str, Any] = {
+        "keras_version": KERAS_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
+    # The training history (and WatchLearning's snapshots) ride along under a key
+    # of our own: Keras never reads metadata.json back, so the file still loads.
+    record = record_of(model)
+    if record is not None:
+        metadata[RECORD_KEY] = record
+    metadata_json = json.dumps(metadata, allow_nan=False)
     weights = io.BytesIO()
     with h5py.File(weights, "w") as h5:
         write_state(h5, model)
@@ -249,9 +255,13 @@ def load_keras(
 ) -> Any:
     """Rebuild, compile (if it was) and fill a model from a ``.keras`` file.
 
+    A file saved by cnnkit after ``fit`` also gives back ``model.history`` (a
+    ``SavedHistory``) and, if recorded, ``model.learning_snapshots``.
+
     Raises:
-        FileFormatError: For a file that is not a valid, safe Keras v3 archive, or
-            whose weights do not fit the model it describes.
+        FileFormatError: For a file that is not a valid, safe Keras v3 archive,
+            whose weights do not fit the model it describes, or whose cnnkit
+            training record is malformed.
     """
     with open_keras_zip(path) as archive:
         config = parse_json(read_member(archive, CONFIG, path), path, CONFIG)
@@ -263,6 +273,11 @@ def load_keras(
                 "is not supported), so the weights cannot be restored."
             )
         data = read_member(archive, WEIGHTS, path)
+        metadata = (
+            parse_json(read_member(archive, METADATA, path), path, METADATA)
+            if METADATA in names
+            else None
+        )
     if not data.startswith(_HDF5_SIGNATURE):
         raise FileFormatError(f"{path!r}: {WEIGHTS} is not an HDF5 file.")
     if compile and config.get("compile_config"):
@@ -273,4 +288,5 @@ def load_keras(
             load_state(h5, model, label)
         except OSError as error:
             raise FileFormatError(f"{label!r} is corrupted: {error}") from error
+    restore_record(model, metadata, path)
     return model

@@ -102,6 +102,8 @@ class Trainer(Layer):
         self.compiled = False
         self.stop_training = False
         self.history: Any = None
+        # WatchLearning's per-epoch pictures; saved with the model like the history.
+        self.learning_snapshots: Any = None
         self._compile_state = None
 
     # ------------------------------------------------------------------ training
