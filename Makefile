@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: install system-deps demo test test-fast bench lint clean
+.PHONY: install install-runtime system-deps demo test test-fast bench lint clean
 
 $(VENV)/.stamp-venv:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,15 @@ $(VENV)/.stamp-torch: $(VENV)/.stamp-venv
 	$(PIP) install -q "torch==2.13.0"
 	@touch $@
 
+# What `make demo` needs: cnnkit and matplotlib (the report's pictures), nothing else.
 # torch named again: pip then refuses any dependency that would replace the CPU build.
-$(VENV)/.stamp-package: $(VENV)/.stamp-torch pyproject.toml
+$(VENV)/.stamp-runtime: $(VENV)/.stamp-torch pyproject.toml
+	$(PIP) install -q -e ".[viz]" "torch==2.13.0"
+	@touch $@
+
+# What `make test`, `make lint` and `make bench` need on top: pytest, the oracles
+# (Keras 3, ONNX Runtime, Captum), ruff, mypy.
+$(VENV)/.stamp-package: $(VENV)/.stamp-runtime pyproject.toml
 	$(PIP) install -q -e ".[dev,viz]" "torch==2.13.0"
 	@touch $@
 
@@ -42,9 +49,16 @@ system-deps:
 
 install: $(VENV)/.stamp-package $(VENV)/.stamp-grad-cam system-deps
 
-demo: install
+install-runtime: $(VENV)/.stamp-runtime
+
+demo: install-runtime
 	$(VENV)/bin/cnnkit train --name demo
 	$(VENV)/bin/cnnkit report runs/demo/model.keras --data mnist --out runs/demo/report.html
+	@echo
+	@echo "Next steps (README: 'After make demo'):"
+	@echo "  open runs/demo/report.html in a browser: what the network learned"
+	@echo "  .venv/bin/cnnkit predict runs/demo/model.keras examples/digits/*"
+	@echo "  (or 'source .venv/bin/activate' once, then plain 'cnnkit ...')"
 
 test: install
 	$(PY) -m pytest -q -m "not gpu and not network" -p no:cacheprovider

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnkit.cli.model_commands import as_probabilities, image_to_input
+from cnnkit.cli.model_commands import as_probabilities
+from cnnkit.utils.digit_image import load_image_as_input as image_to_input
 
 
 def _digit() -> np.ndarray:

@@ -16,6 +16,7 @@ _EXPORTS = {
     "img_to_array": "image_utils",
     "array_to_img": "image_utils",
     "save_img": "image_utils",
+    "load_image_as_input": "digit_image",
     "image_dataset_from_directory": "dataset_utils",
     "split_dataset": "dataset_utils",
     "PyDataset": "py_dataset",
