@@ -173,4 +173,6 @@ def test_a_word_far_from_every_command_gets_no_suggestion(cli: Cli) -> None:
 
 def test_summary_help_describes_the_command(cli: Cli) -> None:
     result = cli("summary", "--help")
-    assert "with their output shapes and parameter counts" in " ".join(result.out.split())
+    assert "with their output shapes and parameter counts" in " ".join(
+        result.out.split()
+    )
