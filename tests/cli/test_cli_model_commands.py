@@ -198,8 +198,8 @@ def test_predict_refuses_odd_channel_counts(cli: Cli, tmp_path: Path) -> None:
     result = cli("predict", tmp_path / "two.keras", _image(tmp_path / "a.png"))
     assert result.code == 1
     assert result.err == (
-        "cnnkit: error: `cnnkit predict` reads grayscale (1 channel) or RGB (3 "
-        "channels) images; this model takes 2 channels.\n"
+        "cnnkit: error: Images can feed grayscale (1 channel) or RGB (3 channels) "
+        "models; this model takes 2 channels.\n"
     )
 
 

@@ -18,6 +18,7 @@ import torch
 import cnnkit
 from cnnkit import layers
 from cnnkit.errors import (
+    DoctorWarning,
     IncompatibleShapeError,
     InvalidArgumentError,
     TrainingInputError,
@@ -117,15 +118,17 @@ def test_a_functional_model_reports_the_missing_batch_axis_too() -> None:
         model.predict(mnist_like()[0][0], verbose=0)
 
 
-def test_a_batch_without_its_channel_axis_is_still_fixed_silently() -> None:
-    # Keras adds the trailing 1: (N, 28, 28) works for Input((28, 28, 1)).
+def test_a_batch_without_its_channel_axis_is_still_fixed_with_one_note() -> None:
+    # Keras adds the trailing 1: (N, 28, 28) works for Input((28, 28, 1)); cnnkit
+    # also says so, once per model (the French tutorial's step 4).
     model, (x, y) = seed_model(), mnist_like()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(x[..., 0], y, verbose=0)
         assert model.predict(x[..., 0], verbose=0).shape == (8, 10)
         assert tuple(model(x[..., 0]).shape) == (8, 10)
-    assert caught == []
+    assert [type(w.message) for w in caught] == [DoctorWarning]
+    assert "added the last axis of size 1" in str(caught[0].message)
 
 
 def test_the_batch_axis_rule_defers_to_keras_when_both_readings_fit() -> None:
@@ -438,7 +441,10 @@ def test_uint8_images_warn_and_the_check_reads_only_the_first_batch(
 
 
 def test_raw_pixels_without_a_channel_axis_warn_too() -> None:
-    with pytest.warns(UserWarning, match=r"go up to 255 .*shape \(8, 28, 28\)"):
+    with (
+        pytest.warns(DoctorWarning, match="added the last axis of size 1"),
+        pytest.warns(UserWarning, match=r"go up to 255 .*shape \(8, 28, 28\)"),
+    ):
         seed_model().predict(raw_pixels()[0][..., 0], verbose=0)
 
 

@@ -23,7 +23,7 @@ from training_builders import (
 
 import cnnkit
 from cnnkit import layers
-from cnnkit.errors import TrainingInputError
+from cnnkit.errors import DoctorWarning, TrainingInputError
 
 
 def _fails_before_training(
@@ -175,7 +175,8 @@ def _conv(channels: int, **input_kwargs: Any) -> Any:
 def test_a_missing_single_channel_axis_is_added_as_keras_does() -> None:
     _, y = tiny_data(16)
     model = _conv(1)
-    model.fit(images(16)[..., 0], y, verbose=0)  # (16, 8, 8) for Input((8, 8, 1))
+    with pytest.warns(DoctorWarning, match="added the last axis of size 1"):
+        model.fit(images(16)[..., 0], y, verbose=0)  # (16, 8, 8) for Input((8, 8, 1))
     assert model.predict(images(4)[..., 0], verbose=0).shape == (4, CLASSES)
 
 

@@ -52,8 +52,8 @@ def load_image_as_input(path: str, input_shape: tuple[int | None, ...]) -> np.nd
         )
     if channels not in (1, 3):
         raise InvalidArgumentError(
-            f"Images can feed grayscale (1 channel) or RGB (3 channels) models; "
-            f"images; this model takes {channels} channels."
+            "Images can feed grayscale (1 channel) or RGB (3 channels) models; "
+            f"this model takes {channels} channels."
         )
     try:
         with Image.open(path) as file:
