@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import shutil
+import warnings
 from typing import Literal
 
 from cnnkit.callbacks.callback import Callback, Logs
@@ -47,6 +48,10 @@ class BackupAndRestore(Callback):
         double_checkpoint: Also keep the previous backup (``*.bkp``), used if the
             latest cannot be read.
         delete_checkpoint: Remove the backup files once training ends normally.
+
+    A backup that cannot be written (disk full, quota, permission) warns with a
+    ``RuntimeWarning`` naming the file and the cause; training continues and the
+    last good backup stays in place, since every write is atomic.
 
     Raises:
         InvalidArgumentError: For an empty ``backup_dir`` or a bad ``save_freq``.
@@ -146,12 +151,35 @@ class BackupAndRestore(Callback):
 
     def _save_model(self) -> None:
         from cnnkit.distributed import is_main_process
-        from cnnkit.saving._files import atomic_write
-        from cnnkit.saving.training_state import save_training_state
+        from cnnkit.saving._files import SaveError
 
         if not is_main_process():  # every rank restores; only rank 0 writes
             return
-        os.makedirs(self.backup_dir, exist_ok=True)
+        try:
+            self._write_backup()
+        except SaveError as error:
+            # A backup exists to protect the run: losing one (full disk, quota)
+            # must not end the run it protects. Every write is atomic, so the
+            # previous backup is still whole and a restart resumes from it.
+            warnings.warn(
+                f"BackupAndRestore could not write its backup in "
+                f"{self.backup_dir!r}; training continues and the last good backup "
+                f"is kept. {error}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    def _write_backup(self) -> None:
+        from cnnkit.saving._files import SaveError, atomic_write
+        from cnnkit.saving.training_state import save_training_state
+
+        try:
+            os.makedirs(self.backup_dir, exist_ok=True)
+        except OSError as error:
+            raise SaveError(
+                error.errno or 0,
+                f"Could not create the backup folder {self.backup_dir!r}: {error}.",
+            ) from error
         if self.double_checkpoint:
             for source, target in (
                 (self._weights_path, self._prev_weights_path),
@@ -181,7 +209,9 @@ class BackupAndRestore(Callback):
             self._prev_weights_path,
             self._prev_metadata_path,
         ):
-            with contextlib.suppress(FileNotFoundError):
+            # NotADirectoryError: the folder never came to be (a failed backup
+            # warned already); nothing of ours to delete.
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                 os.remove(path)
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)

@@ -4,7 +4,11 @@ The file name is a template formatted with the epoch (1-based), the batch when
 saving every N batches, and the logs: ``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``.
 With ``save_best_only`` a save happens only when the monitored value improves
 (``mode`` as in ``EarlyStopping``). Every write is atomic, so a run killed during
-a save leaves the previous checkpoint intact (KERAS_SPEC §5.2).
+a save leaves the previous checkpoint intact (KERAS_SPEC §5.2). A save that cannot
+be written (disk full, size limit, permission) raises ``SaveError`` (an ``OSError``)
+naming the file and the cause, and ends ``fit`` as Keras' own errors do: a
+checkpoint the user asked for is silently missing otherwise. Temporaries left by a
+process killed mid-save are removed by the next save into the same folder.
 
 Example:
     >>> import os, tempfile

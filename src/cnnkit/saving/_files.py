@@ -22,21 +22,36 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from cnnkit.errors import FileFormatError, InvalidArgumentError, InvalidTypeError
+import h5py
+
+from cnnkit.errors import (
+    CnnkitError,
+    FileFormatError,
+    InvalidArgumentError,
+    InvalidTypeError,
+)
 
 __all__ = [
     "FileKind",
+    "SaveError",
     "atomic_write",
     "check_overwrite",
+    "clean_stale_temps",
     "expect_kind",
+    "h5_bytes",
     "path_string",
     "sniff_kind",
+    "write_bytes",
 ]
 
 FileKind = Literal["zip", "hdf5", "pickle", "text", "empty", "unknown"]
@@ -150,6 +165,95 @@ def _current_umask() -> int:
     return mask
 
 
+class SaveError(CnnkitError, OSError):
+    """A file could not be written: the disk is full, a size limit, no permission.
+
+    An ``OSError`` (``errno`` is the system's), so ``except OSError`` still catches
+    it; the message names the file, the cause and what to do.
+    """
+
+
+# Why a write failed, in words, and what the user can do about it.
+_CAUSES = {
+    errno.ENOSPC: ("the disk is full", "free some space or save elsewhere"),
+    errno.EDQUOT: ("the disk quota is exhausted", "free some space or save elsewhere"),
+    errno.EFBIG: (
+        "the file is larger than the file-size limit allows (`ulimit -f`)",
+        "raise the limit or save a smaller file",
+    ),
+    errno.EACCES: ("permission denied", "save into a folder you can write to"),
+    errno.EPERM: ("permission denied", "save into a folder you can write to"),
+    errno.EROFS: ("the file system is read-only", "save elsewhere"),
+    errno.ENOTDIR: (
+        "a parent of the path is a file, not a folder",
+        "choose a path whose parents are folders",
+    ),
+    errno.EEXIST: (
+        "a parent of the path is a file, not a folder",
+        "choose a path whose parents are folders",
+    ),
+}
+
+
+def _save_error(path: str, error: OSError) -> SaveError:
+    code = error.errno if error.errno is not None else errno.EIO
+    cause, fix = _CAUSES.get(code, (error.strerror or str(error), "check the path"))
+    return SaveError(
+        code,
+        f"Could not save {path!r}: {cause} ({type(error).__name__}: {error}). "
+        f"The previous file, if any, is unchanged; {fix}.",
+    )
+
+
+# mkstemp names our temporaries ".<name>.<8 random chars>.tmp" (see atomic_write).
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+# A temporary younger than this may belong to a save running right now in another
+# process; one older was left by a process killed mid-save (SIGKILL, power cut).
+STALE_AFTER_S = 60.0
+# This process' own temporaries in flight (threads may save concurrently).
+_OWN_TEMPS: set[str] = set()
+
+
+def clean_stale_temps(directory: str, older_than_s: float = STALE_AFTER_S) -> list[str]:
+    """Remove temporaries of our naming pattern left in ``directory`` by dead saves.
+
+    Only files named like ours, older than ``older_than_s`` and not being written
+    by this process are removed; errors are ignored (cleaning is best effort: a
+    save must not fail because an old temporary could not be deleted).
+
+    Returns:
+        The paths removed.
+    """
+    removed: list[str] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name) or entry.path in _OWN_TEMPS:
+            continue
+        with contextlib.suppress(OSError):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if now - entry.stat(follow_symlinks=False).st_mtime < older_than_s:
+                continue
+            os.remove(entry.path)
+            removed.append(entry.path)
+    return removed
+
+
+def _fsync_directory(directory: str) -> None:
+    # The rename itself lives in the directory entry: sync it so a power cut
+    # cannot bring back the old name. Not possible on Windows; best effort.
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str) -> Iterator[str]:
     """Yield a temporary path next to ``path``; on success move it onto ``path``.
@@ -157,18 +261,30 @@ def atomic_write(path: str) -> Iterator[str]:
     The temporary file lives in the same directory, so the final ``os.replace`` is
     a rename within one file system (atomic). If the body raises, the temporary
     file is removed and ``path`` is left as it was. Missing parent directories are
-    created.
+    created. Stale temporaries from saves killed earlier in that directory are
+    removed first (see :func:`clean_stale_temps`).
+
+    Raises:
+        InvalidArgumentError: If ``path`` is an existing directory.
+        SaveError: If the file cannot be written (disk full, file-size limit,
+            permission denied, a parent that is a file); the message names
+            ``path`` and the cause.
     """
     directory = os.path.dirname(os.path.abspath(path))
-    Path(directory).mkdir(parents=True, exist_ok=True)
     if os.path.isdir(path):
         raise InvalidArgumentError(
             f"{path!r} is an existing directory; give a file path to save to."
         )
-    handle, tmp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-    )
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(directory)
+        handle, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+        )
+    except OSError as error:
+        raise _save_error(path, error) from error
     os.close(handle)
+    _OWN_TEMPS.add(tmp)
     try:
         yield tmp
         # The data must be on disk before the rename, or a power cut could leave a
@@ -179,7 +295,45 @@ def atomic_write(path: str) -> Iterator[str]:
         # permissions any other file the user writes gets (0666 less the umask).
         os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        _fsync_directory(directory)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
             os.remove(tmp)
+        if isinstance(error, OSError) and not isinstance(error, CnnkitError):
+            raise _save_error(path, error) from error
         raise
+    finally:
+        _OWN_TEMPS.discard(tmp)
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: checked write, flush, fsync, rename.
+
+    Raises:
+        SaveError: If the bytes cannot all be written; ``path`` is unchanged and
+            no temporary file is left.
+    """
+    with atomic_write(path) as tmp, open(tmp, "wb") as handle:
+        # A short write (possible on some file systems when nearly full) would
+        # otherwise pass silently: loop until every byte is out.
+        view = memoryview(data)
+        while view:
+            written = handle.write(view)
+            if not written:
+                raise OSError(errno.ENOSPC, "no bytes could be written", tmp)
+            view = view[written:]
+        handle.flush()
+
+
+def h5_bytes(fill: Callable[[h5py.File], None]) -> bytes:
+    """Build an HDF5 file in memory with ``fill`` and return its bytes.
+
+    HDF5 writing straight to disk crashes the process (a segfault in h5py's
+    close) when the disk fills or a size limit is hit; in memory nothing can fail
+    but memory, and the bytes then go to disk through :func:`write_bytes`, whose
+    errors are ordinary exceptions.
+    """
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        fill(h5)
+    return buffer.getvalue()

@@ -33,12 +33,16 @@ import os
 import warnings
 from typing import Any
 
-import h5py
-
 from cnnkit.errors import FileFormatError, InvalidArgumentError, NotBuiltError
 from cnnkit.layers.base.layer import Layer
 from cnnkit.saving import keras_zip, legacy_h5
-from cnnkit.saving._files import atomic_write, check_overwrite, expect_kind, path_string
+from cnnkit.saving._files import (
+    check_overwrite,
+    expect_kind,
+    h5_bytes,
+    path_string,
+    write_bytes,
+)
 from cnnkit.saving.layer_config import serialize_layer
 from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
 
@@ -179,6 +183,8 @@ def save_weights(
         InvalidArgumentError: If the name does not end in ``.weights.h5``, for an
             unknown argument, or an existing file with ``overwrite=False``.
         NotBuiltError: If the model has no weights yet.
+        SaveError: If the file cannot be written (disk full, size limit, no
+            permission); the previous file is left unchanged.
     """
     path = path_string(filepath)
     if kwargs.pop("max_shard_size", None) is not None:
@@ -194,8 +200,8 @@ def save_weights(
         )
     _require_built(model, "saving")
     check_overwrite(path, overwrite)
-    with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
-        write_state(h5, model)
+    # Built in memory first: HDF5 writing to a full disk segfaults (see _files).
+    write_bytes(path, h5_bytes(lambda h5: write_state(h5, model)))
 
 
 def _require_built(model: Layer, doing: str) -> None:

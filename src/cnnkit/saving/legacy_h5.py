@@ -29,7 +29,7 @@ import numpy as np
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
-from cnnkit.saving._files import atomic_write, expect_kind
+from cnnkit.saving._files import expect_kind, h5_bytes, write_bytes
 from cnnkit.saving.compile_config import (
     get_compile_config,
     training_config_to_compile_config,
@@ -87,10 +87,15 @@ def _write_datasets(group: h5py.Group, names: list[str], values: list[Any]) -> N
 
 
 def save_legacy_h5(model: Layer, path: str, include_optimizer: bool = True) -> None:
-    """Write ``model`` as a legacy Keras HDF5 file (atomically)."""
+    """Write ``model`` as a legacy Keras HDF5 file (atomically).
+
+    Raises:
+        SaveError: If the file cannot be written; the previous file is intact.
+    """
     view = as_saved_model(model, "save")
     compile_config = get_compile_config(model)
-    with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
+
+    def fill(h5: h5py.File) -> None:
         h5.attrs["backend"] = "torch"
         h5.attrs["keras_version"] = KERAS_VERSION
         h5.attrs["model_config"] = json.dumps(legacy_model_config(model)).encode()
@@ -123,6 +128,9 @@ def save_legacy_h5(model: Layer, path: str, include_optimizer: bool = True) -> N
                 [f"{optimizer.name}/{n}" for n in optimizer.variable_names],
                 optimizer_values(optimizer),
             )
+
+    # In memory first: HDF5 writing to a full disk segfaults (see _files.h5_bytes).
+    write_bytes(path, h5_bytes(fill))
 
 
 # ------------------------------------------------------------------ reading

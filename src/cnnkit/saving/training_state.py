@@ -34,7 +34,7 @@ import torch
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
-from cnnkit.saving._files import atomic_write, expect_kind
+from cnnkit.saving._files import expect_kind, h5_bytes, write_bytes
 from cnnkit.saving.weights_h5 import (
     load_state,
     open_h5,
@@ -129,12 +129,20 @@ def _read_rng(group: h5py.Group, model: Layer, path: str) -> None:
 
 
 def save_training_state(model: Layer, path: str, progress: dict[str, Any]) -> None:
-    """Write weights, optimizer state, ``progress`` and RNG states to ``path``."""
-    with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
+    """Write weights, optimizer state, ``progress`` and RNG states to ``path``.
+
+    Raises:
+        SaveError: If the file cannot be written; the previous backup is intact.
+    """
+
+    def fill(h5: h5py.File) -> None:
         write_state(h5, model)
         group = h5.create_group(_GROUP)
         group.attrs["progress"] = json.dumps(progress)
         _write_rng(group, model)
+
+    # In memory first: HDF5 writing to a full disk segfaults (see _files.h5_bytes).
+    write_bytes(path, h5_bytes(fill))
 
 
 def load_training_state(model: Layer, path: str) -> dict[str, Any] | None:
