@@ -132,7 +132,21 @@ class Trainer(Layer):
         return evaluate(self, *args, **kwargs)
 
     def predict(self, *args: Any, **kwargs: Any) -> Any:
-        """Outputs for data, batched, as numpy (Keras' ``predict`` arguments)."""
+        """Outputs for data, batched, as numpy (Keras' ``predict`` arguments).
+
+        Every layer runs in inference mode (Dropout off, BatchNormalization on its
+        moving statistics): ``predict`` passes ``training=False`` down the call, and
+        the flag lives in the calling thread's call context, never on the model.
+
+        Thread safety: once the model is built, ``predict`` may run in several
+        threads at once, and while ``fit`` trains the same model in another
+        thread; each predict still sees inference mode (``tests/reliability/test_modes.py``). What it cannot give
+        is a consistent snapshot of weights that ``fit`` is updating meanwhile: a
+        predict made during training may mix weights of neighbouring steps, so
+        predict on a copy (``clone_model`` + ``set_weights``) when that matters.
+        ``evaluate`` during ``fit`` on the same model is not supported: both update
+        the model's metric state.
+        """
         return predict(self, *args, **kwargs)
 
     def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
