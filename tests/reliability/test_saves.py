@@ -81,6 +81,16 @@ for case, path in paths.items():
         }
     print(json.dumps(result), flush=True)
 
+checkpoint = cnnkit.callbacks.ModelCheckpoint(
+    paths["weights"], save_weights_only=True
+)
+try:
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+    result = {"case": "checkpoint", "error": None}
+except Exception as error:
+    result = {"case": "checkpoint", "error": type(error).__name__, "message": str(error)}
+print(json.dumps(result), flush=True)
+
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     history = model.fit(x, y, epochs=3, verbose=0, callbacks=[backup])
@@ -143,6 +153,14 @@ def test_size_limited_save_is_a_clear_error(limited: dict[str, Any], case: str) 
     name = {"weights": "m.weights.h5", "legacy": "m.h5", "keras": "m.keras"}[case]
     assert name in result["message"]
     assert "file-size limit" in result["message"]
+
+
+def test_size_limited_checkpoint_raises_clearly(limited: dict[str, Any]) -> None:
+    # Keras semantics: a checkpoint that cannot be written ends fit with the error.
+    result = limited["results"].get("checkpoint")
+    assert result is not None, limited["proc"].stderr[-3000:]
+    assert result["error"] == "SaveError"
+    assert "m.weights.h5" in result["message"]
 
 
 def test_size_limited_saves_keep_old_files_and_leave_no_temps(
@@ -234,7 +252,10 @@ def test_backup_into_unwritable_place_warns(tmp_path: Path) -> None:
     model = _small_model()
     backup = cnnkit.callbacks.BackupAndRestore(blocker / "backup")
     x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
-    with pytest.warns(RuntimeWarning, match=r"blocker.*training continues"):
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"blocker.*training continues.*Could not create the backup folder",
+    ):
         history = model.fit(x, y, epochs=2, verbose=0, callbacks=[backup])
     assert len(history.history["loss"]) == 2
 

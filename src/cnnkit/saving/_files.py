@@ -314,14 +314,10 @@ def write_bytes(path: str, data: bytes) -> None:
             no temporary file is left.
     """
     with atomic_write(path) as tmp, open(tmp, "wb") as handle:
-        # A short write (possible on some file systems when nearly full) would
-        # otherwise pass silently: loop until every byte is out.
-        view = memoryview(data)
-        while view:
-            written = handle.write(view)
-            if not written:
-                raise OSError(errno.ENOSPC, "no bytes could be written", tmp)
-            view = view[written:]
+        # A buffered file writes every byte or raises (ENOSPC, EFBIG), and the
+        # flush inside the block makes a failure surface here, not in a close
+        # whose error could be lost.
+        handle.write(data)
         handle.flush()
 
 
