@@ -3,7 +3,10 @@
 Every model or weights file is written to a temporary file in the destination's
 directory and moved into place with ``os.replace`` (atomic on POSIX and Windows), so
 a crash or an exception during a save leaves the previous file untouched and never a
-half-written one. Before reading, the first bytes are checked, so a pickle renamed
+half-written one. HDF5 files are built in memory first (:func:`h5_bytes`): h5py
+writing to a full disk segfaults, while a failing :func:`write_bytes` raises
+:class:`SaveError` naming the file and the cause. Temporaries left by a process
+killed mid-save are removed by the next save into the same folder. Before reading, the first bytes are checked, so a pickle renamed
 ``.h5`` or a text file named ``.keras`` is refused with a message that names the file
 and says what it actually is.
 
