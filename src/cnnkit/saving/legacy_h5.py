@@ -29,6 +29,7 @@ import numpy as np
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
+from cnnkit.saving._config_checks import check_depth
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.compile_config import (
     get_compile_config,
@@ -211,13 +212,20 @@ def _json_attr(h5: h5py.File, key: str, path: str) -> Any:
     if raw is None:
         return None
     if isinstance(raw, bytes | np.bytes_):
-        raw = raw.decode("utf-8")
+        raw = raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(str(raw))
+        parsed = json.loads(str(raw))
     except json.JSONDecodeError as error:
         raise FileFormatError(
             f"{path!r}: the {key} attribute is not JSON: {error}"
         ) from error
+    except RecursionError as error:
+        raise FileFormatError(
+            f"{path!r}: the {key} attribute nests too deeply to parse."
+        ) from error
+    # The same depth bound as a `.keras` file's config.json.
+    check_depth(parsed, path, f"the {key} attribute")
+    return parsed
 
 
 def _load_optimizer_weights(h5: h5py.File, model: SavedModel, path: str) -> None:
