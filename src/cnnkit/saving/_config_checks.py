@@ -81,14 +81,14 @@ def _check_shape(entry: dict[str, Any], path: str, where: str) -> None:
         raise _refuse(
             path,
             where,
-            f"'dtype.config' is {type(dtype['config']).__name__}, not a JSON "
+            f"'config.dtype.config' is {type(dtype['config']).__name__}, not a JSON "
             "object like {'name': 'float32'}.",
         )
     if "layers" in config and not isinstance(config["layers"], list):
         raise _refuse(
             path,
             where,
-            f"'layers' is {type(config['layers']).__name__}, not a list of layers.",
+            f"'config.layers' is {type(config['layers']).__name__}, not a list of layers.",
         )
     build = entry.get("build_config")
     if build is not None and not isinstance(build, dict):
