@@ -47,7 +47,7 @@ def test_member_over_its_limit_is_not_read(tmp_path: Path) -> None:
         zipfile.ZipFile(path) as archive,
         pytest.raises(
             FileFormatError,
-            match="'model.weights.h5' declares .* more than the 100 allowed for "
+            match=r"'model.weights.h5' declares .* more than the 100 allowed for "
             "it; it was not read",
         ),
     ):
@@ -61,7 +61,7 @@ def test_weights_member_is_bounded_by_the_model(
     monkeypatch.setattr(_limits, "WEIGHTS_FLOOR_BYTES", 0)
     # The tiny model's budget is 48 bytes a parameter: the HDF5 overhead alone
     # exceeds it.
-    with pytest.raises(FileFormatError, match="'model.weights.h5' declares"):
+    with pytest.raises(FileFormatError, match=r"'model.weights.h5' declares"):
         load_model(path)
 
 
@@ -81,7 +81,7 @@ def test_header_lying_about_the_size_is_caught(tmp_path: Path) -> None:
         central = data.find(b"PK\x01\x02", central + 4)
     path.write_bytes(bytes(data))
     with pytest.raises(
-        FileFormatError, match="'config.json' is corrupted or truncated"
+        FileFormatError, match=r"'config.json' is corrupted or truncated"
     ):
         load_model(path)
 
@@ -92,7 +92,7 @@ def test_compressed_bomb_member_is_refused(tmp_path: Path) -> None:
     contents["assets/zeros.bin"] = bytes(_limits.RATIO_FLOOR_BYTES + 1)
     write_zip(path, contents, zipfile.ZIP_DEFLATED)
     with pytest.raises(
-        FileFormatError, match="'assets/zeros.bin' declares .*decompression bomb"
+        FileFormatError, match=r"'assets/zeros.bin' declares .*decompression bomb"
     ):
         load_model(path)
 
@@ -105,7 +105,7 @@ def test_json_too_deep_for_the_parser(tmp_path: Path) -> None:
     contents = members(path)
     contents["config.json"] = b"[" * 100_000 + b"]" * 100_000
     write_zip(path, contents)
-    with pytest.raises(FileFormatError, match="config.json nests too deeply to parse"):
+    with pytest.raises(FileFormatError, match=r"config.json nests too deeply to parse"):
         load_model(path)
 
 
@@ -116,7 +116,7 @@ def test_json_deeper_than_the_limit(tmp_path: Path) -> None:
     contents["metadata.json"] = b"[" * depth + b"]" * depth
     write_zip(path, contents)
     with pytest.raises(
-        FileFormatError, match="metadata.json nests more than 200 levels deep"
+        FileFormatError, match=r"metadata.json nests more than 200 levels deep"
     ):
         load_model(path)
 
@@ -126,13 +126,13 @@ def test_legacy_model_config_depth(tmp_path: Path) -> None:
     with h5py.File(path, "w") as h5:
         h5.attrs["model_config"] = "[" * 100_000 + "]" * 100_000
     with pytest.raises(
-        FileFormatError, match="model_config attribute nests too deeply to parse"
+        FileFormatError, match=r"model_config attribute nests too deeply to parse"
     ):
         load_model(path)
     with h5py.File(path, "w") as h5:
         h5.attrs["model_config"] = "[" * 300 + "]" * 300
     with pytest.raises(
-        FileFormatError, match="model_config attribute nests more than 200 levels"
+        FileFormatError, match=r"model_config attribute nests more than 200 levels"
     ):
         load_model(path)
 
@@ -191,7 +191,7 @@ def test_other_constructor_errors_become_file_errors() -> None:
     )  # fmt: skip
     with pytest.raises(
         FileFormatError,
-        match="'<json string>': the model could not be rebuilt from its config: "
+        match=r"'<json string>': the model could not be rebuilt from its config: "
         "InvalidArgumentError: An activation",
     ):
         model_from_json(text)

@@ -36,7 +36,7 @@ def test_fill_value_shape_bomb_is_refused_fast(tmp_path: Path) -> None:
     model, path = _weights(tmp_path, bomb)
     before = [w.copy() for w in model.get_weights()]
     start = time.perf_counter()
-    with pytest.raises(FileFormatError, match="possible decompression bomb"):
+    with pytest.raises(FileFormatError, match=r"possible decompression bomb"):
         model.load_weights(path)
     assert time.perf_counter() - start < 5
     assert all((a == b).all() for a, b in zip(before, model.get_weights()))
@@ -70,7 +70,7 @@ def test_gzip_bomb_is_refused(tmp_path: Path) -> None:
         data[:] = 0.0  # 40 MB of zeros in ~40 kB
 
     model, path = _weights(tmp_path, gzip_bomb)
-    with pytest.raises(FileFormatError, match="declares 41943040 bytes but stores"):
+    with pytest.raises(FileFormatError, match=r"declares 41943040 bytes but stores"):
         model.load_weights(path)
 
 
@@ -95,7 +95,7 @@ def test_safe_dataset_caps_a_dataset_read_alone(tmp_path: Path) -> None:
     with h5py.File(path, "w") as h5:
         h5.create_dataset("d", data=np.zeros(100, "f4"))
     with h5py.File(path, "r") as h5:
-        with pytest.raises(FileFormatError, match="more than the 100 a dataset"):
+        with pytest.raises(FileFormatError, match=r"more than the 100 a dataset"):
             weights_h5.safe_dataset(h5, "d", "x.h5", max_bytes=100)
         assert weights_h5.safe_dataset(h5, "d", "x.h5", (100,)).shape == (100,)
 
