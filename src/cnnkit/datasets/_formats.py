@@ -17,6 +17,7 @@ import gzip
 import io
 import struct
 import tarfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -48,10 +49,30 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _IDX_UBYTE = 0x08
 
 
+# The biggest dataset file cnnkit reads decompressed (CIFAR-100's arrays, MNIST's
+# IDX files) is under 200 MB; a gzip bomb stops here instead of at RAM's end.
+MAX_DECOMPRESSED_BYTES = 1 << 30
+_CHUNK_BYTES = 1 << 20
+
+
 def _read_maybe_gzip(path: Path) -> bytes:
     data = path.read_bytes()
     # The same loader accepts the .gz files and their decompressed copies.
-    return gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data
+    if data[:2] != _GZIP_MAGIC:
+        return data
+    chunks: list[bytes] = []
+    total = 0
+    with gzip.open(io.BytesIO(data)) as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            total += len(chunk)
+            if total > MAX_DECOMPRESSED_BYTES:
+                raise FileFormatError(
+                    f"{path.name} inflates to more than {MAX_DECOMPRESSED_BYTES} "
+                    "bytes, more than any dataset cnnkit reads: a corrupted "
+                    "download or a decompression bomb. Delete it and download again."
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_idx(data: bytes, what: str) -> np.ndarray:
@@ -103,8 +124,36 @@ def read_npz(path: Path, keys: Sequence[str]) -> dict[str, np.ndarray]:
         if f.read(4) != _ZIP_MAGIC:
             raise FileFormatError(f"{path.name} is not an .npz file (no zip header).")
         f.seek(0)
+        _check_npz_sizes(f, path)
+        f.seek(0)
         with np.load(f, allow_pickle=False) as npz:
             return {k: npz[k] for k in keys if k in npz.files}
+
+
+def _check_npz_sizes(f: IO[bytes], path: Path) -> None:
+    """Refuse an ``.npz`` member whose ``.npy`` header declares more bytes than
+    the member holds: ``np.load`` would allocate the declared array first."""
+    # A bad zip raises as np.load would (the source list labels it).
+    with zipfile.ZipFile(f) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+            declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if declared > info.file_size:
+                raise FileFormatError(
+                    f"{path.name}: array {info.filename!r} declares shape "
+                    f"{shape} ({declared} bytes) but the member holds only "
+                    f"{info.file_size} bytes: the file is corrupted. Delete it "
+                    "and download again."
+                )
 
 
 def decode_npz(paths: list[Path], keys: tuple[str, ...]) -> dict[str, np.ndarray]:

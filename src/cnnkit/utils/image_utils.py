@@ -109,8 +109,9 @@ def check_pixels(img: Image.Image, path: Any) -> None:
     """
     width, height = img.size
     if width * height > MAX_PIXELS:
+        name = os.fspath(path) if isinstance(path, str | os.PathLike) else path
         raise FileFormatError(
-            f"{path!r} declares a {width}x{height} image ({width * height} pixels), "
+            f"{name!r} declares a {width}x{height} image ({width * height} pixels), "
             f"more than the {MAX_PIXELS} cnnkit decodes; it was not read. Resize it "
             "first (or raise cnnkit.utils.image_utils.MAX_PIXELS if you trust it)."
         )
