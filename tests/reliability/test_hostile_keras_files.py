@@ -243,3 +243,15 @@ def test_conv_filters_bomb(tmp_path: Path) -> None:
     )  # fmt: skip
     with pytest.raises(FileFormatError, match=r"Conv2D 'c' has filters=100000000"):
         model_from_json(text)
+
+
+def test_torch_errors_while_building_become_file_errors(tmp_path: Path) -> None:
+    # Found by the fuzzer: torch's RuntimeError for a negative dimension.
+    def negative(config: dict[str, Any]) -> None:
+        _first_layer(config)["build_config"] = {"input_shape": [None, -1]}
+
+    with pytest.raises(
+        FileFormatError,
+        match=r"could not be rebuilt from its config: RuntimeError: .*negative",
+    ):
+        load_model(_with_config(tmp_path, negative))

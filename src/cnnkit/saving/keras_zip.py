@@ -263,6 +263,8 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
         IndexError,
         AttributeError,
         RecursionError,
+        OverflowError,
+        RuntimeError,  # torch's, e.g. a negative dimension in build_config
     ) as error:
         raise FileFormatError(
             f"{path!r}: the model could not be rebuilt from its config: "
