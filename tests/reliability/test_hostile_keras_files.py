@@ -255,3 +255,32 @@ def test_torch_errors_while_building_become_file_errors(tmp_path: Path) -> None:
         match=r"could not be rebuilt from its config: RuntimeError: .*negative",
     ):
         load_model(_with_config(tmp_path, negative))
+
+
+def _sequential(*layers: dict[str, Any]) -> str:
+    first = {"class_name": "InputLayer", "config": {"batch_shape": [None, 4]}}
+    return json.dumps(
+        {"class_name": "Sequential", "config": {"layers": [first, *layers]}}
+    )
+
+
+def test_embedding_table_bomb() -> None:
+    text = _sequential(
+        {
+            "class_name": "Embedding",
+            "config": {"name": "e", "input_dim": 10**7, "output_dim": 1000},
+        }
+    )
+    with pytest.raises(
+        FileFormatError, match=r"layer Embedding 'e' would need a weight of about "
+        r"10000000000 elements",
+    ):  # fmt: skip
+        model_from_json(text)
+
+
+def test_sizes_at_the_bounds_still_load() -> None:
+    text = _sequential(
+        {"class_name": "Dense", "config": {"name": "wide", "units": 1 << 20}}
+    )
+    model = model_from_json(text)
+    assert model.layers[-1].kernel.shape == (4, 1 << 20)
