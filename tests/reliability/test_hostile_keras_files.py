@@ -284,3 +284,14 @@ def test_sizes_at_the_bounds_still_load() -> None:
     )
     model = model_from_json(text)
     assert model.layers[-1].kernel.shape == (4, 1 << 20)
+
+
+def test_load_weights_from_keras_is_bounded_by_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _saved(tmp_path)
+    monkeypatch.setattr(_limits, "WEIGHTS_FLOOR_BYTES", 0)
+    with pytest.raises(
+        FileFormatError, match=r"'model.weights.h5' declares \d+ bytes, more than"
+    ):
+        tiny_model().load_weights(path)

@@ -51,6 +51,7 @@ __all__ = [
     "open_keras_zip",
     "parse_json",
     "read_member",
+    "read_weights_member",
     "rebuild_model",
     "save_keras",
 ]
@@ -212,6 +213,17 @@ def read_member(
             f"{path!r}: member {name!r} is corrupted or truncated: {error}"
         ) from error
     return b"".join(chunks)
+
+
+def read_weights_member(archive: zipfile.ZipFile, path: str, model: Layer) -> bytes:
+    """The weights member, allowed only as many bytes as ``model``'s variables and
+    optimizer slots could fill (``_limits.weights_budget``).
+
+    Raises:
+        FileFormatError: As ``read_member``.
+    """
+    parameters = sum(math.prod(v.shape) for v in model.weights)
+    return read_member(archive, WEIGHTS, path, _limits.weights_budget(parameters))
 
 
 def parse_json(data: bytes | str, path: str, what: str) -> Any:
