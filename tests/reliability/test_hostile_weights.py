@@ -109,3 +109,25 @@ def test_custom_load_own_variables_has_no_expected_shapes() -> None:
     assert weights_h5.expected_shapes(model.layers[0]) == {"0": (4, 3), "1": (3,)}
     assert weights_h5.expected_shapes(Custom()) is None
     assert weights_h5.expected_shapes(model.optimizer) is None
+
+
+def test_legacy_weights_are_capped_by_the_model(tmp_path: Path) -> None:
+    model = tiny_model()
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="saving your model as an HDF5 file"):
+        model.save(path)
+    with h5py.File(path, "a") as h5:
+        names: list[str] = []
+        h5["model_weights"].visititems(
+            lambda name, obj: (
+                names.append(name) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
+        target = f"model_weights/{names[0]}"
+        del h5[target]
+        h5.create_dataset(target, data=np.random.default_rng(0).random(1 << 20))
+    with pytest.raises(
+        FileFormatError,
+        match=r"declares 8388608 bytes .*more than the 1048576 a dataset",
+    ):
+        model.load_weights(path)

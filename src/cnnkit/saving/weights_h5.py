@@ -37,6 +37,7 @@ from cnnkit.saving import _limits, model_classes
 
 __all__ = [
     "DatasetRefused",
+    "dataset_cap",
     "expected_shapes",
     "load_state",
     "open_h5",
@@ -278,7 +279,7 @@ def expected_shapes(obj: Saveable) -> dict[str, tuple[int, ...]] | None:
     }
 
 
-def _dataset_cap(root: Layer) -> int:
+def dataset_cap(root: Layer) -> int:
     """The most bytes one dataset without a matching variable may declare: a
     model's optimizer slot or custom state is never bigger than all its weights
     (at 8 bytes each), nor than the fixed cap."""
@@ -341,7 +342,7 @@ def load_state(
         FileFormatError: If some layer's variables do not match the file.
     """
     walked = walk(root)
-    cap = _dataset_cap(root)
+    cap = dataset_cap(root)
     stores: list[dict[str, np.ndarray] | None] = []
     # A layer whose datasets declare other shapes than its variables is not read
     # at all (a hostile file may declare gigabytes there); it fails like any
