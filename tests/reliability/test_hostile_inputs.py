@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import struct
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -81,3 +82,21 @@ def test_pixel_bomb_png_header(tmp_path: Path) -> None:
         load_img(path)
     with pytest.raises(InvalidArgumentError, match=r"Cannot read image .*bomb.png"):
         load_image_as_input(str(path), (28, 28, 1))
+
+
+def test_cifar_member_declaring_too_much(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_formats, "MAX_DECOMPRESSED_BYTES", 1000)
+    path = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("cifar-10-batches-py/data_batch_1")
+        info.size = 2000
+        tar.addfile(info, io.BytesIO(bytes(2000)))
+    with pytest.raises(
+        FileFormatError, match=r"data_batch_1' in the CIFAR archive declares 2000 "
+        "bytes, more than the 1000",
+    ):  # fmt: skip
+        _formats.decode_cifar_archive(
+            [path], {"train": ["cifar-10-batches-py/data_batch_1"]}, {"": "labels"}
+        )

@@ -222,6 +222,14 @@ def _cifar_batch(tar: tarfile.TarFile, member: str) -> dict[str, Any]:
         ) from None
     if handle is None:
         raise FileFormatError(f"{member!r} in the CIFAR archive is not a file.")
+    size = tar.getmember(member).size
+    if size > MAX_DECOMPRESSED_BYTES:
+        # The tar header's size is read before a byte of the member is inflated.
+        raise FileFormatError(
+            f"{member!r} in the CIFAR archive declares {size} bytes, more than the "
+            f"{MAX_DECOMPRESSED_BYTES} any CIFAR batch holds: the download is "
+            "corrupted. Delete it and download again."
+        )
     batch = safe_load(io.BytesIO(handle.read()), what=member)
     if not isinstance(batch, Mapping):
         raise FileFormatError(f"{member!r} should be a pickled dict.")
