@@ -100,3 +100,12 @@ def test_cifar_member_declaring_too_much(
         _formats.decode_cifar_archive(
             [path], {"train": ["cifar-10-batches-py/data_batch_1"]}, {"": "labels"}
         )
+
+
+def test_gzip_bomb_in_the_mnist_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_formats, "MAX_DECOMPRESSED_BYTES", 1 << 20)
+    stream = io.BytesIO(gzip.compress(bytes(2 << 20)))
+    with pytest.raises(
+        FileFormatError, match=r"mnist.pkl.gz inflates to more than 1048576 bytes"
+    ):
+        _formats.decode_mnist_pickle(stream)

@@ -55,24 +55,28 @@ MAX_DECOMPRESSED_BYTES = 1 << 30
 _CHUNK_BYTES = 1 << 20
 
 
-def _read_maybe_gzip(path: Path) -> bytes:
-    data = path.read_bytes()
-    # The same loader accepts the .gz files and their decompressed copies.
-    if data[:2] != _GZIP_MAGIC:
-        return data
+def _gunzip(stream: IO[bytes], what: str) -> bytes:
+    """Inflate a gzip stream a chunk at a time, refusing more than
+    ``MAX_DECOMPRESSED_BYTES``."""
     chunks: list[bytes] = []
     total = 0
-    with gzip.open(io.BytesIO(data)) as stream:
-        while chunk := stream.read(_CHUNK_BYTES):
+    with gzip.open(stream) as unzipped:
+        while chunk := unzipped.read(_CHUNK_BYTES):
             total += len(chunk)
             if total > MAX_DECOMPRESSED_BYTES:
                 raise FileFormatError(
-                    f"{path.name} inflates to more than {MAX_DECOMPRESSED_BYTES} "
+                    f"{what} inflates to more than {MAX_DECOMPRESSED_BYTES} "
                     "bytes, more than any dataset cnnkit reads: a corrupted "
                     "download or a decompression bomb. Delete it and download again."
                 )
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _read_maybe_gzip(path: Path) -> bytes:
+    data = path.read_bytes()
+    # The same loader accepts the .gz files and their decompressed copies.
+    return _gunzip(io.BytesIO(data), path.name) if data[:2] == _GZIP_MAGIC else data
 
 
 def parse_idx(data: bytes, what: str) -> np.ndarray:
@@ -192,8 +196,8 @@ def decode_mnist_pickle(stream: IO[bytes]) -> dict[str, np.ndarray]:
     Training and validation are the first 50,000 and last 10,000 images of the
     original training set, so concatenating them restores Keras' 60,000 in order.
     """
-    with gzip.open(stream) as unzipped:
-        splits = safe_load(unzipped, what="mnist.pkl.gz")  # type: ignore[arg-type]
+    unzipped = io.BytesIO(_gunzip(stream, "mnist.pkl.gz"))
+    splits = safe_load(unzipped, what="mnist.pkl.gz")
     if not (isinstance(splits, tuple) and len(splits) == 3):
         raise FileFormatError(
             "mnist.pkl.gz should hold a (train, valid, test) tuple; it holds "
