@@ -17,6 +17,7 @@ import gzip
 import io
 import struct
 import tarfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -48,10 +49,34 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _IDX_UBYTE = 0x08
 
 
+# The biggest dataset file cnnkit reads decompressed (CIFAR-100's arrays, MNIST's
+# IDX files) is under 200 MB; a gzip bomb stops here instead of at RAM's end.
+MAX_DECOMPRESSED_BYTES = 1 << 30
+_CHUNK_BYTES = 1 << 20
+
+
+def _gunzip(stream: IO[bytes], what: str) -> bytes:
+    """Inflate a gzip stream a chunk at a time, refusing more than
+    ``MAX_DECOMPRESSED_BYTES``."""
+    chunks: list[bytes] = []
+    total = 0
+    with gzip.open(stream) as unzipped:
+        while chunk := unzipped.read(_CHUNK_BYTES):
+            total += len(chunk)
+            if total > MAX_DECOMPRESSED_BYTES:
+                raise FileFormatError(
+                    f"{what} inflates to more than {MAX_DECOMPRESSED_BYTES} "
+                    "bytes, more than any dataset cnnkit reads: a corrupted "
+                    "download or a decompression bomb. Delete it and download again."
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _read_maybe_gzip(path: Path) -> bytes:
     data = path.read_bytes()
     # The same loader accepts the .gz files and their decompressed copies.
-    return gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data
+    return _gunzip(io.BytesIO(data), path.name) if data[:2] == _GZIP_MAGIC else data
 
 
 def parse_idx(data: bytes, what: str) -> np.ndarray:
@@ -103,8 +128,36 @@ def read_npz(path: Path, keys: Sequence[str]) -> dict[str, np.ndarray]:
         if f.read(4) != _ZIP_MAGIC:
             raise FileFormatError(f"{path.name} is not an .npz file (no zip header).")
         f.seek(0)
+        _check_npz_sizes(f, path)
+        f.seek(0)
         with np.load(f, allow_pickle=False) as npz:
             return {k: npz[k] for k in keys if k in npz.files}
+
+
+def _check_npz_sizes(f: IO[bytes], path: Path) -> None:
+    """Refuse an ``.npz`` member whose ``.npy`` header declares more bytes than
+    the member holds: ``np.load`` would allocate the declared array first."""
+    # A bad zip raises as np.load would (the source list labels it).
+    with zipfile.ZipFile(f) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+            declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if declared > info.file_size:
+                raise FileFormatError(
+                    f"{path.name}: array {info.filename!r} declares shape "
+                    f"{shape} ({declared} bytes) but the member holds only "
+                    f"{info.file_size} bytes: the file is corrupted. Delete it "
+                    "and download again."
+                )
 
 
 def decode_npz(paths: list[Path], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -143,8 +196,8 @@ def decode_mnist_pickle(stream: IO[bytes]) -> dict[str, np.ndarray]:
     Training and validation are the first 50,000 and last 10,000 images of the
     original training set, so concatenating them restores Keras' 60,000 in order.
     """
-    with gzip.open(stream) as unzipped:
-        splits = safe_load(unzipped, what="mnist.pkl.gz")  # type: ignore[arg-type]
+    unzipped = io.BytesIO(_gunzip(stream, "mnist.pkl.gz"))
+    splits = safe_load(unzipped, what="mnist.pkl.gz")
     if not (isinstance(splits, tuple) and len(splits) == 3):
         raise FileFormatError(
             "mnist.pkl.gz should hold a (train, valid, test) tuple; it holds "
@@ -173,6 +226,14 @@ def _cifar_batch(tar: tarfile.TarFile, member: str) -> dict[str, Any]:
         ) from None
     if handle is None:
         raise FileFormatError(f"{member!r} in the CIFAR archive is not a file.")
+    size = tar.getmember(member).size
+    if size > MAX_DECOMPRESSED_BYTES:
+        # The tar header's size is read before a byte of the member is inflated.
+        raise FileFormatError(
+            f"{member!r} in the CIFAR archive declares {size} bytes, more than the "
+            f"{MAX_DECOMPRESSED_BYTES} any CIFAR batch holds: the download is "
+            "corrupted. Delete it and download again."
+        )
     batch = safe_load(io.BytesIO(handle.read()), what=member)
     if not isinstance(batch, Mapping):
         raise FileFormatError(f"{member!r} should be a pickled dict.")

@@ -266,7 +266,7 @@ def _load_weights_from_keras(model: Layer, path: str, skip_mismatch: bool) -> No
     with keras_zip.open_keras_zip(path) as archive:
         if keras_zip.WEIGHTS not in archive.namelist():
             raise FileFormatError(f"{path!r} has no {keras_zip.WEIGHTS} member.")
-        data = keras_zip.read_member(archive, keras_zip.WEIGHTS, path)
+        data = keras_zip.read_weights_member(archive, path, model)
     label = f"{path}:{keras_zip.WEIGHTS}"
     with open_h5(io.BytesIO(data), label) as h5:
         try:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import math
 import re
 import zipfile
 import zlib
@@ -35,7 +36,8 @@ import h5py
 
 from cnnkit.errors import CnnkitError, FileFormatError, InvalidArgumentError
 from cnnkit.layers.base.layer import Layer
-from cnnkit.saving import model_classes
+from cnnkit.saving import _limits, model_classes
+from cnnkit.saving._config_checks import check_depth, check_model_config
 from cnnkit.saving._files import atomic_write, expect_kind
 from cnnkit.saving.compile_config import compile_from_config
 from cnnkit.saving.layer_config import deserialize_layer, refuse_code, serialize_layer
@@ -49,6 +51,7 @@ __all__ = [
     "open_keras_zip",
     "parse_json",
     "read_member",
+    "read_weights_member",
     "rebuild_model",
     "save_keras",
 ]
@@ -58,11 +61,15 @@ KERAS_VERSION = "3.15.1"
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _MAX_MEMBERS = 10_000
-_MAX_JSON_BYTES = 256 << 20
-_MAX_MEMBER_BYTES = 64 << 30
+_MAX_JSON_BYTES = _limits.MAX_JSON_BYTES
+# Without a model to size it by (``load_weights`` reads the member before it
+# knows which layers match), the weights member may hold this much.
+_MAX_MEMBER_BYTES = 16 << 30
 # A stored member is about as big as its data; DEFLATE cannot exceed ~1032:1.
-_BOMB_FLOOR_BYTES = 256 << 20
-_MAX_EXPANSION = 100
+_BOMB_FLOOR_BYTES = _limits.RATIO_FLOOR_BYTES
+_MAX_EXPANSION = _limits.MAX_RATIO
+# Members are inflated this many bytes at a time (no second whole-size buffer).
+_CHUNK_BYTES = 1 << 20
 
 
 def save_keras(model: Layer, path: str) -> None:
@@ -175,30 +182,69 @@ def open_keras_zip(path: str) -> zipfile.ZipFile:
     return archive
 
 
-def read_member(archive: zipfile.ZipFile, name: str, path: str) -> bytes:
-    """The bytes of member ``name``, CRC-checked.
+def read_member(
+    archive: zipfile.ZipFile, name: str, path: str, limit: int | None = None
+) -> bytes:
+    """The bytes of member ``name``, CRC-checked, inflated a chunk at a time.
+
+    A member declaring more than ``limit`` (by default the cap for its kind) is
+    not read. One whose header lies (declaring fewer bytes than it inflates to)
+    costs no more: ``zipfile`` stops at the declared size and the CRC then fails.
 
     Raises:
-        FileFormatError: If the member is corrupted or the archive truncated.
+        FileFormatError: If the member is corrupted or the archive truncated, or
+            declares more than allowed.
     """
+    info = archive.getinfo(name)
+    if limit is None:
+        limit = _MAX_JSON_BYTES if name.endswith(".json") else _MAX_MEMBER_BYTES
+    if info.file_size > limit:
+        raise FileFormatError(
+            f"{path!r}: member {name!r} declares {info.file_size} bytes, more than "
+            f"the {limit} allowed for it; it was not read."
+        )
+    chunks: list[bytes] = []
     try:
-        return archive.read(name)
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK_BYTES):
+                chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
         raise FileFormatError(
             f"{path!r}: member {name!r} is corrupted or truncated: {error}"
         ) from error
+    return b"".join(chunks)
+
+
+def read_weights_member(archive: zipfile.ZipFile, path: str, model: Layer) -> bytes:
+    """The weights member, allowed only as many bytes as ``model``'s variables and
+    optimizer slots could fill (``_limits.weights_budget``).
+
+    Raises:
+        FileFormatError: As ``read_member``.
+    """
+    parameters = sum(math.prod(v.shape) for v in model.weights)
+    return read_member(archive, WEIGHTS, path, _limits.weights_budget(parameters))
 
 
 def parse_json(data: bytes | str, path: str, what: str) -> Any:
     """JSON text → Python, with a clear error.
 
     Raises:
-        FileFormatError: If ``data`` is not valid UTF-8 JSON.
+        FileFormatError: If ``data`` is not valid UTF-8 JSON, or nests deeper
+            than ``MAX_JSON_DEPTH``.
     """
     try:
-        return json.loads(data)
+        parsed = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise FileFormatError(f"{path!r}: {what} is not valid JSON: {error}") from error
+    except RecursionError as error:
+        # json's C parser gives up past Python's recursion limit.
+        raise FileFormatError(
+            f"{path!r}: {what} nests too deeply to parse (more than "
+            f"{_limits.MAX_JSON_DEPTH} levels is refused)."
+        ) from error
+    check_depth(parsed, path, what)
+    return parsed
 
 
 def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None) -> Any:
@@ -214,11 +260,24 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
             f"and 'config'; found {type(config).__name__}."
         )
     refuse_code(config, path)
+    check_model_config(config, path)
     try:
         model = deserialize_layer(config, custom_objects)
     except FileFormatError as error:
         raise FileFormatError(f"{path!r}: {error}") from error
-    except (CnnkitError, ValueError, TypeError, KeyError, IndexError) as error:
+    # Whatever else a malformed config makes the constructors trip on is still
+    # the file's fault, and is reported as such.
+    except (
+        CnnkitError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+        OverflowError,
+        RuntimeError,  # torch's, e.g. a negative dimension in build_config
+    ) as error:
         raise FileFormatError(
             f"{path!r}: the model could not be rebuilt from its config: "
             f"{type(error).__name__}: {error}"
@@ -272,7 +331,8 @@ def load_keras(
                 f"{path!r} has no {WEIGHTS} member (Keras' .npz weights variant "
                 "is not supported), so the weights cannot be restored."
             )
-        data = read_member(archive, WEIGHTS, path)
+        parameters = sum(math.prod(v.shape) for v in model.weights)
+        data = read_member(archive, WEIGHTS, path, _limits.weights_budget(parameters))
         metadata = (
             parse_json(read_member(archive, METADATA, path), path, METADATA)
             if METADATA in names

@@ -29,7 +29,9 @@ import numpy as np
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
+from cnnkit.saving._config_checks import check_depth
 from cnnkit.saving._files import expect_kind, h5_bytes, write_bytes
+from cnnkit.saving._limits import MAX_DATASET_BYTES
 from cnnkit.saving.compile_config import (
     get_compile_config,
     training_config_to_compile_config,
@@ -38,6 +40,7 @@ from cnnkit.saving.keras_zip import KERAS_VERSION, compile_loaded, rebuild_model
 from cnnkit.saving.legacy_config import legacy_model_config, upgrade_model_config
 from cnnkit.saving.saved_model import SavedModel, as_saved_model
 from cnnkit.saving.weights_h5 import (
+    dataset_cap,
     open_h5,
     optimizer_values,
     safe_dataset,
@@ -136,15 +139,27 @@ def save_legacy_h5(model: Layer, path: str, include_optimizer: bool = True) -> N
 # ------------------------------------------------------------------ reading
 
 
-def _dataset_at(group: h5py.Group, name: str, filename: str) -> np.ndarray:
+def _dataset_at(
+    group: h5py.Group, name: str, filename: str, max_bytes: int
+) -> np.ndarray:
     parent, _, leaf = name.rpartition("/")
     return safe_dataset(
-        safe_group(group, parent, filename) if parent else group, leaf, filename
+        safe_group(group, parent, filename) if parent else group,
+        leaf,
+        filename,
+        max_bytes=max_bytes,
     )
 
 
-def _group_values(group: h5py.Group, filename: str) -> list[np.ndarray]:
-    return [_dataset_at(group, n, filename) for n in _read_names(group, "weight_names")]
+def _group_values(
+    group: h5py.Group, filename: str, max_bytes: int = MAX_DATASET_BYTES
+) -> list[np.ndarray]:
+    """The datasets ``weight_names`` lists, each refused unread past ``max_bytes``
+    (no legacy weight is bigger than its whole model)."""
+    return [
+        _dataset_at(group, n, filename, max_bytes)
+        for n in _read_names(group, "weight_names")
+    ]
 
 
 def _assign(
@@ -182,11 +197,12 @@ def load_legacy_weights(
     """
     saved = _read_names(group, "layer_names")
     model_layers = as_saved_model(model, "load weights into").layers
+    cap = dataset_cap(model)
     if by_name:
         wanted = {layer.name: layer for layer in model_layers}
         for name in saved:
             if name in wanted:
-                values = _group_values(safe_group(group, name, filename), filename)
+                values = _group_values(safe_group(group, name, filename), filename, cap)
                 try:
                     _assign(_legacy_weights(wanted[name]), values, f"layer {name!r}",
                             skip_mismatch)  # fmt: skip
@@ -207,7 +223,7 @@ def load_legacy_weights(
             f"{len(with_weights)} ({with_weights})."
         )
     for index, (name, layer) in enumerate(zip(with_weights, layers)):
-        values = _group_values(safe_group(group, name, filename), filename)
+        values = _group_values(safe_group(group, name, filename), filename, cap)
         where = (
             f"layer #{index} (named {layer.name!r} in the model, {name!r} in the file)"
         )
@@ -219,13 +235,20 @@ def _json_attr(h5: h5py.File, key: str, path: str) -> Any:
     if raw is None:
         return None
     if isinstance(raw, bytes | np.bytes_):
-        raw = raw.decode("utf-8")
+        raw = raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(str(raw))
+        parsed = json.loads(str(raw))
     except json.JSONDecodeError as error:
         raise FileFormatError(
             f"{path!r}: the {key} attribute is not JSON: {error}"
         ) from error
+    except RecursionError as error:
+        raise FileFormatError(
+            f"{path!r}: the {key} attribute nests too deeply to parse."
+        ) from error
+    # The same depth bound as a `.keras` file's config.json.
+    check_depth(parsed, path, f"the {key} attribute")
+    return parsed
 
 
 def _load_optimizer_weights(h5: h5py.File, model: SavedModel, path: str) -> None:

@@ -30,11 +30,15 @@ import torch
 
 from cnnkit.errors import FileFormatError
 from cnnkit.layers.base.layer import Layer
+from cnnkit.layers.base.weights import LayerWeights
 from cnnkit.naming import to_snake_case
 from cnnkit.optimizers.base import Optimizer
-from cnnkit.saving import model_classes
+from cnnkit.saving import _limits, model_classes
 
 __all__ = [
+    "DatasetRefused",
+    "dataset_cap",
+    "expected_shapes",
     "load_state",
     "open_h5",
     "optimizer_values",
@@ -45,12 +49,16 @@ __all__ = [
     "write_state",
 ]
 
-# A dataset may declare a huge shape while storing almost nothing (a fill value):
-# past this size, what it declares must be backed by bytes on disk.
-_BOMB_FLOOR_BYTES = 1 << 32
-_MAX_EXPANSION = 1000
+# A dataset may declare a huge shape while storing almost nothing (a fill value
+# or a gzip bomb): past this size, what it declares must be backed by bytes on disk.
+_BOMB_FLOOR_BYTES = _limits.RATIO_FLOOR_BYTES
+_MAX_EXPANSION = _limits.MAX_RATIO
 
 Saveable = Layer | Optimizer
+
+
+class DatasetRefused(FileFormatError):
+    """A dataset refused from its header alone (shape or size), its data unread."""
 
 
 def _name_key(name: str) -> str:
@@ -172,12 +180,23 @@ def safe_group(parent: h5py.Group, path: str, filename: str) -> h5py.Group:
     return current
 
 
-def safe_dataset(group: h5py.Group, name: str, filename: str) -> np.ndarray:
+def safe_dataset(
+    group: h5py.Group,
+    name: str,
+    filename: str,
+    expected_shape: tuple[int, ...] | None = None,
+    max_bytes: int = _limits.MAX_DATASET_BYTES,
+) -> np.ndarray:
     """Read the numeric dataset ``name`` of ``group`` into memory, checked.
+
+    Everything is checked from the dataset's header before a byte of its data is
+    read: with ``expected_shape`` (the variable it is for) the declared shape must
+    be that one; without, it may declare at most ``max_bytes``.
 
     Raises:
         FileFormatError: For a link, an external or virtual dataset, a non-numeric
-            dtype, or a dataset declaring far more data than the file stores.
+            dtype, a dataset declaring far more data than the file stores, another
+            shape than ``expected_shape``, or more than ``max_bytes``.
     """
     where = f"{group.name}/{name}"
     link = group.get(name, getclass=True, getlink=True)
@@ -197,12 +216,25 @@ def safe_dataset(group: h5py.Group, name: str, filename: str) -> np.ndarray:
         raise FileFormatError(
             f"{filename!r}: {where!r} has dtype {dataset.dtype}, not a number type."
         )
-    declared = math.prod(dataset.shape) * dataset.dtype.itemsize
+    shape = tuple(int(n) for n in dataset.shape)
+    declared = math.prod(shape) * dataset.dtype.itemsize
     stored = dataset.id.get_storage_size()
     if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * stored:
         raise FileFormatError(
             f"{filename!r}: {where!r} declares {declared} bytes but stores only "
             f"{stored}; refusing a possible decompression bomb."
+        )
+    if expected_shape is not None and shape != tuple(expected_shape):
+        raise DatasetRefused(
+            f"{filename!r}: dataset {where!r} declares shape {shape}, but the "
+            f"variable it is for has shape {tuple(expected_shape)}; it was not read. "
+            "Was the file saved from another model (or another input shape)?"
+        )
+    if expected_shape is None and declared > max_bytes:
+        raise DatasetRefused(
+            f"{filename!r}: dataset {where!r} declares {declared} bytes (shape "
+            f"{shape}), more than the {max_bytes} a dataset with no matching "
+            "variable may hold; it was not read."
         )
     value = np.asarray(dataset[()])
     if dataset.attrs.get("dtype") == "bfloat16" and value.dtype.itemsize == 2:
@@ -211,15 +243,48 @@ def safe_dataset(group: h5py.Group, name: str, filename: str) -> np.ndarray:
     return value
 
 
-def read_vars(h5: h5py.File, path: str, filename: str) -> dict[str, np.ndarray] | None:
+def read_vars(
+    h5: h5py.File,
+    path: str,
+    filename: str,
+    expected: dict[str, tuple[int, ...]] | None = None,
+    max_bytes: int = _limits.MAX_DATASET_BYTES,
+) -> dict[str, np.ndarray] | None:
     """The arrays at ``<path>/vars`` by dataset name (``"0"``, ``"1"``, ... for the
     built-in layers; a custom ``save_own_variables`` may choose others); ``None`` if
-    there is no group."""
+    there is no group. A name in ``expected`` must declare that shape; the others
+    at most ``max_bytes`` (see ``safe_dataset``)."""
     full = f"{path}/vars" if path else "vars"
     if full not in h5:
         return None
     group = safe_group(h5, full, filename)
-    return {key: safe_dataset(group, key, filename) for key in group}
+    shapes = expected or {}
+    return {
+        key: safe_dataset(group, key, filename, shapes.get(key), max_bytes)
+        for key in group
+    }
+
+
+def expected_shapes(obj: Saveable) -> dict[str, tuple[int, ...]] | None:
+    """The shape each dataset of ``obj``'s store must have, known only for a layer
+    that loads through the built-in ``load_own_variables`` (a custom override may
+    store anything under any name)."""
+    if not isinstance(obj, Layer):
+        return None
+    if type(obj).load_own_variables is not LayerWeights.load_own_variables:
+        return None
+    return {
+        str(index): tuple(variable.shape)
+        for index, variable in enumerate(obj._variables_in_save_order())
+    }
+
+
+def dataset_cap(root: Layer) -> int:
+    """The most bytes one dataset without a matching variable may declare: a
+    model's optimizer slot or custom state is never bigger than all its weights
+    (at 8 bytes each), nor than the fixed cap."""
+    parameters = sum(math.prod(v.shape) for v in root.weights)
+    return min(_limits.MAX_DATASET_BYTES, max(8 * parameters, 1 << 20))
 
 
 def _indexed(store: dict[str, np.ndarray], where: str) -> list[np.ndarray]:
@@ -277,7 +342,21 @@ def load_state(
         FileFormatError: If some layer's variables do not match the file.
     """
     walked = walk(root)
-    stores = [read_vars(h5, path, filename) for path, _ in walked]
+    cap = dataset_cap(root)
+    stores: list[dict[str, np.ndarray] | None] = []
+    # A layer whose datasets declare other shapes than its variables is not read
+    # at all (a hostile file may declare gigabytes there); it fails like any
+    # mismatch, so skip_mismatch still applies.
+    unread: dict[int, str] = {}
+    for path, obj in walked:
+        expected = expected_shapes(obj)
+        try:
+            stores.append(read_vars(h5, path, filename, expected, cap))
+        except DatasetRefused as error:
+            if expected is None:
+                raise
+            unread[id(obj)] = str(error)
+            stores.append(None)
     layers = [
         (obj, store)
         for (_, obj), store in zip(walked, stores)
@@ -291,6 +370,9 @@ def load_state(
     failures: list[tuple[str, str]] = []
     try:
         for layer, store in layers:
+            if id(layer) in unread:
+                failures.append((layer.name, unread[id(layer)]))
+                continue
             try:
                 layer.load_own_variables(store or {})
             except FileFormatError as error:

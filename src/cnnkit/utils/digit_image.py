@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnkit.errors import InvalidArgumentError
+from cnnkit.errors import FileFormatError, InvalidArgumentError
 
 __all__ = ["load_image_as_input"]
 
@@ -55,10 +55,15 @@ def load_image_as_input(path: str, input_shape: tuple[int | None, ...]) -> np.nd
             "Images can feed grayscale (1 channel) or RGB (3 channels) models; "
             f"this model takes {channels} channels."
         )
+    from cnnkit.utils.image_utils import check_pixels
+
     try:
         with Image.open(path) as file:
+            check_pixels(file, path)
             image = _on_paper(file)
-    except (OSError, ValueError) as exc:
+    except FileFormatError as exc:
+        raise InvalidArgumentError(str(exc)) from exc
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidArgumentError(f"Cannot read image {path}: {exc}") from exc
     if channels == 3:
         rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)

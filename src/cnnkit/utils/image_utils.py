@@ -95,6 +95,28 @@ def _check_size(size: Any, name: str) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
+# An image header costs a few bytes to write and may declare 30000x30000 pixels
+# (2.7 GB as RGB); past this count an image is refused before it is decoded.
+# Pillow's own guard (Image.MAX_IMAGE_PIXELS, ~89 Mpx) only warns below twice that.
+MAX_PIXELS = 50_000_000
+
+
+def check_pixels(img: Image.Image, path: Any) -> None:
+    """Refuse an opened (not yet decoded) image larger than ``MAX_PIXELS``.
+
+    Raises:
+        FileFormatError: If the header declares more pixels than that.
+    """
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        name = os.fspath(path) if isinstance(path, str | os.PathLike) else path
+        raise FileFormatError(
+            f"{name!r} declares a {width}x{height} image ({width * height} pixels), "
+            f"more than the {MAX_PIXELS} cnnkit decodes; it was not read. Resize it "
+            "first (or raise cnnkit.utils.image_utils.MAX_PIXELS if you trust it)."
+        )
+
+
 def load_img(
     path: PathLike,
     color_mode: Literal["grayscale", "rgb", "rgba"] = "rgb",
@@ -138,6 +160,7 @@ def load_img(
         )
     try:
         img = _open(path)
+        check_pixels(img, path)
         img.load()  # decode now, so a truncated file fails here and not later
         img = _to_color_mode(img, color_mode)
     except (Image.UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:

@@ -1,0 +1,133 @@
+"""Weights files whose datasets declare more than they should: refused from the
+header, before their data is read."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from hostile_files import tiny_model
+
+from cnnkit.errors import FileFormatError
+from cnnkit.saving import weights_h5
+
+
+def _weights(tmp_path: Path, edit: object) -> tuple[object, Path]:
+    model = tiny_model()
+    path = tmp_path / "w.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "a") as h5:
+        edit(h5)  # type: ignore[operator]
+    return model, path
+
+
+def test_fill_value_shape_bomb_is_refused_fast(tmp_path: Path) -> None:
+    def bomb(h5: h5py.File) -> None:
+        del h5["layers/dense/vars/0"]
+        # 4 GB declared, a few bytes stored: chunked, nothing written.
+        h5.create_dataset(
+            "layers/dense/vars/0", shape=(10**9,), dtype="f4", chunks=True,
+            fillvalue=1.0,
+        )  # fmt: skip
+
+    model, path = _weights(tmp_path, bomb)
+    before = [w.copy() for w in model.get_weights()]
+    start = time.perf_counter()
+    with pytest.raises(FileFormatError, match=r"possible decompression bomb"):
+        model.load_weights(path)
+    assert time.perf_counter() - start < 5
+    assert all((a == b).all() for a, b in zip(before, model.get_weights()))
+
+
+def test_other_shape_is_refused_without_reading(tmp_path: Path) -> None:
+    def reshape(h5: h5py.File) -> None:
+        del h5["layers/dense/vars/0"]
+        h5.create_dataset("layers/dense/vars/0", data=np.ones((7, 7), "f4"))
+
+    model, path = _weights(tmp_path, reshape)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(
+        FileFormatError,
+        match=r"layers/dense/vars/0' declares shape \(7, 7\), but the variable it "
+        r"is for has shape \(4, 3\); it was not read",
+    ):
+        model.load_weights(path)
+    assert all((a == b).all() for a, b in zip(before, model.get_weights()))
+    # skip_mismatch still applies: the other layer loads, this one is named.
+    with pytest.warns(UserWarning, match=r"could not be loaded: \['dense_\d+'\]"):
+        model.load_weights(path, skip_mismatch=True)
+
+
+def test_gzip_bomb_is_refused(tmp_path: Path) -> None:
+    def gzip_bomb(h5: h5py.File) -> None:
+        data = h5.create_dataset(
+            "optimizer/vars/99", shape=(5 << 20,), dtype="f8",
+            chunks=(1 << 20,), compression="gzip",
+        )  # fmt: skip
+        data[:] = 0.0  # 40 MB of zeros in ~40 kB
+
+    model, path = _weights(tmp_path, gzip_bomb)
+    with pytest.raises(FileFormatError, match=r"declares 41943040 bytes but stores"):
+        model.load_weights(path)
+
+
+def test_dataset_without_a_variable_is_capped(tmp_path: Path) -> None:
+    def big_slot(h5: h5py.File) -> None:
+        # 8 MB of real (incompressible) data where the tiny model's whole state
+        # is a few hundred bytes.
+        rng = np.random.default_rng(0)
+        h5.create_dataset("optimizer/vars/99", data=rng.random(1 << 20))
+
+    model, path = _weights(tmp_path, big_slot)
+    with pytest.raises(
+        FileFormatError,
+        match=r"optimizer/vars/99' declares 8388608 bytes .*more than the 1048576 "
+        "a dataset with no matching variable may hold",
+    ):
+        model.load_weights(path)
+
+
+def test_safe_dataset_caps_a_dataset_read_alone(tmp_path: Path) -> None:
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("d", data=np.zeros(100, "f4"))
+    with h5py.File(path, "r") as h5:
+        with pytest.raises(FileFormatError, match=r"more than the 100 a dataset"):
+            weights_h5.safe_dataset(h5, "d", "x.h5", max_bytes=100)
+        assert weights_h5.safe_dataset(h5, "d", "x.h5", (100,)).shape == (100,)
+
+
+def test_custom_load_own_variables_has_no_expected_shapes() -> None:
+    class Custom(weights_h5.Layer):
+        def load_own_variables(self, store: object) -> None:  # type: ignore[override]
+            pass
+
+    model = tiny_model()
+    assert weights_h5.expected_shapes(model.layers[0]) == {"0": (4, 3), "1": (3,)}
+    assert weights_h5.expected_shapes(Custom()) is None
+    assert weights_h5.expected_shapes(model.optimizer) is None
+
+
+def test_legacy_weights_are_capped_by_the_model(tmp_path: Path) -> None:
+    model = tiny_model()
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="saving your model as an HDF5 file"):
+        model.save(path)
+    with h5py.File(path, "a") as h5:
+        names: list[str] = []
+        h5["model_weights"].visititems(
+            lambda name, obj: (
+                names.append(name) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
+        target = f"model_weights/{names[0]}"
+        del h5[target]
+        h5.create_dataset(target, data=np.random.default_rng(0).random(1 << 20))
+    with pytest.raises(
+        FileFormatError,
+        match=r"declares 8388608 bytes .*more than the 1048576 a dataset",
+    ):
+        model.load_weights(path)
