@@ -16,16 +16,17 @@ $(VENV)/.stamp-torch: $(VENV)/.stamp-venv
 	$(PIP) install -q "torch==2.13.0"
 	@touch $@
 
-# What `make demo` needs: cnnkit and matplotlib (the report's pictures), nothing else.
+# What `make demo` needs: cnnkit, matplotlib (the report's pictures) and the web
+# page's server (`cnnkit serve`, printed at the end), nothing else.
 # torch named again: pip then refuses any dependency that would replace the CPU build.
 $(VENV)/.stamp-runtime: $(VENV)/.stamp-torch pyproject.toml
-	$(PIP) install -q -e ".[viz]" "torch==2.13.0"
+	$(PIP) install -q -e ".[viz,web]" "torch==2.13.0"
 	@touch $@
 
 # What `make test`, `make lint` and `make bench` need on top: pytest, the oracles
-# (Keras 3, ONNX Runtime, Captum), ruff, mypy.
+# (Keras 3, ONNX Runtime, Captum), ruff, mypy, Playwright.
 $(VENV)/.stamp-package: $(VENV)/.stamp-runtime pyproject.toml
-	$(PIP) install -q -e ".[dev,viz]" "torch==2.13.0"
+	$(PIP) install -q -e ".[dev,viz,web]" "torch==2.13.0"
 	@touch $@
 
 # pytorch-grad-cam, a test oracle of cnnkit.explain, without its dependencies: it
@@ -37,15 +38,22 @@ $(VENV)/.stamp-grad-cam: $(VENV)/.stamp-package
 	$(PIP) install -q --no-deps "grad-cam==1.5.7"
 	@touch $@
 
-# Debian packages: Fashion-MNIST (offline dataset source). Skipped when present or not root.
+# Debian packages: Fashion-MNIST (an offline dataset source) and chromium (the
+# browser tests drive it with Playwright; nothing downloads a browser). Each is
+# skipped when present; nothing is installed when not root.
+DEBIAN_PACKAGES := dataset-fashion-mnist:/usr/share/datasets/fashion-mnist chromium:/usr/bin/chromium
+
 system-deps:
-	@if [ -d /usr/share/datasets/fashion-mnist ]; then :; \
+	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
+	  [ -e "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Debian package dataset-fashion-mnist"; \
-	  (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
-	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1)) || \
-	  echo "note: could not install dataset-fashion-mnist; Fashion-MNIST will use other sources"; \
-	else echo "note: not root, skipping Debian packages"; fi
+	  echo "Installing Debian packages:$$missing"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1)) || \
+	  echo "note: could not install$$missing; Fashion-MNIST uses other sources, browser tests skip"; \
+	else echo "note: not root, skipping Debian packages:$$missing"; fi
 
 install: $(VENV)/.stamp-package $(VENV)/.stamp-grad-cam system-deps
 
@@ -58,6 +66,8 @@ demo: install-runtime
 	@echo "Next steps (README: 'After make demo'):"
 	@echo "  open runs/demo/report.html in a browser: what the network learned"
 	@echo "  .venv/bin/cnnkit predict runs/demo/model.keras examples/digits/*"
+	@echo "  .venv/bin/cnnkit serve    then open http://127.0.0.1:8000/ : draw digits,"
+	@echo "                            read a whole number, see every layer"
 	@echo "  (or 'source .venv/bin/activate' once, then plain 'cnnkit ...')"
 
 test: install

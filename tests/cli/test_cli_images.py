@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnkit.cli.model_commands import as_probabilities
+from cnnkit.explain import as_probabilities
 from cnnkit.utils.digit_image import load_image_as_input as image_to_input
 
 

@@ -24,6 +24,7 @@ from cnnkit.cli import (
     model_commands,
     report_command,
     run_command,
+    serve_command,
     train_command,
 )
 from cnnkit.errors import DatasetError
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.register(commands)
     run_command.register(commands)
     report_command.register(commands)
+    serve_command.register(commands)
     return parser
 
 

@@ -107,26 +107,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def as_probabilities(scores: np.ndarray) -> np.ndarray:
-    """Rows of class probabilities from a model's outputs, shape (N, classes).
-
-    One sigmoid unit becomes two classes (0: ``1 - p``, 1: ``p``); scores that are
-    not probabilities (a model without a final softmax) go through a softmax.
-    """
-    scores = scores.reshape(len(scores), -1).astype("float64")
-    if scores.shape[1] == 1:
-        p = scores[:, 0]
-        if not np.all((p >= 0) & (p <= 1)):
-            p = 1 / (1 + np.exp(-p))
-        return np.stack([1 - p, p], axis=1)
-    if np.all(scores >= 0) and np.allclose(scores.sum(axis=1), 1, atol=1e-3):
-        return scores
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 def run_predict(args: argparse.Namespace) -> int:
     from cnnkit.cli.common import load_model_file
+    from cnnkit.explain import as_probabilities
     from cnnkit.utils.digit_image import load_image_as_input
 
     model = load_model_file(args.model, compile=False)

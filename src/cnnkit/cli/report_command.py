@@ -12,14 +12,6 @@ import numpy as np
 
 from cnnkit.errors import InvalidArgumentError
 
-# Names shown in the report; MNIST's classes are their own names (the digits).
-CLASS_NAMES: dict[str, list[str]] = {
-    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-    "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                "horse", "ship", "truck"],
-}  # fmt: skip
-
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
@@ -82,7 +74,8 @@ def _test_data(data: str, model: Any) -> tuple[np.ndarray, np.ndarray, Any]:
 
     if not data.endswith(".npz"):
         _, (x_test, y_test), _ = load_dataset(data)
-        return x_test, y_test, CLASS_NAMES.get(data)
+        names = getattr(model, "class_names", None) or _dataset_names(data)
+        return x_test, y_test, names
     path = Path(data)
     if not path.is_file():
         raise InvalidArgumentError(
@@ -102,7 +95,15 @@ def _test_data(data: str, model: Any) -> tuple[np.ndarray, np.ndarray, Any]:
     rank = len(getattr(model, "input_shape", ()) or ())
     if rank and x_test.ndim == rank - 1:
         x_test = x_test[..., None]  # grayscale images saved without a channel axis
-    return x_test.astype("float32"), y_test, None
+    return x_test.astype("float32"), y_test, getattr(model, "class_names", None)
+
+
+def _dataset_names(data: str) -> list[str] | None:
+    """Names shown in the report; MNIST's classes are their own names (the digits)."""
+    from cnnkit import datasets
+
+    names = datasets.get(data).class_names
+    return None if names is None or data == "mnist" else list(names)
 
 
 def _doctor_notes(run_dir: Path) -> list[str] | None:

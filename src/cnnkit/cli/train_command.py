@@ -104,7 +104,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cnnkit import config
+    from cnnkit import config, datasets
     from cnnkit.cli.common import load_dataset
     from cnnkit.distributed import is_main_process
     from cnnkit.utils import set_random_seed, to_categorical
@@ -118,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
         args.dataset, args.max_samples
     )
     model, architecture = _compiled_model(args, x_train.shape[1:], num_classes)
+    # Kept in model.keras: the report and the web page then name the classes.
+    names = datasets.get(args.dataset).class_names
+    if names is not None and len(names) == num_classes:
+        model.class_names = list(names)
     if args.verbose and main:
         model.summary()
 

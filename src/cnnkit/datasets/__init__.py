@@ -56,10 +56,20 @@ class DatasetHandle:
     Attributes:
         name: Registry name, also the module name in ``cnnkit.datasets``.
         title: Human-readable name.
+
+    Example:
+        >>> get("fashion_mnist").class_names[:2]
+        ('T-shirt/top', 'Trouser')
     """
 
     name: str
     title: str
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """The names of labels 0, 1, ..., or ``None`` when the dataset has none."""
+        names = getattr(self._module, "CLASS_NAMES", None)
+        return None if names is None else tuple(names)
 
     @property
     def _module(self) -> ModuleType:

@@ -20,7 +20,13 @@ from cnnkit.datasets import _cifar, _sources
 from cnnkit.datasets._formats import decode_cifar_archive
 from cnnkit.datasets._sources import DatasetSpec, LoadReport, Source
 
-__all__ = ["load_data"]
+__all__ = ["CLASS_NAMES", "load_data"]
+
+# The dataset's batches.meta names for labels 0-9.
+CLASS_NAMES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 # No digest of the decoded arrays is known yet, so downloads are trusted when the

@@ -28,7 +28,13 @@ from cnnkit.datasets._sources import (
     Source,
 )
 
-__all__ = ["load_data"]
+__all__ = ["CLASS_NAMES", "load_data"]
+
+# Zalando's names for labels 0-9.
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Digest of the arrays decoded from Zalando's IDX files (as shipped by Debian's

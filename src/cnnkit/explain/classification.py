@@ -32,6 +32,7 @@ from cnnkit.utils.validation import check_positive_int, format_shape
 
 __all__ = [
     "Mistakes",
+    "as_probabilities",
     "class_probabilities",
     "class_scores",
     "confusion_matrix",
@@ -137,6 +138,30 @@ def class_scores(
         2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0
     )
     return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+
+def as_probabilities(scores: np.ndarray) -> np.ndarray:
+    """Rows of class probabilities from a model's outputs, shape (N, classes).
+
+    One sigmoid unit becomes two classes (0: ``1 - p``, 1: ``p``); scores that are
+    not probabilities (a model without a final softmax) go through a softmax.
+
+    Example:
+        >>> as_probabilities(np.array([[0.8]])).round(2).tolist()
+        [[0.2, 0.8]]
+        >>> as_probabilities(np.array([[0.0, 0.0]])).tolist()
+        [[0.5, 0.5]]
+    """
+    scores = scores.reshape(len(scores), -1).astype("float64")
+    if scores.shape[1] == 1:
+        p = scores[:, 0]
+        if not np.all((p >= 0) & (p <= 1)):
+            p = 1 / (1 + np.exp(-p))
+        return np.stack([1 - p, p], axis=1)
+    if np.all(scores >= 0) and np.allclose(scores.sum(axis=1), 1, atol=1e-3):
+        return scores
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def class_probabilities(

@@ -1,11 +1,14 @@
-"""What a model learned on the way, kept in its ``.keras`` file: history and snapshots.
+"""What a model learned on the way, kept in its ``.keras`` file: history, snapshots
+and the names of its classes.
 
 ``fit`` leaves ``model.history`` (the epoch logs) and, with the ``WatchLearning``
 callback, ``model.learning_snapshots`` (the first convolution's filters and one
 probe image's feature maps, once per epoch). ``save`` writes both under a
 ``"cnnkit"`` key of ``metadata.json``; Keras 3 never reads that member back, so the
 file still loads there. ``load_model`` puts them back on the model, so a report can
-draw the training curves of a model trained elsewhere.
+draw the training curves of a model trained elsewhere. ``model.class_names`` (a
+list of strings that ``cnnkit train`` sets, or you do) travels the same way, so a
+report or the web page can say "Sneaker" rather than "7".
 
 Arrays travel as float16 bytes in base64: a few kilobytes per epoch, and exact
 enough for pictures. The section is read as untrusted data: every array is checked
@@ -36,6 +39,7 @@ from cnnkit.errors import FileFormatError
 __all__ = [
     "LearningSnapshots",
     "SavedHistory",
+    "class_names_of",
     "decode_record",
     "encode_record",
     "record_of",
@@ -46,6 +50,9 @@ KEY = "cnnkit"
 # A probe's feature maps for hundreds of epochs fit far below this; a larger claim
 # is a malformed (or hostile) file, refused before numpy allocates it.
 _MAX_ARRAY_VALUES = 1 << 24
+# ImageNet-21k has ~21,800 classes; a longer list, or a longer name, is not a label.
+_MAX_CLASS_NAMES = 100_000
+_MAX_NAME_CHARS = 500
 
 
 @dataclass
@@ -107,9 +114,12 @@ def _encode_array(array: np.ndarray) -> dict[str, Any]:
 
 
 def encode_record(
-    history: Any, snapshots: LearningSnapshots | None
+    history: Any,
+    snapshots: LearningSnapshots | None,
+    class_names: Any = None,
 ) -> dict[str, Any] | None:
-    """The JSON-ready ``"cnnkit"`` section for a history and snapshots, or ``None``.
+    """The JSON-ready ``"cnnkit"`` section for a history, snapshots and class names,
+    or ``None`` when there is nothing to keep.
 
     ``history`` is anything with ``.history`` (dict of lists), ``.epoch`` and
     ``.params``: the ``History`` from ``fit`` or a :class:`SavedHistory`.
@@ -137,6 +147,8 @@ def encode_record(
             if snapshots.probe is None
             else _encode_array(snapshots.probe),
         }
+    if class_names is not None:
+        section["class_names"] = [str(name) for name in class_names]
     return section or None
 
 
@@ -146,6 +158,7 @@ def record_of(model: Any) -> dict[str, Any] | None:
     return encode_record(
         getattr(model, "history", None),
         snapshots if isinstance(snapshots, LearningSnapshots) else None,
+        getattr(model, "class_names", None),
     )
 
 
@@ -226,6 +239,33 @@ def _decode_snapshots(value: Any, path: str) -> LearningSnapshots:
     )
 
 
+def _decode_class_names(value: Any, path: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > _MAX_CLASS_NAMES:
+        raise _bad(
+            path, f"class_names must be a list of at most {_MAX_CLASS_NAMES} strings"
+        )
+    for name in value:
+        if not isinstance(name, str) or len(name) > _MAX_NAME_CHARS:
+            raise _bad(
+                path,
+                f"each class name must be a string of at most {_MAX_NAME_CHARS} "
+                f"characters; found {str(name)[:40]!r}",
+            )
+    return list(value)
+
+
+def class_names_of(metadata: Any, path: str) -> list[str] | None:
+    """The class names kept in a loaded file's metadata, or ``None``.
+
+    Raises:
+        FileFormatError: If the ``"cnnkit"`` section's class names are malformed.
+    """
+    if not isinstance(metadata, dict) or not isinstance(metadata.get(KEY), dict):
+        return None
+    names = metadata[KEY].get("class_names")
+    return None if names is None else _decode_class_names(names, path)
+
+
 def decode_record(
     section: Any, path: str
 ) -> tuple[SavedHistory | None, LearningSnapshots | None]:
@@ -245,7 +285,8 @@ def decode_record(
 
 
 def restore_record(model: Any, metadata: Any, path: str) -> None:
-    """Put the history and snapshots of a loaded file's metadata back on ``model``.
+    """Put the history, snapshots and class names of a loaded file's metadata back
+    on ``model``.
 
     Raises:
         FileFormatError: If the ``"cnnkit"`` section is malformed.
@@ -257,3 +298,6 @@ def restore_record(model: Any, metadata: Any, path: str) -> None:
         model.history = history
     if snapshots is not None:
         model.learning_snapshots = snapshots
+    names = class_names_of(metadata, path)
+    if names is not None:
+        model.class_names = names

@@ -27,7 +27,7 @@ import numpy as np
 
 from cnnkit.errors import FileFormatError, InvalidArgumentError
 
-__all__ = ["load_image_as_input"]
+__all__ = ["image_as_input", "load_image_as_input"]
 
 # MNIST's recipe: the digit is scaled to fit a 20x20 box, then placed in a 28x28
 # image with its centre of mass in the middle (LeCun et al., the MNIST page).
@@ -45,6 +45,69 @@ def load_image_as_input(path: str, input_shape: tuple[int | None, ...]) -> np.nd
     """
     from PIL import Image
 
+    _image_size(input_shape)
+    from cnnkit.utils.image_utils import check_pixels
+
+    try:
+        with Image.open(path) as file:
+            check_pixels(file, path)
+            file.load()
+            image = file.copy()  # the file closes when this `with` ends
+    except FileFormatError as exc:
+        raise InvalidArgumentError(str(exc)) from exc
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidArgumentError(f"Cannot read image {path}: {exc}") from exc
+    return image_as_input(image, input_shape)
+
+
+def image_as_input(image: Any, input_shape: tuple[int | None, ...]) -> np.ndarray:
+    """A decoded PIL image as one sample of shape ``input_shape`` (H, W, C) in [0, 1].
+
+    The recipe of :func:`load_image_as_input`, for images that are already in
+    memory (an upload, a drawing): transparency becomes white paper, RGB models get
+    the picture resized, grayscale models get it the MNIST way.
+
+    Raises:
+        InvalidArgumentError: The input has no fixed size or an unusual channel
+            count.
+    """
+    from PIL import Image
+
+    height, width, channels = _image_size(input_shape)
+    image = _on_paper(image)
+    if channels == 3:
+        rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(rgb, dtype="float32") / 255.0
+    gray = _light_on_dark(np.asarray(image.convert("L"), dtype="float32"))
+    if gray.shape != (height, width):
+        gray = _center_like_mnist(gray, height, width)
+    return (gray / 255.0)[..., None]
+
+
+def _without_faint_background(gray: np.ndarray) -> np.ndarray:
+    """Zero what is far fainter than a photo's ink: paper grain, JPEG noise.
+
+    The cut is half of Otsu's threshold (the grey level that best splits the
+    histogram into ink and background): faint specks away from the digit would
+    otherwise widen the box the digit is cropped to, while the stroke's soft
+    edges, brighter than that, keep their softness (MNIST's strokes have it too).
+    Only photos get it: clean drawings and MNIST-style images pass as they are.
+    """
+    counts = np.bincount(np.clip(gray, 0, 255).astype(np.int64).ravel(), minlength=256)
+    levels = np.arange(256, dtype="float64")
+    weight = np.cumsum(counts, dtype="float64")
+    mass = np.cumsum(counts * levels)
+    total, total_mass = weight[-1], mass[-1]
+    background, ink = weight, total - weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mass * background - total * mass) ** 2 / (background * ink)
+    between[~np.isfinite(between)] = 0.0
+    cut = float(np.argmax(between)) / 2
+    return np.where(gray > cut, gray, 0.0).astype(gray.dtype)
+
+
+def _image_size(input_shape: tuple[int | None, ...]) -> tuple[int, int, int]:
+    """``(height, width, channels)`` of an image model's input, checked."""
     height, width, channels = input_shape
     if height is None or width is None:
         raise InvalidArgumentError(
@@ -55,27 +118,11 @@ def load_image_as_input(path: str, input_shape: tuple[int | None, ...]) -> np.nd
             "Images can feed grayscale (1 channel) or RGB (3 channels) models; "
             f"this model takes {channels} channels."
         )
-    from cnnkit.utils.image_utils import check_pixels
-
-    try:
-        with Image.open(path) as file:
-            check_pixels(file, path)
-            image = _on_paper(file)
-    except FileFormatError as exc:
-        raise InvalidArgumentError(str(exc)) from exc
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidArgumentError(f"Cannot read image {path}: {exc}") from exc
-    if channels == 3:
-        rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
-        return np.asarray(rgb, dtype="float32") / 255.0
-    gray = _light_on_dark(np.asarray(image.convert("L"), dtype="float32"))
-    if gray.shape != (height, width):
-        gray = _center_like_mnist(gray, height, width)
-    return (gray / 255.0)[..., None]
+    return height, width, channels
 
 
 def _on_paper(image: Any) -> Any:
-    """The decoded image; a transparent background becomes white paper."""
+    """A copy of the decoded image; a transparent background becomes white paper."""
     from PIL import Image
 
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
@@ -83,7 +130,7 @@ def _on_paper(image: Any) -> Any:
         paper = Image.new("RGBA", image.size, "white")
         return Image.alpha_composite(paper, image.convert("RGBA"))
     image.load()
-    return image.copy()  # the file closes when the caller's `with` ends
+    return image.copy()
 
 
 def _light_on_dark(gray: np.ndarray) -> np.ndarray:
@@ -98,6 +145,7 @@ def _light_on_dark(gray: np.ndarray) -> np.ndarray:
         if np.percentile(border, 95) - np.percentile(border, 5) > _UNEVEN_LIGHT:
             paper = _paper_brightness(gray)
             gray = np.clip(255.0 * (1.0 - gray / np.maximum(paper, 1.0)), 0.0, 255.0)
+            gray = _without_faint_background(gray)
         else:
             gray = 255.0 - gray
         border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
