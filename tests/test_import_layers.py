@@ -33,6 +33,7 @@ ORDER: list[set[str]] = [
     {"zoo"},
     {"explain"},
     {"compat"},
+    {"web"},
     {"cli"},
     {"__main__", "__init__"},
 ]

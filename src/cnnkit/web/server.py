@@ -96,6 +96,10 @@ def serve(
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again
+        # for its caller: here, stopping is the expected way to end.
+        pass
     finally:
         sock.close()
     print("cnnkit serve: stopped", file=out, flush=True)

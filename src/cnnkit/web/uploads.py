@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from cnnkit.web.errors import WebError
@@ -52,7 +52,11 @@ async def read_form(request: Request, max_bytes: int) -> FormData:
             larger than ``max_bytes``; 400 when the multipart data is malformed.
     """
     content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
+    multipart = content_type.startswith("multipart/form-data")
+    # Text fields alone (a signal, a class) may also come as a plain HTML form.
+    if not multipart and not content_type.startswith(
+        "application/x-www-form-urlencoded"
+    ):
         raise WebError(
             415,
             "Send the file as multipart/form-data (an HTML form, FormData in "
@@ -62,8 +66,11 @@ async def read_form(request: Request, max_bytes: int) -> FormData:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(int(declared), max_bytes)
-    parser = MultiPartParser(
-        request.headers, _bounded(request, max_bytes), max_files=4, max_fields=16
+    body = _bounded(request, max_bytes)
+    parser = (
+        MultiPartParser(request.headers, body, max_files=4, max_fields=16)
+        if multipart
+        else FormParser(request.headers, body)
     )
     try:
         return await parser.parse()

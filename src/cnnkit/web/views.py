@@ -3,7 +3,8 @@
 All of it runs with the model's lock held (see :class:`ServedModel`): one call of a
 model at a time, so requests share it safely. Maps travel as nested lists rounded
 to 3 decimals, channels first; big layers are cut to their first
-``MAX_MAPS_PER_LAYER`` maps and strided down to ``MAX_MAP_SIDE`` pixels a side, so
+``MAX_MAPS_PER_LAYER`` maps and strided down to ``MAX_MAP_SIDE`` pixels a side
+(``MAX_CURVE_POINTS`` for 1D layers), so
 a response stays a few hundred kilobytes whatever the model.
 """
 
@@ -19,6 +20,7 @@ from cnnkit.web.inputs import seen_by_network, slice_index
 from cnnkit.web.shelf import ServedModel
 
 __all__ = [
+    "MAX_CURVE_POINTS",
     "MAX_MAPS_PER_LAYER",
     "MAX_MAP_SIDE",
     "explanation",
@@ -30,6 +32,7 @@ __all__ = [
 
 MAX_MAPS_PER_LAYER = 64
 MAX_MAP_SIDE = 56
+MAX_CURVE_POINTS = 512  # a 1D layer's map is a curve: it can keep more points
 _FEATURE_KINDS = ("Conv", "Pool")
 
 
@@ -108,25 +111,37 @@ def explanation(
 def _gradcam(
     served: ServedModel, x: np.ndarray, target: int, at: float
 ) -> tuple[Any, str | None]:
-    """The heatmap (``None`` for a model without spatial layers) and its layer."""
+    """The heatmap (``None`` for a model without spatial layers) and its layer.
+
+    The layer is the last convolution, as in Grad-CAM's paper: a pooling layer
+    after it carries the same evidence on a coarser grid (the seed model's last
+    pool is 4x4, its last convolution 8x8).
+    """
     from cnnkit import explain
     from cnnkit.errors import InvalidArgumentError
-    from cnnkit.explain.gradcam import pick_layer
 
-    if served.kind in ("flat-image", "other"):
+    convolutions = [
+        name for name in feature_layers(served) if "Conv" in _kind_of(served, name)
+    ]
+    if served.kind in ("flat-image", "other") or not convolutions:
         return None, None  # no layer keeps the picture's axes
+    layer = convolutions[-1]
     try:
-        import torch
-
-        layer = pick_layer(served.model, torch.from_numpy(x[None]))
         heat = explain.gradcam(
-            served.model, x[None], class_index=target, layer=layer.key, normalize=True
+            served.model, x[None], class_index=target, layer=layer, normalize=True
         )[0]
     except InvalidArgumentError:
         return None, None
     if served.kind == "volume":
         heat = heat[slice_index(heat.shape[0], at)]
-    return np.round(heat.astype("float64"), 3).tolist(), layer.key
+    return np.round(heat.astype("float64"), 3).tolist(), layer
+
+
+def _kind_of(served: ServedModel, name: str) -> str:
+    kinds = {
+        layer["name"]: layer["class_name"] for layer in served.description["layers"]
+    }
+    return str(kinds.get(name, ""))
 
 
 def _maps(served: ServedModel, value: np.ndarray, at: float) -> list[Any]:
@@ -134,7 +149,8 @@ def _maps(served: ServedModel, value: np.ndarray, at: float) -> list[Any]:
     if value.ndim == 4:  # a 3D layer: the slice at the page's depth
         value = value[slice_index(value.shape[0], at)]
     maps = np.moveaxis(value, -1, 0)[:MAX_MAPS_PER_LAYER]
-    step = max(1, math.ceil(max(maps.shape[1:]) / MAX_MAP_SIDE))
+    longest = MAX_CURVE_POINTS if maps.ndim == 2 else MAX_MAP_SIDE
+    step = max(1, math.ceil(max(maps.shape[1:]) / longest))
     maps = maps[(slice(None),) + (slice(None, None, step),) * (maps.ndim - 1)]
     return np.round(maps.astype("float64"), 3).tolist()
 

@@ -1,0 +1,195 @@
+"""The page in a real browser: Playwright drives Debian's chromium (no download).
+
+A person's gestures are replayed as mouse drags on the pad: the digits of
+``strokes.py``. Each test saves a screenshot in its own output folder.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.web.conftest import png_bytes
+from tests.web.strokes import PAD, Stroke, number_strokes, placed, render
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def server_url(seed_model_path: Path) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread of this process."""
+    import uvicorn
+
+    from cnnkit.web import create_app
+    from cnnkit.web.server import open_socket
+
+    sock = open_socket("127.0.0.1", 0)
+    config = uvicorn.Config(
+        create_app(seed_model_path), log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make install does it as root)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where chromium refuses its sandbox.
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, server_url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(server_url)
+    opened.wait_for_function("document.getElementById('model-info').textContent !== ''")
+    yield opened
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _draw(page: Any, strokes: list[Stroke]) -> None:
+    """Replay strokes (in pad pixels) as mouse drags on the pad."""
+    box = page.locator("#pad").bounding_box()
+    width = page.evaluate("document.getElementById('pad').width")
+    scale = box["width"] / width
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=3)
+        page.mouse.up()
+
+
+def _count(page: Any, what: str) -> int:
+    return int(page.evaluate(f"Number(document.body.dataset.{what} || 0)"))
+
+
+def _wait_for_more(page: Any, what: str, before: int) -> None:
+    page.wait_for_function(f"Number(document.body.dataset.{what} || 0) > {before}")
+    # Requests queued while drawing: wait until the page has nothing in flight.
+    page.wait_for_function("!state.inFlight && !state.again")
+
+
+def test_drawing_a_digit_shows_its_class_and_every_layer(
+    page: Any, tmp_path: Path
+) -> None:
+    before = _count(page, "explanations")
+    _draw(page, placed("3", 40, 40, 200))
+    _wait_for_more(page, "explanations", before)
+    assert page.locator("#predicted-label").inner_text() == "3"
+    assert page.locator(".bar-row").count() == 10
+    # Every conv and pool layer of the seed model, each with all its maps.
+    layers = page.locator("#activations .layer")
+    assert layers.count() == 4
+    assert page.locator("#activations canvas").count() == 32 + 32 + 64 + 64
+    assert page.locator("#activations canvas[data-drawn=true]").count() == 192
+    assert page.locator("#filters canvas[data-drawn=true]").count() == 32
+    assert page.locator("#gradcam").get_attribute("data-drawn") == "true"
+    assert page.locator("#seen").get_attribute("data-drawn") == "true"
+    assert page.locator("#cam-class").inner_text() == "3"
+    page.screenshot(path=str(tmp_path / "digit.png"), full_page=True)
+    assert (tmp_path / "digit.png").stat().st_size > 10_000
+
+
+def test_clicking_a_class_explains_that_class(page: Any) -> None:
+    _draw(page, placed("7", 40, 40, 200))
+    _wait_for_more(page, "explanations", 0)
+    before = _count(page, "explanations")
+    page.locator(".bar-row[data-class='1']").click()
+    _wait_for_more(page, "explanations", before)
+    assert page.locator("#cam-class").inner_text() == "1"
+    assert page.locator("#predicted-label").inner_text() == "7"
+    assert page.locator(".bar-row.chosen").get_attribute("data-class") == "1"
+
+
+def test_undo_and_clear(page: Any) -> None:
+    _draw(page, placed("4", 40, 40, 200))
+    _wait_for_more(page, "explanations", 0)
+    assert page.locator("#predicted-label").inner_text() == "4"
+    before = _count(page, "explanations")
+    page.locator("#undo").click()  # the 4's second stroke: what is left is no 4
+    _wait_for_more(page, "explanations", before)
+    page.locator("#undo").click()
+    assert page.locator("#predicted-label").inner_text() == "–"
+    _draw(page, placed("0", 40, 40, 200))
+    _wait_for_more(page, "explanations", before + 1)
+    page.locator("#clear").click()
+    assert page.locator("#predicted-label").inner_text() == "–"
+    assert page.locator("#activations canvas").count() == 0
+
+
+def _read_number(page: Any, strokes: list[Stroke]) -> str:
+    page.locator("#mode-number").click()
+    assert page.evaluate("document.getElementById('pad').width") == 3 * PAD
+    before = _count(page, "readings")
+    _draw(page, strokes)
+    _wait_for_more(page, "readings", before)
+    return str(page.locator("#number").inner_text())
+
+
+def test_writing_2024_reads_2024(page: Any, tmp_path: Path) -> None:
+    assert _read_number(page, number_strokes("2024", cell=170, gap=80)) == "2024"
+    assert page.locator("#digits li").count() == 4
+    page.screenshot(path=str(tmp_path / "number.png"), full_page=True)
+
+
+def test_touching_digits_are_still_split(page: Any, tmp_path: Path) -> None:
+    # Boxes 150 px apart for 170-px digits: neighbouring strokes touch.
+    strokes = [
+        s for i, d in enumerate("2024") for s in placed(d, 60 + 150 * i, 55, 170)
+    ]
+    pixels = render(strokes, width=3 * PAD)
+    assert _touching(pixels), "the test digits should touch"
+    assert _read_number(page, strokes) == "2024"
+    page.screenshot(path=str(tmp_path / "touching.png"), full_page=True)
+
+
+def _touching(pixels: Any) -> bool:
+    """Whether the ink has fewer separate columns runs than digits (strokes meet)."""
+    ink_columns = (pixels < 128).any(axis=0)
+    runs = int((ink_columns[1:] & ~ink_columns[:-1]).sum() + ink_columns[0])
+    return runs < 4
+
+
+def test_uploading_a_photo_reads_it(page: Any, tmp_path: Path) -> None:
+    photo = tmp_path / "seven.png"
+    photo.write_bytes(png_bytes(render(placed("7", 60, 50, 170))))
+    before = _count(page, "explanations")
+    page.locator("#upload").set_input_files(str(photo))
+    _wait_for_more(page, "explanations", before)
+    assert page.locator("#predicted-label").inner_text() == "7"
+
+
+def test_an_error_is_shown_not_thrown(page: Any, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.png"
+    junk.write_bytes(b"these are not pixels")
+    page.locator("#upload").set_input_files(str(junk))
+    page.wait_for_function("document.getElementById('status').textContent !== ''")
+    assert "not an image" in page.locator("#status").inner_text()
+    assert "error" in str(page.locator("#status").get_attribute("class"))
