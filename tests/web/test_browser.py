@@ -6,6 +6,7 @@ A person's gestures are replayed as mouse drags on the pad: the digits of
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture(scope="module")
-def server_url(seed_model_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(**app_options: Any) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread of this process."""
     import uvicorn
 
@@ -29,10 +30,8 @@ def server_url(seed_model_path: Path) -> Iterator[str]:
     from cnnkit.web.server import open_socket
 
     sock = open_socket("127.0.0.1", 0)
-    config = uvicorn.Config(
-        create_app(seed_model_path), log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
+    app = create_app(**app_options)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True
     )
@@ -43,6 +42,12 @@ def server_url(seed_model_path: Path) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def server_url(seed_model_path: Path) -> Iterator[str]:
+    with _serving(model=seed_model_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +64,23 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Any, server_url: str) -> Iterator[Any]:
+@contextlib.contextmanager
+def _opened(browser: Any, url: str) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto(server_url)
+    opened.goto(url)
     opened.wait_for_function("document.getElementById('model-info').textContent !== ''")
     yield opened
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any, server_url: str) -> Iterator[Any]:
+    with _opened(browser, server_url) as opened:
+        yield opened
 
 
 def _draw(page: Any, strokes: list[Stroke]) -> None:
@@ -193,3 +204,61 @@ def test_an_error_is_shown_not_thrown(page: Any, tmp_path: Path) -> None:
     page.wait_for_function("document.getElementById('status').textContent !== ''")
     assert "not an image" in page.locator("#status").inner_text()
     assert "error" in str(page.locator("#status").get_attribute("class"))
+
+
+@pytest.fixture(scope="module")
+def models_folder(
+    tmp_path_factory: pytest.TempPathFactory, seed_model_path: Path
+) -> Path:
+    import cnnkit
+    from cnnkit import layers
+
+    folder = tmp_path_factory.mktemp("models")
+    (folder / "digits.keras").write_bytes(seed_model_path.read_bytes())
+    signal = cnnkit.Sequential([
+        layers.Input((200, 1)), layers.Conv1D(4, 9, activation="relu", name="conv"),
+        layers.MaxPooling1D(4, name="pool"), layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ])  # fmt: skip
+    signal.class_names = ["flat", "wave", "spike"]
+    signal.save(folder / "signal.keras")
+    volume = cnnkit.Sequential([
+        layers.Input((8, 20, 20, 1)), layers.Conv3D(3, 3, activation="relu", name="conv"),
+        layers.MaxPooling3D(2, name="pool"), layers.Flatten(),
+        layers.Dense(2, activation="softmax"),
+    ])  # fmt: skip
+    volume.save(folder / "volume.keras")
+    return folder
+
+
+def test_the_page_adapts_to_1d_and_3d_models(
+    browser: Any, models_folder: Path, tmp_path: Path
+) -> None:
+    with _serving(models_dir=models_folder) as url, _opened(browser, url) as page:
+        options = page.locator("#model-select option").all_inner_texts()
+        assert options == ["digits.keras", "signal.keras", "volume.keras"]
+        page.select_option("#model-select", "signal.keras")
+        page.wait_for_function("state.model && state.model.kind === 'signal'")
+        assert page.locator("#mode-number").is_hidden()
+        wave = [(x, 140 + 80 * ((x // 40) % 2 * 2 - 1)) for x in range(10, 270, 20)]
+        _draw(page, [wave])
+        _wait_for_more(page, "explanations", 0)
+        assert page.locator("#predicted-label").inner_text() in (
+            "flat",
+            "wave",
+            "spike",
+        )
+        assert page.locator("#activations .layer").count() == 2  # conv, pool: curves
+        assert page.locator("#filters canvas").count() == 4
+        page.screenshot(path=str(tmp_path / "signal.png"), full_page=True)
+
+        page.select_option("#model-select", "volume.keras")
+        page.wait_for_function("state.model && state.model.kind === 'volume'")
+        assert page.locator("#slice-control").is_visible()
+        _draw(page, placed("0", 40, 40, 200))
+        _wait_for_more(page, "explanations", 0)
+        before = _count(page, "explanations")
+        page.locator("#slice").fill("0.9")
+        _wait_for_more(page, "explanations", before)
+        assert page.locator("#activations canvas[data-drawn=true]").count() == 3 + 3
+        assert page.locator("#gradcam").get_attribute("data-drawn") == "true"

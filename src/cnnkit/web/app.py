@@ -130,8 +130,8 @@ class _Api:
         served = await self.served(request)
         _check_digit_reader(served)
         async with self.form(request) as form:
-            page = gray_page(decode_image(await required_bytes(form, "image")))
-        reading = await run_in_threadpool(_read, served, page)
+            data = await required_bytes(form, "image")
+        reading = await run_in_threadpool(_read, served, data)
         return JSONResponse(reading)
 
     async def index(self, request: Request) -> Response:
@@ -166,9 +166,10 @@ class _LockedPredict:
         return views.probabilities(self._served, batch)
 
 
-def _read(served: ServedModel, page: np.ndarray) -> dict[str, Any]:
+def _read(served: ServedModel, data: bytes) -> dict[str, Any]:
     from cnnkit.utils import read_number
 
+    page = gray_page(decode_image(data))
     return read_number(_LockedPredict(served), page).to_json()
 
 

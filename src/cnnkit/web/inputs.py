@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from cnnkit.web.errors import WebError
@@ -38,11 +39,11 @@ async def sample_from_form(form: FormData, served: ServedModel) -> np.ndarray:
     """
     kind = served.kind
     if kind == "signal":
-        return _signal_sample(
-            signal_values(await required_bytes(form, "signal")), served
-        )
+        values = await required_bytes(form, "signal")
+        return await run_in_threadpool(_signal_sample, signal_values(values), served)
     if kind == "volume" and form.get("volume") is not None:
-        return _volume_sample(await required_bytes(form, "volume"), served)
+        volume = await required_bytes(form, "volume")
+        return await run_in_threadpool(_volume_sample, volume, served)
     if kind == "other":
         raise WebError(
             400,
@@ -50,8 +51,9 @@ async def sample_from_form(form: FormData, served: ServedModel) -> np.ndarray:
             f"{served.name!r}: it draws images (H, W, 1 or 3), flat square images, "
             "1D signals (steps, channels) and 3D volumes (D, H, W, C).",
         )
-    image = decode_image(await required_bytes(form, "image"))
-    return _image_sample(image, served)
+    data = await required_bytes(form, "image")
+    # Decoding and resizing in a worker thread: the event loop keeps serving.
+    return await run_in_threadpool(lambda: _image_sample(decode_image(data), served))
 
 
 def _image_shape(shape: tuple[int | None, ...]) -> tuple[int, int, int]:
