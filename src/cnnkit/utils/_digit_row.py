@@ -1,10 +1,13 @@
 """A row of handwritten digits, cut into candidate pieces for the number reader.
 
-The page is brought to a working size, its ink split into connected components
-("blobs"), noise dropped, and each blob offered to the classifier whole and cut at
-candidate columns: the minima of its column ink profile (where two touching digits
-usually meet) and a regular grid (where strokes touch too thickly for a minimum to
-show). ``_segment_search`` then picks the cuts the classifier is most sure of.
+The page is brought to a working size and its ink split into connected components
+("blobs") so that noise can be dropped. Candidate cuts run down the whole row: the
+gaps between blobs (free), and inside the ink the columns where a cut severs the
+least stroke (where two touching digits usually meet) plus a regular grid (where
+strokes touch too thickly for a minimum to show). A piece is all the ink between
+two cuts, so a digit broken into strokes, or one whose edge touches its neighbour,
+is still one piece. ``_segment_search`` picks the cuts the classifier is most sure
+of.
 """
 
 from __future__ import annotations
@@ -37,10 +40,10 @@ MAX_WIDTH = 1.4
 
 @dataclass(frozen=True)
 class Row:
-    """The page at working size: light ink on black, its components and sizes."""
+    """The page at working size: light ink on black, what counts as ink, sizes."""
 
     ink: np.ndarray  # (H, W) float32, 0..255
-    labels: np.ndarray  # (H, W) int32: 0 background, else the blob's id
+    mask: np.ndarray  # (H, W) bool: ink of the kept blobs (noise removed)
     blobs: tuple[Blob, ...]  # left to right, by centre
     height: float  # typical digit height (working pixels)
     scale: float  # working pixels per input pixel (<= 1)
@@ -48,9 +51,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Blob:
-    """One connected stroke: its id in ``Row.labels`` and its box (end exclusive)."""
+    """One connected stroke's box (working pixels, ends exclusive)."""
 
-    id: int
     x0: int
     y0: int
     x1: int
@@ -67,9 +69,9 @@ class Blob:
 
 @dataclass(frozen=True)
 class Piece:
-    """A candidate digit: the ink of ``ids`` between columns ``a`` and ``b``, as the
-    classifier sees it (``image``, 28x28 in [0, 1]) and where it lies (``box``:
-    x, y, width, height in working pixels)."""
+    """A candidate digit: the ink between two cuts as the classifier sees it
+    (``image``, 28x28 in [0, 1]) and where it lies (``box``: x, y, width, height
+    in working pixels)."""
 
     image: np.ndarray
     box: tuple[int, int, int, int]
@@ -89,63 +91,113 @@ def prepare_row(ink: np.ndarray) -> Row | None:
     keep = _not_noise(boxes, areas, ink.shape)
     if not keep.any():
         return None
-    # Relabel: dropped components become background.
-    lookup = np.zeros(count + 1, np.int32)
-    lookup[1:][keep] = np.arange(1, int(keep.sum()) + 1)
-    labels = lookup[labels]
-    blobs = [
-        Blob(i + 1, int(x0), int(y0), int(x1), int(y1))
-        for i, (x0, y0, x1, y1) in enumerate(boxes[keep])
-    ]
-    blobs.sort(key=lambda b: b.x0 + b.x1)
+    mask = np.concatenate([[False], keep])[labels]
+    blobs = sorted(
+        (Blob(*(int(v) for v in box)) for box in boxes[keep]),
+        key=lambda b: b.x0 + b.x1,
+    )
+    return Row(ink, mask, tuple(blobs), _digit_height(mask, blobs), scale)
+
+
+def _digit_height(mask: np.ndarray, blobs: list[Blob]) -> float:
+    """The typical digit height: the median, over inked columns, of the ink's
+    height within a third of a digit either side. A blob's own height would do
+    for separate digits, but touching ones at different heights make one blob
+    taller than any of its digits."""
     heights = np.array([b.height for b in blobs], float)
-    # The typical digit height: the median of the tall blobs, so that fragments (a
-    # 5's flag) do not pull it down.
-    height = float(np.median(heights[heights >= 0.5 * heights.max()]))
-    return Row(ink, labels, tuple(blobs), max(height, 1.0), scale)
+    # A first guess from the tall blobs, so that fragments (a 5's flag) do not
+    # pull it down; it only sets the window.
+    guess = float(np.median(heights[heights >= 0.5 * heights.max()]))
+    reach = max(1, round(guess / 3))
+    inked = mask.any(axis=0)
+    rows = np.arange(mask.shape[0])[:, None]
+    top = np.where(mask, rows, mask.shape[0]).min(axis=0)
+    bottom = np.where(mask, rows, -1).max(axis=0)
+    pad_top = np.pad(top, reach, constant_values=mask.shape[0])
+    pad_bottom = np.pad(bottom, reach, constant_values=-1)
+    window = 2 * reach + 1
+    tops = np.lib.stride_tricks.sliding_window_view(pad_top, window).min(axis=1)
+    bottoms = np.lib.stride_tricks.sliding_window_view(pad_bottom, window).max(axis=1)
+    return max(1.0, float(np.median((bottoms - tops + 1)[inked])))
 
 
-def candidate_cuts(row: Row, blob: Blob) -> list[int]:
-    """Columns (working pixels, ``blob.x0`` and ``blob.x1`` included) where the blob
-    may be cut between two digits."""
-    region = row.labels[blob.y0 : blob.y1, blob.x0 : blob.x1] == blob.id
-    profile = (row.ink[blob.y0 : blob.y1, blob.x0 : blob.x1] * region).sum(axis=0)
-    min_width = max(2, round(_MIN_WIDTH * row.height))
-    if blob.width < 2 * min_width:
-        return [blob.x0, blob.x1]
-    reach = max(1, round(row.height / 10))
-    inner = range(min_width, blob.width - min_width + 1)
-    # Local minima of the ink profile: where two touching digits usually meet.
-    minima = [
+@dataclass(frozen=True)
+class Cuts:
+    """Candidate cut columns, left to right, and what a cut at each severs: the
+    stroke pixels it crosses, in row heights (0 in a gap between strokes)."""
+
+    positions: list[int]
+    severed: list[float]
+    runs: list[tuple[int, int]]  # each run of inked columns: (first, last) cut index
+
+
+def candidate_cuts(row: Row) -> Cuts:
+    """Where the row may be cut between two digits (its first and last ink
+    columns included)."""
+    severed = _severed(row.mask) / row.height
+    has_ink = np.concatenate([[False], row.mask.any(axis=0), [False]])
+    edges = np.flatnonzero(np.diff(has_ink.astype(np.int8)))
+    positions: list[int] = []
+    costs: list[float] = []
+    runs: list[tuple[int, int]] = []
+    for start, end in zip(edges[::2], edges[1::2]):  # runs of inked columns
+        inner = _inner_cuts(severed, int(start), int(end), row.height)
+        runs.append((len(positions), len(positions) + len(inner) + 1))
+        positions += [int(start), *inner, int(end)]
+        costs += [0.0, *(float(severed[x]) for x in inner), 0.0]
+    return Cuts(positions, costs, runs)
+
+
+def _inner_cuts(severed: np.ndarray, start: int, end: int, height: float) -> list[int]:
+    """Cuts inside one run of inked columns [start, end)."""
+    min_width = max(2, round(_MIN_WIDTH * height))
+    if end - start < 2 * min_width:
+        return []
+    reach = max(1, round(height / 10))
+    inner = range(start + min_width, end - min_width + 1)
+    # Local minima of what a cut severs: where two touching digits usually meet.
+    minima = {
         x
         for x in inner
-        if profile[x] <= profile[max(0, x - reach) : x + reach + 1].min()
-    ]
-    step = max(2, round(row.height / _GRID))
-    grid = list(range(min_width, blob.width - min_width + 1, step))
-    cuts = [0]
-    for x in sorted(set(minima) | set(grid)):
-        if x - cuts[-1] >= min_width // 2 + 1:
+        if severed[x] <= severed[max(0, x - reach) : x + reach + 1].min()
+    }
+    # A grid too: where strokes overlap, the junction need not be a minimum.
+    step = max(2, round(height / _GRID))
+    grid = set(range(start + min_width, end - min_width + 1, step))
+    spacing = min_width // 2 + 1
+    cuts = [start]
+    for x in sorted(minima | grid):
+        if x - cuts[-1] >= spacing:
             cuts.append(x)
-        elif profile[x] < profile[cuts[-1]] and len(cuts) > 1:
-            cuts[-1] = x  # of two close candidates, keep the one with less ink
-    if blob.width - cuts[-1] < min_width // 2 + 1:
+        elif len(cuts) > 1 and severed[x] < severed[cuts[-1]]:
+            cuts[-1] = x  # of two close candidates, keep the one severing less
+    if len(cuts) > 1 and end - cuts[-1] < spacing:
         cuts.pop()
-    return [blob.x0 + x for x in cuts[:]] + [blob.x1]
+    return cuts[1:]
 
 
-def piece(row: Row, ids: tuple[int, ...], a: int, b: int) -> Piece | None:
-    """The ink of blobs ``ids`` between columns ``a`` and ``b``, framed like MNIST;
-    ``None`` if there is none."""
-    region = np.isin(row.labels[:, a:b], ids)
-    ink = row.ink[:, a:b] * region
+def _severed(mask: np.ndarray) -> np.ndarray:
+    """For each column x, the stroke pixels a cut between columns x - 1 and x
+    separates (8-connected: diagonal neighbours count)."""
+    right = mask[:, 1:].copy()
+    right[1:] |= mask[:-1, 1:]
+    right[:-1] |= mask[1:, 1:]
+    crossings = (mask[:, :-1] & right).sum(axis=0)
+    return np.concatenate([[0], crossings, [0]]).astype(np.float64)
+
+
+def piece(row: Row, a: int, b: int) -> Piece | None:
+    """The ink between columns ``a`` and ``b``, framed like MNIST; ``None`` if
+    there is none."""
+    region = row.mask[:, a:b]
     rows = np.flatnonzero(region.any(axis=1))
-    cols = np.flatnonzero(region.any(axis=0))
     if rows.size == 0:
         return None
+    cols = np.flatnonzero(region.any(axis=0))
     y0, y1 = int(rows[0]), int(rows[-1]) + 1
     x0, x1 = int(cols[0]), int(cols[-1]) + 1
-    digit = center_like_mnist(ink[y0:y1, x0:x1]) / 255.0
+    ink = row.ink[y0:y1, a + x0 : a + x1] * region[y0:y1, x0:x1]
+    digit = center_like_mnist(ink) / 255.0
     return Piece(digit.astype(np.float32), (a + x0, y0, x1 - x0, y1 - y0))
 
 
