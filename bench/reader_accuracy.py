@@ -89,15 +89,23 @@ def train_seed(epochs: int) -> Any:
 
     (x, y), _ = mnist.load_data()
     model = zoo.seed_cnn()
-    model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy", optimizer="sgd", metrics=["accuracy"]
+    )
     x = x[..., None].astype("float32") / 255
     model.fit(x, to_categorical(y), batch_size=100, epochs=epochs, verbose=0)
     return model
 
 
 def run_condition(
-    model: Any, images: np.ndarray, labels: np.ndarray, *, count: int, touching: bool,
-    press: int, seed: int,
+    model: Any,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    count: int,
+    touching: bool,
+    press: int,
+    seed: int,
 ) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     exact = correct = total = 0
@@ -138,15 +146,24 @@ def main() -> None:
     else:
         model = train_seed(args.epochs)
     _, (images, labels) = mnist.load_data()
-    print(f"{'condition':<11} {'count':>5} {'exact':>7} {'per-digit':>9} "
-          f"{'oracle':>7} {'ms/number':>9}")
+    print(
+        f"{'condition':<11} {'count':>5} {'exact':>7} {'per-digit':>9} "
+        f"{'oracle':>7} {'ms/number':>9}"
+    )
     for name, touching in (("separated", False), ("touching", True)):
         r = run_condition(
-            model, images, labels, count=args.count, touching=touching,
-            press=args.press, seed=args.seed,
+            model,
+            images,
+            labels,
+            count=args.count,
+            touching=touching,
+            press=args.press,
+            seed=args.seed,
         )
-        print(f"{name:<11} {args.count:>5} {r['exact']:>7.1%} {r['per_digit']:>9.1%} "
-              f"{r['oracle']:>7.1%} {r['ms']:>9.1f}")
+        print(
+            f"{name:<11} {args.count:>5} {r['exact']:>7.1%} {r['per_digit']:>9.1%} "
+            f"{r['oracle']:>7.1%} {r['ms']:>9.1f}"
+        )
 
 
 if __name__ == "__main__":
