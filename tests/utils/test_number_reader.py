@@ -67,6 +67,20 @@ def test_all_candidates_go_to_one_predict_call() -> None:
     assert len(model.calls) == 1
 
 
+def test_models_taking_batch_size_get_one_batch() -> None:
+    class KerasLike(Bars):
+        def predict(
+            self, batch: np.ndarray, batch_size: int = 32, verbose: int = 0
+        ) -> np.ndarray:
+            self.batch_sizes.append(batch_size)
+            return super().predict(batch)
+
+    model = KerasLike()
+    model.batch_sizes = []
+    read_number(model, _bars_page(3))
+    assert model.batch_sizes == model.calls  # the whole batch, at once
+
+
 def test_blank_pages_read_as_no_number() -> None:
     for page in (np.full((40, 90), 255, np.uint8), np.zeros((40, 90), np.uint8)):
         reading = read_number(Bars(), page)

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from dataclasses import dataclass
@@ -190,7 +191,12 @@ def _check_digit_count(row: Row, max_digits: int) -> None:
 
 
 def _predict(model: Any, batch: np.ndarray) -> np.ndarray:
-    probs = np.asarray(model.predict(batch, verbose=0), dtype=np.float64)
+    kwargs: dict[str, Any] = {"verbose": 0}
+    if _takes_batch_size(model.predict):
+        # One forward pass for all candidates: Keras' default of 32 per batch
+        # means several, and small batches are slow on a busy CPU.
+        kwargs["batch_size"] = len(batch)
+    probs = np.asarray(model.predict(batch, **kwargs), dtype=np.float64)
     if probs.shape != (len(batch), 10):
         raise InvalidArgumentError(
             f"`model.predict` must return (N, 10) digit probabilities; for a batch "
@@ -202,6 +208,14 @@ def _predict(model: Any, batch: np.ndarray) -> np.ndarray:
         probs = np.exp(probs - probs.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
     return probs
+
+
+def _takes_batch_size(predict: Any) -> bool:
+    try:
+        parameters = inspect.signature(predict).parameters
+    except (TypeError, ValueError):  # a builtin or C extension: no signature
+        return False
+    return "batch_size" in parameters
 
 
 def _input_box(
