@@ -11,7 +11,7 @@ width under k digit widths.
 Why the width prior carries the weight: a classifier trained on single digits is
 sure of pieces holding two touching digits too ("61" reads as a confident 6), so
 the classifier alone cannot tell one wide digit from two narrow ones. Digit widths
-can: MNIST digits are 0.8 heights wide (sd 0.17), ones 0.4; a run 1.5 heights wide
+can: MNIST digits are 0.8 heights wide (sd 0.17), ones about 0.3; a run 1.5 heights wide
 is two digits far more often than one. The classifier then decides where to cut and
 what each piece is, and overrules the prior when it is much surer.
 """
@@ -29,13 +29,16 @@ from cnnkit.utils._digit_row import MAX_WIDTH, Cuts, Piece, Row, candidate_cuts,
 
 # Softmax temperature for scoring pieces (see `_score`).
 _TEMPERATURE = 3.0
-# Every digit read costs _DIGIT_COST; every cut _CUT_COST per row height of stroke
-# it severs (digits touch at a point; cutting through one crosses its strokes).
+# Every digit read costs _DIGIT_COST, here negative: a bonus that offsets the sum
+# of log-probabilities' bias towards fewer pieces (tuned on touching MNIST digits,
+# bench/reader_accuracy.py). Every cut costs _CUT_COST per row height of stroke it
+# severs (touching digits meet at a point; a cut through one digit crosses strokes).
 _DIGIT_COST = -1.0
 _CUT_COST = 1.0
 # The widths of one digit, in row heights: a mixture of ones and the rest (MNIST's
-# training set: 11% ones, median width 0.4; the others 0.8, sd about 0.17).
-_ONES, _ONE_WIDTH, _ONE_SD = 0.11, 0.4, 0.12
+# training set: 11% ones, median width 0.4, taken thinner and wider spread since a
+# thin pen draws thinner ones; the others 0.8, sd about 0.17).
+_ONES, _ONE_WIDTH, _ONE_SD = 0.11, 0.3, 0.15
 _DIGIT_WIDTH, _DIGIT_SD = 0.82, 0.17
 # Touching digits overlap a little: k of them are (k - 1) * _OVERLAP narrower.
 _OVERLAP = 0.1
@@ -46,6 +49,8 @@ _SHORT, _SHORT_SCALE = 0.6, 0.15
 # A run of ink shorter than half the row (a dash, a stray mark) may be left out at
 # this cost: log(0.37), a doubtful reading.
 _SKIP_SHORTER, _SKIP_COST = 0.5, -1.0
+# Joining two runs of ink into one digit: a cost, plus one per row height of gap.
+_GAP_COST, _GAP_SCALE = 1.0, 20.0
 _NEG = -math.inf
 
 Span = tuple[int, int]  # a piece: between cut i and cut j (indices into Cuts)
@@ -98,6 +103,14 @@ def _candidates(row: Row, cuts: Cuts) -> tuple[list[Span], list[Piece]]:
                     spans.append((i, j))
                     pieces.append(found)
         if x[last] - x[first] > widest and (first, last) not in spans:
+            found = piece(row, x[first], x[last])
+            if found is not None:
+                spans.append((first, last))
+                pieces.append(found)
+    # Two neighbouring runs as one digit: a digit drawn in two strokes (a 5's flag,
+    # a 4's two halves) with a blank column between them.
+    for (first, _), (_, last) in zip(cuts.runs, cuts.runs[1:]):
+        if x[last] - x[first] <= widest:
             found = piece(row, x[first], x[last])
             if found is not None:
                 spans.append((first, last))
@@ -169,22 +182,37 @@ def _best_path(
     max_digits: int,
 ) -> list[Span]:
     """The runs left to right, each read as some number of digits (none for a
-    small mark), at most ``max_digits`` in all."""
-    best = [0.0] + [_NEG] * max_digits  # best[n]: the runs so far read as n digits
-    paths: list[list[Span]] = [[] for _ in range(max_digits + 1)]
-    for run in cuts.runs:
+    small mark), or two neighbours joined into one, at most ``max_digits`` in all."""
+    # states[t][n]: the best score (and pieces) reading the first t runs as n digits
+    empty: list[tuple[float, list[Span]]] = [(_NEG, [])] * (max_digits + 1)
+    states: list[list[tuple[float, list[Span]]]] = [[(0.0, []), *empty[1:]]]
+    for t, run in enumerate(cuts.runs):
         options = _run_options(row, cuts, run, edges, found, max_digits)
-        new = [_NEG] * (max_digits + 1)
-        new_paths: list[list[Span]] = [[] for _ in range(max_digits + 1)]
-        for n, before in enumerate(best):
+        state = list(empty)
+        for n, (before, path) in enumerate(states[t]):
             if before == _NEG:
                 continue
-            for k, (score, path) in enumerate(options[: max_digits - n + 1]):
-                if before + score > new[n + k]:
-                    new[n + k], new_paths[n + k] = before + score, paths[n] + path
-        best, paths = new, new_paths
-    final = max(range(max_digits + 1), key=lambda n: best[n])
-    return paths[final] if best[final] > _NEG else []
+            for k, (score, pieces) in enumerate(options[: max_digits - n + 1]):
+                if before + score > state[n + k][0]:
+                    state[n + k] = (before + score, path + pieces)
+        joined = (cuts.runs[t - 1][0], run[1]) if t > 0 else None
+        if joined in edges:
+            score = edges[joined] + _join_prior(row, cuts, t)
+            for n, (before, path) in enumerate(states[t - 1][:max_digits]):
+                if before > _NEG and before + score > state[n + 1][0]:
+                    state[n + 1] = (before + score, [*path, joined])
+        states.append(state)
+    best, path = max(states[-1], key=lambda option: option[0])
+    return path if best > _NEG else []
+
+
+def _join_prior(row: Row, cuts: Cuts, t: int) -> float:
+    """Runs t - 1 and t as one digit: its width prior, less a cost for the gap."""
+    x = cuts.positions
+    (first, end), (start, last) = cuts.runs[t - 1], cuts.runs[t]
+    width = (x[last] - x[first]) / row.height
+    gap = (x[start] - x[end]) / row.height
+    return _PRIOR_WEIGHT * _log_width_density(1, width) - _GAP_COST - _GAP_SCALE * gap
 
 
 @functools.lru_cache(maxsize=64)
