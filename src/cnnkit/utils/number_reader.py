@@ -1,13 +1,23 @@
 """Read a whole number (a cheque amount, a postcode) from a row of handwritten digits.
 
-How: the page is made light-ink-on-black like MNIST and split into connected
-strokes; each stroke is offered to the classifier whole and cut at candidate
-columns (minima of its ink profile, and a regular grid), and neighbouring strokes
-joined; every candidate is framed like MNIST and classified in one batch; a dynamic
-program then picks the segmentation whose pieces the classifier is most sure of
-(sum of log-probabilities), with a prior against pieces wider than a digit or
-shorter than the row. So touching digits are split where the classifier reads two
-confident digits, not where the ink happens to be thin.
+How (so that digits that touch are still split):
+
+1. The page is made light-ink-on-black like MNIST (dark ink on paper is detected
+   and inverted), brought to a working size, and noise dropped: specks, and
+   frames or dust along the border (connected components, in numpy).
+2. Candidate cuts run down the row: the blank gaps, and inside each run of inked
+   columns the columns where a cut severs the least stroke, plus a regular grid.
+3. Every piece between two cuts, no wider than a digit can be, is framed like
+   MNIST (20x20 box, centre of mass in 28x28) and classified in one batch.
+4. A dynamic program reads each run as the k pieces the classifier is surest of
+   (tempered log-probabilities, a cost per severed stroke), weighs k by how
+   likely the run's width is for k digits (MNIST's digit widths), and combines
+   the runs into at most ``max_digits`` digits.
+
+Connected components alone cannot split touching digits, and the classifier alone
+cannot either: trained on single digits, it is sure of a piece holding two. The
+width prior decides how many digits a run holds; the classifier where to cut and
+what each piece is.
 
 Example:
     >>> import numpy as np
