@@ -31,7 +31,7 @@ _SPECK = 0.02
 # inside it is a scanner edge, a frame line or dust, not a digit.
 _MARGIN = 0.06
 # Candidate cuts: a grid step of row_height / _GRID, and pieces between
-# _MIN_WIDTH and _MAX_WIDTH row heights wide (MNIST's widest digits are about one
+# _MIN_WIDTH and MAX_WIDTH row heights wide (MNIST's widest digits are about one
 # row height wide, its thinnest ones about a tenth).
 _GRID = 6
 _MIN_WIDTH = 0.1

@@ -6,13 +6,14 @@ pieces that score best, for every k, and the runs' choices are combined into the
 best reading of at most ``max_digits`` digits. A piece scores the log-probability
 of its best class (tempered, see ``_score``) less a cost for the stroke the cuts
 around it sever; a run cut into k digits also scores the log-likelihood of its
-width under k digit widths.
+width under k digit widths. Two neighbouring runs may also be read as one digit
+(a stroke drawn apart), at a cost per blank gap.
 
 Why the width prior carries the weight: a classifier trained on single digits is
 sure of pieces holding two touching digits too ("61" reads as a confident 6), so
 the classifier alone cannot tell one wide digit from two narrow ones. Digit widths
-can: MNIST digits are 0.8 heights wide (sd 0.17), ones about 0.3; a run 1.5 heights wide
-is two digits far more often than one. The classifier then decides where to cut and
+can: MNIST digits are 0.8 heights wide (sd 0.17), ones about 0.3; a run 1.5
+heights wide is two digits far more often than one. The classifier then decides where to cut and
 what each piece is, and overrules the prior when it is much surer.
 """
 
