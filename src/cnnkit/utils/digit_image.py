@@ -21,13 +21,20 @@ Example:
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from cnnkit.errors import FileFormatError, InvalidArgumentError
 
-__all__ = ["image_as_input", "load_image_as_input"]
+__all__ = [
+    "center_like_mnist",
+    "image_as_input",
+    "light_on_dark",
+    "load_image_as_input",
+    "open_on_paper",
+]
 
 # MNIST's recipe: the digit is scaled to fit a 20x20 box, then placed in a 28x28
 # image with its centre of mass in the middle (LeCun et al., the MNIST page).
@@ -43,21 +50,8 @@ def load_image_as_input(path: str, input_shape: tuple[int | None, ...]) -> np.nd
         InvalidArgumentError: The input has no fixed size or an unusual channel
             count, or the file is not an image.
     """
-    from PIL import Image
-
-    _image_size(input_shape)
-    from cnnkit.utils.image_utils import check_pixels
-
-    try:
-        with Image.open(path) as file:
-            check_pixels(file, path)
-            file.load()
-            image = file.copy()  # the file closes when this `with` ends
-    except FileFormatError as exc:
-        raise InvalidArgumentError(str(exc)) from exc
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidArgumentError(f"Cannot read image {path}: {exc}") from exc
-    return image_as_input(image, input_shape)
+    _image_size(input_shape)  # checked before the file is opened
+    return image_as_input(open_on_paper(path), input_shape)
 
 
 def image_as_input(image: Any, input_shape: tuple[int | None, ...]) -> np.ndarray:
@@ -78,9 +72,9 @@ def image_as_input(image: Any, input_shape: tuple[int | None, ...]) -> np.ndarra
     if channels == 3:
         rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
         return np.asarray(rgb, dtype="float32") / 255.0
-    gray = _light_on_dark(np.asarray(image.convert("L"), dtype="float32"))
+    gray = light_on_dark(np.asarray(image.convert("L"), dtype="float32"))
     if gray.shape != (height, width):
-        gray = _center_like_mnist(gray, height, width)
+        gray = center_like_mnist(gray, height, width)
     return (gray / 255.0)[..., None]
 
 
@@ -121,6 +115,28 @@ def _image_size(input_shape: tuple[int | None, ...]) -> tuple[int, int, int]:
     return height, width, channels
 
 
+def open_on_paper(path: str | os.PathLike[str]) -> Any:
+    """Decode the image file at ``path`` (a PIL image), refusing oversized ones before
+    decoding; a transparent background becomes white paper.
+
+    Raises:
+        InvalidArgumentError: The file is not an image, cannot be read, or declares
+            more pixels than ``cnnkit.utils.image_utils.MAX_PIXELS``.
+    """
+    from PIL import Image
+
+    from cnnkit.utils.image_utils import check_pixels
+
+    try:
+        with Image.open(path) as file:
+            check_pixels(file, path)
+            return _on_paper(file)
+    except FileFormatError as exc:
+        raise InvalidArgumentError(str(exc)) from exc
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidArgumentError(f"Cannot read image {path}: {exc}") from exc
+
+
 def _on_paper(image: Any) -> Any:
     """A copy of the decoded image; a transparent background becomes white paper."""
     from PIL import Image
@@ -133,28 +149,45 @@ def _on_paper(image: Any) -> Any:
     return image.copy()
 
 
-def _light_on_dark(gray: np.ndarray) -> np.ndarray:
+def light_on_dark(gray: np.ndarray) -> np.ndarray:
     """Make ink light on a black background, and stretch it so the ink reaches 255.
 
-    Dark ink on paper is inverted. Under uneven light (a photo: the paper's border
-    spans more than ``_UNEVEN_LIGHT`` grey levels) the ink is measured against the
-    paper's own brightness around it, so shadows do not read as ink.
+    ``gray`` is a 2-D array of grey levels 0..255 (float). Dark ink on paper is
+    inverted. Under uneven light (a photo: the paper's border spans more than
+    ``_UNEVEN_LIGHT`` grey levels) the ink is measured against the paper's own
+    brightness around it, so shadows do not read as ink.
     """
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if border.mean() > 127:  # light background: a pen drawing, not MNIST-style
+    border = _border(gray)
+    # The median, not the mean: a thin frame or scanner edge along the border must
+    # not flip the decision.
+    if np.median(border) > 127:  # light background: a pen drawing, not MNIST-style
         if np.percentile(border, 95) - np.percentile(border, 5) > _UNEVEN_LIGHT:
             paper = _paper_brightness(gray)
             gray = np.clip(255.0 * (1.0 - gray / np.maximum(paper, 1.0)), 0.0, 255.0)
             gray = _without_faint_background(gray)
         else:
             gray = 255.0 - gray
-        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+        border = _border(gray)
     # A grey background would otherwise read as faint ink.
     background = float(np.median(border))
     ink = float(gray.max()) - background
     if ink <= 0:
         return np.zeros_like(gray)
     return np.clip((gray - background) * (255.0 / ink), 0.0, 255.0)
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    """The pixels of a ring along the edges, 1/20 of the smaller side wide (at least
+    one pixel): what the paper (or MNIST's black) looks like."""
+    ring = max(1, min(gray.shape) // 20)
+    return np.concatenate(
+        [
+            gray[:ring].ravel(),
+            gray[-ring:].ravel(),
+            gray[:, :ring].ravel(),
+            gray[:, -ring:].ravel(),
+        ]
+    )
 
 
 def _paper_brightness(gray: np.ndarray) -> np.ndarray:
@@ -177,8 +210,20 @@ def _paper_brightness(gray: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(full, dtype="float32"), gray)
 
 
-def _center_like_mnist(gray: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Crop to the ink, fit it in a box of 20/28 of the size, centre it by its mass."""
+def center_like_mnist(
+    gray: np.ndarray, height: int = 28, width: int = 28
+) -> np.ndarray:
+    """MNIST's framing of one digit: crop ``gray`` (light ink on black, 0..255) to its
+    ink, scale it to fit a box of 20/28 of ``height``/``width``, and place it on a
+    black ``(height, width)`` canvas with its centre of mass in the middle.
+
+    Example:
+        >>> stroke = np.zeros((90, 60), np.float32)
+        >>> stroke[10:80, 25:35] = 255.0
+        >>> digit = center_like_mnist(stroke)
+        >>> digit.shape, int((digit.max(axis=1) > 30).sum())  # 20 rows of ink
+        ((28, 28), 20)
+    """
     from PIL import Image
 
     rows, cols = np.nonzero(gray > _INK_LEVEL)
