@@ -180,6 +180,10 @@ function setMode(mode) {
   $("mode-digit").setAttribute("aria-selected", String(mode === "digit"));
   $("mode-number").setAttribute("aria-selected", String(mode === "number"));
   $("number-panel").hidden = mode !== "number";
+  // Reading a number shows its digits; the one-digit panels would stay empty.
+  for (const id of ["result-panel", "gradcam-panel", "activations-panel"]) {
+    $(id).hidden = mode === "number";
+  }
   $("draw-hint").textContent = mode === "number"
     ? "Write a row of digits: an amount, a postcode. Touching digits are split too."
     : "Draw a digit with the mouse, a finger or a pen.";
