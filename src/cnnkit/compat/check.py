@@ -85,7 +85,7 @@ def missing_note(name: str, missing: str | None = None) -> str:
     it cnnkit lacks (``keras.applications`` in ``keras.applications.ResNet50``)."""
     missing = missing or name
     if is_tf_outside_keras(missing):
-        return f"tf{missing[len(TF_ROOT) :]}: cnnkit replaces tf.keras only"
+        return f"tf{missing[len(TF_ROOT) :]}: not in cnnkit's TensorFlow stand-in"
     # "cnnkit has no keras.X" next to keras.X says nothing the name does not.
     return "" if missing == name else f"cnnkit has no {missing}"
 

@@ -1,0 +1,857 @@
+"""``tf.data.Dataset`` on torch tensors: an input pipeline ``fit`` takes as it is.
+
+A Dataset is a re-iterable source of elements (a tensor, or a tuple/dict of them):
+iterating it runs the pipeline from the start, so every epoch of ``model.fit(ds)``
+sees fresh shuffling. ``len(ds)`` is its cardinality when known (and a TypeError
+otherwise, as TF), which is how ``fit`` learns the number of steps.
+
+Speed: a dataset made by ``from_tensor_slices`` keeps its arrays whole. ``shuffle``,
+``take``, ``skip`` and ``repeat`` on it only reorder indices, and ``batch`` then
+slices every array with one index tensor per batch, not one Python step per element.
+``map`` and ``filter`` call the user's function once per element, as TF does; a
+function written for batches belongs after ``batch``.
+
+TensorFlow's rules kept here:
+
+- ``map``'s function receives the element's parts as separate arguments when the
+  element is a tuple (``lambda x, y: ...``), and a dict as one argument.
+- ``shuffle(buffer_size)`` is TF's buffer shuffle: with a buffer smaller than the
+  data, an element can only move about ``buffer_size`` places (a buffer of 1 is no
+  shuffle at all). ``reshuffle_each_iteration`` (default True) draws a new order per
+  pass; with ``seed`` the orders are the same in every run.
+- ``batch`` without ``drop_remainder`` keeps a smaller last batch.
+- ``repeat()`` (no count) repeats forever: give ``fit`` a ``steps_per_epoch``.
+- ``num_parallel_calls``, ``prefetch`` and ``deterministic`` are accepted and change
+  nothing: elements are produced in order, on demand, in the calling thread.
+- ``cache()`` keeps the elements of the first complete pass in memory (also when a
+  ``filename`` is given: nothing is written to disk).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnkit.compat.tf import data_experimental as experimental
+from cnnkit.compat.tf import random as tf_random
+from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, to_tensor
+from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, InvalidTypeError
+from cnnkit.utils import tree
+
+__all__ = [
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+    "Dataset",
+    "TensorSpec",
+    "experimental",
+]
+
+AUTOTUNE = experimental.AUTOTUNE
+INFINITE_CARDINALITY = experimental.INFINITE_CARDINALITY
+UNKNOWN_CARDINALITY = experimental.UNKNOWN_CARDINALITY
+
+
+class TensorSpec:
+    """``tf.TensorSpec(shape, dtype, name)``: what ``from_generator`` yields."""
+
+    def __init__(
+        self, shape: Any = None, dtype: Any = torch.float32, name: str | None = None
+    ) -> None:
+        self.shape = (
+            None
+            if shape is None
+            else tuple(None if d is None else int(d) for d in shape)
+        )
+        self.dtype = as_torch_dtype(dtype)
+        self.name = name
+
+    def is_compatible_with(self, value: Any) -> bool:
+        shape = tuple(to_tensor(value).shape)
+        if self.shape is None:
+            return True
+        return len(shape) == len(self.shape) and all(
+            s is None or s == d for s, d in zip(self.shape, shape)
+        )
+
+    def __repr__(self) -> str:
+        dtype = str(self.dtype).removeprefix("torch.")
+        return f"TensorSpec(shape={self.shape}, dtype=tf.{dtype}, name={self.name!r})"
+
+
+def _element(value: Any) -> Any:
+    """A leaf as TF gives it: a tensor, or Python ``str`` for text (no tf.string)."""
+    if isinstance(value, str | bytes):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "US":
+        return value.tolist() if value.ndim else value.item()
+    return to_tensor(value)
+
+
+def _leaf_array(value: Any) -> Any:
+    """A ``from_tensor_slices`` leaf: a tensor, or a numpy array of strings."""
+    if isinstance(value, torch.Tensor):
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind in "US":
+        return array
+    return to_tensor(value)
+
+
+def _stack(items: list[Any]) -> Any:
+    first = items[0]
+    if isinstance(first, str | bytes):
+        return np.asarray(items)
+    try:
+        return torch.stack([to_tensor(i) for i in items])
+    except RuntimeError:
+        shapes = sorted({tuple(to_tensor(i).shape) for i in items})
+        raise IncompatibleShapeError(
+            f"Dataset.batch: the elements of a batch must have one shape; received "
+            f"shapes {shapes}. Resize them in `map` first (e.g. tf.image.resize)."
+        ) from None
+
+
+def _zip_structures(elements: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
+    """Combine same-structured elements leaf by leaf."""
+    first = elements[0]
+    if isinstance(first, dict):
+        return {k: _zip_structures([e[k] for e in elements], combine) for k in first}
+    if isinstance(first, tuple | list):
+        parts = [
+            _zip_structures([e[i] for e in elements], combine)
+            for i in builtins.range(len(first))
+        ]
+        return tuple(parts)
+    return combine(elements)
+
+
+def _call(fn: Callable[..., Any], element: Any) -> Any:
+    return fn(*element) if isinstance(element, tuple) else fn(element)
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InvalidTypeError(f"`{name}` must be an int; received {name}={value!r}.")
+    return int(value)
+
+
+class Dataset:
+    """``tf.data.Dataset``: build one with ``from_tensor_slices``,
+    ``from_generator``, ``range`` or ``zip``, then chain transformations."""
+
+    def _iterate(self) -> Iterator[Any]:
+        raise TypeError(
+            "tf.data.Dataset cannot be created directly; use "
+            "tf.data.Dataset.from_tensor_slices(...) or another constructor."
+        )
+
+    def _cardinality(self) -> int:
+        return UNKNOWN_CARDINALITY
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate()
+
+    def __len__(self) -> int:
+        n = self._cardinality()
+        if n == INFINITE_CARDINALITY:
+            raise TypeError("The dataset is infinite.")
+        if n == UNKNOWN_CARDINALITY:
+            raise TypeError("The dataset length is unknown.")
+        return n
+
+    def __bool__(self) -> bool:
+        return True  # never falls back to len(), which may raise
+
+    def cardinality(self) -> torch.Tensor:
+        """The number of elements; -1 for infinite, -2 when not known in advance."""
+        return torch.tensor(self._cardinality(), dtype=torch.int64)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__.lstrip('_')}Dataset cardinality={self._cardinality()}>"
+
+    def as_numpy_iterator(self) -> Iterator[Any]:
+        for element in self:
+            yield tree.map_structure(
+                lambda v: (
+                    v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+                ),
+                element,
+            )
+
+    # ------------------------------------------------------------ constructors
+
+    @staticmethod
+    def from_tensor_slices(tensors: Any, name: str | None = None) -> Dataset:
+        """One element per row of ``tensors`` (an array, or a tuple/dict of arrays
+        with the same first dimension).
+
+        Raises:
+            IncompatibleShapeError: The arrays differ in their first dimension.
+        """
+        if (
+            isinstance(tensors, list)
+            and tensors
+            and not isinstance(tensors[0], list | tuple | dict)
+        ):
+            tensors = np.asarray(tensors) if isinstance(tensors[0], str) else tensors
+        structure = tree.map_structure(
+            _leaf_array,
+            tensors if not isinstance(tensors, list) else _as_one_leaf(tensors),
+        )
+        leaves = tree.flatten(structure)
+        sizes = {int(leaf.shape[0]) for leaf in leaves if leaf.ndim}
+        if any(leaf.ndim == 0 for leaf in leaves) or len(sizes) != 1:
+            shapes = [tuple(leaf.shape) for leaf in leaves]
+            raise IncompatibleShapeError(
+                "Dataset.from_tensor_slices: every array must have the same size in "
+                f"its first dimension (one element per row); received shapes {shapes}."
+            )
+        return _Slices(structure, sizes.pop())
+
+    @staticmethod
+    def from_tensors(tensors: Any, name: str | None = None) -> Dataset:
+        """A dataset of exactly one element, ``tensors``."""
+        return _FromList([tree.map_structure(_element, tensors)])
+
+    @staticmethod
+    def from_generator(
+        generator: Callable[..., Iterable[Any]], output_types: Any = None,
+        output_shapes: Any = None, args: Any = None, output_signature: Any = None,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements from calling ``generator(*args)`` anew at each pass.
+
+        Raises:
+            InvalidTypeError: ``generator`` is not callable (pass the function, not
+                its result).
+        """
+        if not callable(generator):
+            raise InvalidTypeError(
+                "Dataset.from_generator: `generator` must be a callable that returns an "
+                f"iterator (pass `gen`, not `gen()`); received a {type(generator).__name__}."
+            )
+        if output_signature is None and output_types is not None:
+            output_signature = tree.map_structure(
+                lambda t: TensorSpec(None, t), output_types
+            )
+        return _Generated(generator, tuple(args or ()), output_signature)
+
+    @staticmethod
+    def range(*args: Any, dtype: Any = torch.int64, name: str | None = None) -> Dataset:
+        """``Dataset.range(stop)`` / ``(start, stop[, step])``: ``int64`` scalars."""
+        values = torch.arange(*[int(a) for a in args], dtype=as_torch_dtype(dtype))
+        return _Slices(values, int(values.shape[0]))
+
+    @staticmethod
+    def zip(*datasets: Any, name: str | None = None) -> Dataset:
+        """Elements of several datasets side by side (a tuple, or the given
+        structure), as long as the shortest.
+
+        Raises:
+            InvalidTypeError: Something other than datasets is given.
+        """
+        structure = datasets[0] if len(datasets) == 1 else datasets
+        if isinstance(structure, Dataset):
+            raise InvalidTypeError(
+                "Dataset.zip: give two or more datasets, or a tuple/dict of them; "
+                "received a single dataset."
+            )
+        for d in tree.flatten(structure):
+            if not isinstance(d, Dataset):
+                raise InvalidTypeError(
+                    f"Dataset.zip: every item must be a tf.data.Dataset; received a "
+                    f"{type(d).__name__}."
+                )
+        return _Zip(structure)
+
+    # --------------------------------------------------------- transformations
+
+    def map(
+        self, map_func: Callable[..., Any], num_parallel_calls: Any = None,
+        deterministic: Any = None, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        return _Map(self, map_func)
+
+    def filter(self, predicate: Callable[..., Any], name: str | None = None) -> Dataset:
+        return _Filter(self, predicate)
+
+    def flat_map(
+        self, map_func: Callable[..., Any], name: str | None = None
+    ) -> Dataset:
+        """``map_func`` returns a dataset per element; their elements, in order."""
+        return _FlatMap(self, map_func)
+
+    def batch(
+        self, batch_size: Any, drop_remainder: bool = False, num_parallel_calls: Any = None,
+        deterministic: Any = None, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Consecutive elements stacked into batches of ``batch_size``.
+
+        Raises:
+            InvalidArgumentError: ``batch_size`` is not a positive int.
+        """
+        size = _count(batch_size, "batch_size")
+        if size < 1:
+            raise InvalidArgumentError(
+                f"Dataset.batch: `batch_size` must be a positive int; received "
+                f"batch_size={batch_size!r}."
+            )
+        if isinstance(self, _Slices):
+            return _SlicedBatches(self, size, drop_remainder)
+        return _Batch(self, size, drop_remainder)
+
+    def unbatch(self, name: str | None = None) -> Dataset:
+        return _Unbatch(self)
+
+    def shuffle(
+        self, buffer_size: Any, seed: int | None = None,
+        reshuffle_each_iteration: bool = True, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements in random order through a buffer of ``buffer_size``.
+
+        Raises:
+            InvalidArgumentError: ``buffer_size`` is not a positive int.
+        """
+        size = _count(buffer_size, "buffer_size")
+        if size < 1 and size != AUTOTUNE:
+            raise InvalidArgumentError(
+                f"Dataset.shuffle: `buffer_size` must be a positive int (often the "
+                f"dataset's size); received buffer_size={buffer_size!r}."
+            )
+        size = size if size > 0 else 1 << 62
+        order = _ShuffleOrder(size, seed, reshuffle_each_iteration)
+        if isinstance(self, _Slices):
+            return _Slices(self.arrays, self.size, self.order_fn, order)
+        return _Shuffle(self, order)
+
+    def repeat(self, count: Any = None, name: str | None = None) -> Dataset:
+        n = -1 if count is None else _count(count, "count")
+        return _Repeat(self, n)
+
+    def take(self, count: Any, name: str | None = None) -> Dataset:
+        """The first ``count`` elements (all of them for -1)."""
+        return _Take(self, _count(count, "count"))
+
+    def skip(self, count: Any, name: str | None = None) -> Dataset:
+        """All but the first ``count`` elements (none for -1)."""
+        return _Skip(self, _count(count, "count"))
+
+    def concatenate(self, dataset: Dataset, name: str | None = None) -> Dataset:
+        return _Concatenate(self, dataset)
+
+    def enumerate(self, start: int = 0, name: str | None = None) -> Dataset:
+        counter = Dataset.range(start, 1 << 62)
+        return _Zip((counter, self))
+
+    def window(
+        self, size: Any, shift: Any = None, stride: Any = 1, drop_remainder: bool = False,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Windows of ``size`` consecutive elements, each a Dataset (of tuples of
+        datasets for tuple elements), every ``shift`` elements; use ``flat_map`` with
+        ``lambda w: w.batch(size)`` to get tensors.
+
+        Raises:
+            InvalidArgumentError: ``size``, ``shift`` or ``stride`` is not positive.
+        """
+        length = _count(size, "size")
+        step = length if shift is None else _count(shift, "shift")
+        every = _count(stride, "stride")
+        if min(length, step, every) < 1:
+            raise InvalidArgumentError(
+                f"Dataset.window: `size`, `shift` and `stride` must be positive; "
+                f"received size={size!r}, shift={shift!r}, stride={stride!r}."
+            )
+        return _Window(self, length, step, every, drop_remainder)
+
+    def cache(self, filename: str = "", name: str | None = None) -> Dataset:
+        return _Cache(self)
+
+    def prefetch(self, buffer_size: Any, name: str | None = None) -> Dataset:
+        """Accepted for TF's pipelines: elements are produced on demand here."""
+        _count(buffer_size, "buffer_size")
+        return self
+
+    def with_options(self, options: Any, name: str | None = None) -> Dataset:
+        return self
+
+    def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
+        return transformation_func(self)
+
+
+def _as_one_leaf(values: list[Any]) -> Any:
+    # A list of numbers or of arrays is one array (TF packs it); a list of
+    # structures is refused by the shape check.
+    return (
+        np.asarray(values)
+        if not any(isinstance(v, torch.Tensor) for v in values)
+        else torch.stack([to_tensor(v) for v in values])
+    )
+
+
+class _ShuffleOrder:
+    """TF's buffer shuffle, run on element indices (or on elements)."""
+
+    def __init__(self, buffer_size: int, seed: int | None, reshuffle: bool) -> None:
+        self.buffer_size = buffer_size
+        self.seed = seed
+        self.reshuffle = reshuffle
+        self._fixed_seed: int | None = None
+        self._passes = 0
+
+    def _generator(self) -> torch.Generator:
+        stream = torch.Generator()
+        if self.seed is not None:
+            passes = self._passes if self.reshuffle else 0
+            stream.manual_seed(self.seed * 7919 + passes)
+        else:
+            if self._fixed_seed is None or self.reshuffle:
+                self._fixed_seed = int(
+                    torch.randint(0, 2**62, (1,), generator=tf_random.generator(None))
+                )
+            stream.manual_seed(self._fixed_seed)
+        self._passes += 1
+        return stream
+
+    def indices(self, order: torch.Tensor) -> torch.Tensor:
+        stream = self._generator()
+        n = int(order.shape[0])
+        if self.buffer_size >= n:
+            return order[torch.randperm(n, generator=stream)]
+        picks = self._buffer_picks(n, stream)
+        return order[torch.tensor(picks, dtype=torch.long)]
+
+    def elements(self, source: Iterator[Any]) -> Iterator[Any]:
+        stream = self._generator()
+        buffer: list[Any] = []
+        for item in source:
+            if len(buffer) < self.buffer_size:
+                buffer.append(item)
+                continue
+            j = int(torch.randint(0, len(buffer), (1,), generator=stream))
+            yield buffer[j]
+            buffer[j] = item
+        for j in torch.randperm(len(buffer), generator=stream).tolist():
+            yield buffer[j]
+
+    def _buffer_picks(self, n: int, stream: torch.Generator) -> list[int]:
+        # Positions, not elements: cheap Python ints even for 60 000 rows.
+        slots = torch.randint(0, 1 << 30, (n,), generator=stream).tolist()
+        buffer = list(builtins.range(min(self.buffer_size, n)))
+        out: list[int] = []
+        for position in builtins.range(len(buffer), n):
+            j = slots[position] % len(buffer)
+            out.append(buffer[j])
+            buffer[j] = position
+        tail = torch.randperm(len(buffer), generator=stream).tolist()
+        out.extend(buffer[j] for j in tail)
+        return out
+
+
+OrderFn = Callable[[], torch.Tensor]
+
+
+class _Slices(Dataset):
+    """Rows of whole arrays, in an order that transformations only re-index."""
+
+    def __init__(
+        self, arrays: Any, size: int, parent_order: OrderFn | None = None,
+        shuffle: _ShuffleOrder | None = None,
+    ) -> None:  # fmt: skip
+        self.arrays = arrays
+        self.size = size
+        self._parent_order = parent_order or (lambda: torch.arange(size))
+        self._shuffle = shuffle
+
+    def order_fn(self) -> torch.Tensor:
+        order = self._parent_order()
+        return order if self._shuffle is None else self._shuffle.indices(order)
+
+    def _cardinality(self) -> int:
+        return self.size
+
+    def rows(self, index: Any) -> Any:
+        def pick(leaf: Any) -> Any:
+            if isinstance(leaf, np.ndarray):
+                part = leaf[index.numpy() if isinstance(index, torch.Tensor) else index]
+                return part.tolist() if part.ndim == 0 else part
+            return leaf[
+                index.to(leaf.device) if isinstance(index, torch.Tensor) else index
+            ]
+
+        return tree.map_structure(pick, self.arrays)
+
+    def _iterate(self) -> Iterator[Any]:
+        for i in self.order_fn().tolist():
+            yield self.rows(i)
+
+    def take(self, count: Any, name: str | None = None) -> Dataset:
+        n = _count(count, "count")
+        n = self.size if n < 0 else min(n, self.size)
+        return _Slices(self.arrays, n, lambda: self.order_fn()[:n])
+
+    def skip(self, count: Any, name: str | None = None) -> Dataset:
+        n = _count(count, "count")
+        n = self.size if n < 0 else min(n, self.size)
+        return _Slices(self.arrays, self.size - n, lambda: self.order_fn()[n:])
+
+
+class _SlicedBatches(Dataset):
+    def __init__(self, source: _Slices, size: int, drop_remainder: bool) -> None:
+        self.source, self.size, self.drop = source, size, drop_remainder
+
+    def _cardinality(self) -> int:
+        n = self.source.size
+        return n // self.size if self.drop else -(-n // self.size)
+
+    def _iterate(self) -> Iterator[Any]:
+        order = self.source.order_fn()
+        n = int(order.shape[0])
+        stop = n - n % self.size if self.drop else n
+        contiguous = bool(torch.equal(order, torch.arange(n)))
+        for start in builtins.range(0, stop, self.size):
+            end = min(start + self.size, stop)
+            yield self.source.rows(
+                slice(start, end) if contiguous else order[start:end]
+            )
+
+
+class _FromList(Dataset):
+    def __init__(self, elements: list[Any]) -> None:
+        self.elements = elements
+
+    def _cardinality(self) -> int:
+        return len(self.elements)
+
+    def _iterate(self) -> Iterator[Any]:
+        return iter(self.elements)
+
+
+class _Generated(Dataset):
+    def __init__(
+        self,
+        generator: Callable[..., Iterable[Any]],
+        args: tuple[Any, ...],
+        signature: Any,
+    ) -> None:
+        self.generator, self.args, self.signature = generator, args, signature
+
+    def _convert(self, item: Any) -> Any:
+        if self.signature is None:
+            return tree.map_structure(_element, item)
+        if isinstance(self.signature, tuple) and not isinstance(item, tuple | list):
+            raise InvalidTypeError(
+                f"Dataset.from_generator: `output_signature` describes a tuple of "
+                f"{len(self.signature)} parts, but the generator yielded a "
+                f"{type(item).__name__}; yield a tuple such as (x, y)."
+            )
+
+        def convert(spec: TensorSpec, value: Any) -> Any:
+            tensor = to_tensor(value, spec.dtype)
+            if not spec.is_compatible_with(tensor):
+                raise IncompatibleShapeError(
+                    f"Dataset.from_generator: the generator yielded shape "
+                    f"{tuple(tensor.shape)} where `output_signature` says {spec.shape}."
+                )
+            return tensor
+
+        return _zip_pair(self.signature, item, convert)
+
+    def _iterate(self) -> Iterator[Any]:
+        for item in self.generator(*self.args):
+            yield self._convert(item)
+
+
+def _zip_pair(spec: Any, value: Any, fn: Callable[[Any, Any], Any]) -> Any:
+    if isinstance(spec, dict):
+        return {k: _zip_pair(spec[k], value[k], fn) for k in spec}
+    if isinstance(spec, tuple | list):
+        return tuple(_zip_pair(s, v, fn) for s, v in zip(spec, value))
+    return fn(spec, value)
+
+
+class _Wrapped(Dataset):
+    """A transformation of one upstream dataset."""
+
+    def __init__(self, source: Dataset) -> None:
+        self.source = source
+
+    def _cardinality(self) -> int:
+        return self.source._cardinality()
+
+
+class _Map(_Wrapped):
+    def __init__(self, source: Dataset, fn: Callable[..., Any]) -> None:
+        super().__init__(source)
+        self.fn = fn
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            yield _structure_out(_call(self.fn, element))
+
+
+def _structure_out(value: Any) -> Any:
+    # A map function returning a list is read as a tuple (TF does the same).
+    if isinstance(value, list):
+        return tuple(_structure_out(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_structure_out(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _structure_out(v) for k, v in value.items()}
+    return _element(value) if not isinstance(value, Dataset) else value
+
+
+class _Filter(_Wrapped):
+    def __init__(self, source: Dataset, predicate: Callable[..., Any]) -> None:
+        super().__init__(source)
+        self.predicate = predicate
+
+    def _cardinality(self) -> int:
+        return (
+            INFINITE_CARDINALITY
+            if self.source._cardinality() == -1
+            else UNKNOWN_CARDINALITY
+        )
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            keep = _call(self.predicate, element)
+            if isinstance(keep, torch.Tensor) and keep.numel() != 1:
+                raise IncompatibleShapeError(
+                    f"Dataset.filter: the predicate must return one boolean per element; "
+                    f"it returned shape {tuple(keep.shape)}. Reduce it, e.g. with "
+                    "tf.reduce_all."
+                )
+            if bool(keep):
+                yield element
+
+
+class _FlatMap(_Filter):
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            inner = _call(self.predicate, element)
+            if not isinstance(inner, Dataset):
+                raise InvalidTypeError(
+                    f"Dataset.flat_map: the function must return a tf.data.Dataset; it "
+                    f"returned a {type(inner).__name__}. Use `map` for plain values."
+                )
+            yield from inner
+
+
+class _Batch(_Wrapped):
+    def __init__(self, source: Dataset, size: int, drop_remainder: bool) -> None:
+        super().__init__(source)
+        self.size, self.drop = size, drop_remainder
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if n < 0:
+            return n
+        return n // self.size if self.drop else -(-n // self.size)
+
+    def _iterate(self) -> Iterator[Any]:
+        pending: list[Any] = []
+        for element in self.source:
+            pending.append(element)
+            if len(pending) == self.size:
+                yield _zip_structures(pending, _stack)
+                pending = []
+        if pending and not self.drop:
+            yield _zip_structures(pending, _stack)
+
+
+class _Unbatch(_Wrapped):
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        return n if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            leaves = tree.flatten(element)
+            rows = int(leaves[0].shape[0]) if leaves else 0
+            for i in builtins.range(rows):
+                yield tree.map_structure(functools.partial(_row, i), element)
+
+
+def _row(index: int, leaf: Any) -> Any:
+    return _element(leaf[index])
+
+
+class _Shuffle(_Wrapped):
+    def __init__(self, source: Dataset, order: _ShuffleOrder) -> None:
+        super().__init__(source)
+        self.order = order
+
+    def _iterate(self) -> Iterator[Any]:
+        return self.order.elements(iter(self.source))
+
+
+class _Repeat(_Wrapped):
+    def __init__(self, source: Dataset, count: int) -> None:
+        super().__init__(source)
+        self.count = count
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if self.count < 0:
+            return 0 if n == 0 else INFINITE_CARDINALITY
+        return n * self.count if n >= 0 else n
+
+    def _iterate(self) -> Iterator[Any]:
+        done = 0
+        while self.count < 0 or done < self.count:
+            produced = False
+            for element in self.source:
+                produced = True
+                yield element
+            done += 1
+            if not produced:  # an empty source would loop forever
+                return
+
+
+class _Take(_Wrapped):
+    def __init__(self, source: Dataset, count: int) -> None:
+        super().__init__(source)
+        self.count = count
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if self.count < 0:
+            return n
+        if n == INFINITE_CARDINALITY:
+            return self.count
+        return min(n, self.count) if n >= 0 else UNKNOWN_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        if self.count == 0:
+            return
+        for i, element in enumerate(self.source):
+            yield element
+            if i + 1 == self.count:
+                return
+
+
+class _Skip(_Take):
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if n < 0:
+            return n
+        return 0 if self.count < 0 else max(n - self.count, 0)
+
+    def _iterate(self) -> Iterator[Any]:
+        if self.count < 0:
+            return
+        for i, element in enumerate(self.source):
+            if i >= self.count:
+                yield element
+
+
+class _Concatenate(_Wrapped):
+    def __init__(self, source: Dataset, other: Dataset) -> None:
+        super().__init__(source)
+        self.other = other
+
+    def _cardinality(self) -> int:
+        a, b = self.source._cardinality(), self.other._cardinality()
+        if INFINITE_CARDINALITY in (a, b):
+            return INFINITE_CARDINALITY
+        return a + b if a >= 0 and b >= 0 else UNKNOWN_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        yield from self.source
+        yield from self.other
+
+
+class _Zip(Dataset):
+    def __init__(self, structure: Any) -> None:
+        self.structure = structure
+
+    def _cardinality(self) -> int:
+        counts = [d._cardinality() for d in tree.flatten(self.structure)]
+        finite = [c for c in counts if c >= 0]
+        if finite:
+            return (
+                min(finite)
+                if UNKNOWN_CARDINALITY not in counts
+                else UNKNOWN_CARDINALITY
+            )
+        return (
+            UNKNOWN_CARDINALITY
+            if UNKNOWN_CARDINALITY in counts
+            else INFINITE_CARDINALITY
+        )
+
+    def _iterate(self) -> Iterator[Any]:
+        datasets = tree.flatten(self.structure)
+        iterators = [iter(d) for d in datasets]
+        while True:
+            items = []
+            for it in iterators:
+                try:
+                    items.append(next(it))
+                except StopIteration:
+                    return
+            yield _pack_like(self.structure, iter(items))
+
+
+def _pack_like(structure: Any, leaves: Iterator[Any]) -> Any:
+    if isinstance(structure, dict):
+        packed = {k: _pack_like(structure[k], leaves) for k in sorted(structure)}
+        return {k: packed[k] for k in structure}
+    if isinstance(structure, list | tuple):
+        return tuple(_pack_like(s, leaves) for s in structure)
+    return next(leaves)
+
+
+class _Window(_Wrapped):
+    def __init__(
+        self, source: Dataset, size: int, shift: int, stride: int, drop: bool
+    ) -> None:
+        super().__init__(source)
+        self.size, self.shift, self.stride, self.drop = size, shift, stride, drop
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if n < 0:
+            return n
+        span = (self.size - 1) * self.stride + 1
+        if self.drop:
+            return max((n - span) // self.shift + 1, 0)
+        return -(-n // self.shift)
+
+    def _iterate(self) -> Iterator[Any]:
+        elements = list(self.source)  # windows overlap: keep what they share
+        span = (self.size - 1) * self.stride + 1
+        for start in builtins.range(0, len(elements), self.shift):
+            window = elements[start : start + span : self.stride]
+            if self.drop and len(window) < self.size:
+                return
+            if window:
+                yield _zip_structures(window, _FromList)
+
+
+class _Cache(_Wrapped):
+    def __init__(self, source: Dataset) -> None:
+        super().__init__(source)
+        self._elements: list[Any] | None = None
+
+    def _iterate(self) -> Iterator[Any]:
+        if self._elements is not None:
+            yield from self._elements
+            return
+        seen = []
+        for element in self.source:
+            seen.append(element)
+            yield element
+        self._elements = seen  # only a complete pass is kept
+
+
+__getattr__ = module_getattr("tensorflow.data")
