@@ -9,10 +9,10 @@ Example:
     ['CPU']
     >>> reduce_mean(constant([1, 2])).item()  # integers: TF's truncated mean
     1
-    >>> strings
+    >>> random.poisson
     Traceback (most recent call last):
     ...
-    AttributeError: tf.strings is not available: ...
+    AttributeError: tf.random.poisson is not available: ...
 """
 
 from __future__ import annotations

@@ -196,20 +196,11 @@ class Dataset:
         Raises:
             IncompatibleShapeError: The arrays differ in their first dimension.
         """
-        if (
-            isinstance(tensors, list)
-            and tensors
-            and not isinstance(tensors[0], list | tuple | dict)
-        ):
-            tensors = np.asarray(tensors) if isinstance(tensors[0], str) else tensors
-        structure = tree.map_structure(
-            _leaf_array,
-            tensors if not isinstance(tensors, list) else _as_one_leaf(tensors),
-        )
+        structure = _slice_structure(tensors)
         leaves = tree.flatten(structure)
         sizes = {int(leaf.shape[0]) for leaf in leaves if leaf.ndim}
         if any(leaf.ndim == 0 for leaf in leaves) or len(sizes) != 1:
-            shapes = [tuple(leaf.shape) for leaf in leaves]
+            shapes = sorted({tuple(leaf.shape) for leaf in leaves})[:6]
             raise IncompatibleShapeError(
                 "Dataset.from_tensor_slices: every array must have the same size in "
                 f"its first dimension (one element per row); received shapes {shapes}."
@@ -387,14 +378,19 @@ class Dataset:
         return transformation_func(self)
 
 
-def _as_one_leaf(values: list[Any]) -> Any:
-    # A list of numbers or of arrays is one array (TF packs it); a list of
-    # structures is refused by the shape check.
-    return (
-        np.asarray(values)
-        if not any(isinstance(v, torch.Tensor) for v in values)
-        else torch.stack([to_tensor(v) for v in values])
-    )
+def _slice_structure(value: Any) -> Any:
+    """Tuples and dicts are structure; anything else (a list too) is one array.
+
+    TF reads a Python list as a tensor here, so ``from_tensor_slices((paths,
+    labels))`` with two lists gives (path, label) pairs.
+    """
+    if isinstance(value, dict):
+        return {k: _slice_structure(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_slice_structure(v) for v in value)
+    if isinstance(value, list) and any(isinstance(v, torch.Tensor) for v in value):
+        return torch.stack([to_tensor(v) for v in value])
+    return _leaf_array(value)
 
 
 class _ShuffleOrder:

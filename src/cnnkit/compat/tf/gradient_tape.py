@@ -5,8 +5,9 @@ tape here decides *which* sources are differentiable and when a gradient may be
 taken, following TensorFlow:
 
 - Trainable variables (``model.trainable_variables``, ``tf.Variable``) are watched
-  automatically (unless ``watch_accessed_variables=False``); any other tensor must
-  be ``tape.watch(x)``-ed first, and only work done after the watch counts.
+  automatically (unless ``watch_accessed_variables=False``); a constant tensor must
+  be ``tape.watch(x)``-ed first, and only work done after the watch counts. A
+  tensor computed from watched ones (a layer's output) is a valid source as it is.
 - ``tape.gradient(target, sources)`` returns one gradient per source, in the same
   nested structure (list, tuple, dict); ``None`` for a source the target does not
   depend on, or that was not watched.
@@ -136,7 +137,9 @@ class GradientTape:
         return torch.no_grad()
 
     def _is_watched(self, source: Any, tensor: torch.Tensor) -> bool:
-        if id(tensor) in self._watched:
+        if id(tensor) in self._watched or tensor.grad_fn is not None:
+            # A tensor computed from watched ones (Grad-CAM's conv output) is on the
+            # tape already, as in TF.
             return True
         return self.watch_accessed_variables and _trainable(source, tensor)
 
