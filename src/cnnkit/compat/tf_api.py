@@ -278,7 +278,7 @@ def _printable(value: Any) -> str:
 
 def print(
     *inputs: Any,
-    output_stream: Any = sys.stderr,
+    output_stream: Any = None,
     summarize: int = 3,
     sep: str = " ",
     end: str = "\n",
@@ -286,7 +286,8 @@ def print(
 ) -> None:
     """``tf.print``: tensors as their values, to standard error by default (as TF).
 
-    ``output_stream`` may be ``sys.stdout``, ``sys.stderr`` or a ``"file://path"``.
+    ``output_stream`` may be ``sys.stdout``, ``sys.stderr`` (the default, looked up
+    at each call so that redirections apply) or a ``"file://path"``.
     """
     text = sep.join(_printable(v) for v in inputs) + end
     if isinstance(output_stream, str) and output_stream.startswith("file://"):

@@ -86,7 +86,7 @@ def convert_to_tensor(
     if (
         dtype is None
         and dtype_hint is not None
-        and not isinstance(value, torch.Tensor | np.ndarray)
+        and not isinstance(value, torch.Tensor | np.ndarray | np.generic)
     ):
         dtype = dtype_hint
     return to_tensor(value, dtype, name="value")
