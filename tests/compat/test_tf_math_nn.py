@@ -42,7 +42,8 @@ def test_reduce_any_all_and_count_nonzero() -> None:
     assert tf.reduce_any(b).item() is True
     assert tf.reduce_all(b, axis=[0, 1], keepdims=True).shape == (1, 1)
     counted = tf.math.count_nonzero(tf.constant([[0, 1], [2, 3]]), axis=1)
-    assert counted.tolist() == [1, 2] and counted.dtype == tf.int64
+    assert counted.tolist() == [1, 2]
+    assert counted.dtype == tf.int64
 
 
 def test_argmax_defaults_to_axis_0_and_int64() -> None:
@@ -55,7 +56,8 @@ def test_argmax_defaults_to_axis_0_and_int64() -> None:
 
 def test_integer_division_is_float64_and_floordiv_floors() -> None:
     q = tf.divide(tf.constant([1, 3]), tf.constant([2, 2]))
-    assert q.dtype == tf.float64 and q.tolist() == [0.5, 1.5]
+    assert q.dtype == tf.float64
+    assert q.tolist() == [0.5, 1.5]
     assert tf.truediv(3, tf.constant(2)).dtype == tf.float64
     assert tf.divide(tf.constant([1.0]), 2).dtype == tf.float32
     assert tf.math.floordiv(tf.constant([-3, 3]), 2).tolist() == [-2, 1]
@@ -113,9 +115,11 @@ def test_unary_functions_compute_integers_in_float() -> None:
 def test_top_k_returns_values_and_int32_indices() -> None:
     result = tf.math.top_k(tf.constant([[1.0, 5.0, 3.0]]), k=2)
     assert result.values.tolist() == [[5.0, 3.0]]
-    assert result.indices.tolist() == [[1, 2]] and result.indices.dtype == tf.int32
+    assert result.indices.tolist() == [[1, 2]]
+    assert result.indices.dtype == tf.int32
     values, indices = tf.math.top_k([4.0, 1.0])
-    assert values.tolist() == [4.0] and indices.tolist() == [0]
+    assert values.tolist() == [4.0]
+    assert indices.tolist() == [0]
     with pytest.raises(ValueError, match=r"top_k: `k` must be between 0 and .* \(3\)"):
         tf.math.top_k(tf.zeros([3]), k=4)
 
@@ -146,14 +150,16 @@ def test_activations() -> None:
     assert tf.nn.selu(tf.constant([0.0])).tolist() == [0.0]
     assert tf.nn.tanh(tf.constant([0.0])).tolist() == [0.0]
     mean, variance = tf.nn.moments(tf.constant([[1.0, 3.0]]), axes=[1])
-    assert mean.tolist() == [2.0] and variance.tolist() == [1.0]
+    assert mean.tolist() == [2.0]
+    assert variance.tolist() == [1.0]
 
 
 def test_sigmoid_cross_entropy_with_logits_is_elementwise() -> None:
     labels = tf.constant([[1.0, 0.0]])
     logits = tf.constant([[100.0, -100.0]])
     loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
-    assert loss.shape == (1, 2) and loss.max().item() < 1e-30  # stable, no inf
+    assert loss.shape == (1, 2)
+    assert loss.max().item() < 1e-30
     z, y = 0.3, 1.0
     expected = max(z, 0) - z * y + math.log1p(math.exp(-abs(z)))
     value = tf.nn.sigmoid_cross_entropy_with_logits(labels=[y], logits=[z]).item()

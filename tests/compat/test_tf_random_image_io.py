@@ -20,11 +20,15 @@ from cnnkit.utils import image_utils
 def test_uniform_and_normal_defaults_shapes_and_ranges() -> None:
     tf.random.set_seed(0)
     u = tf.random.uniform([1000])
-    assert u.dtype == tf.float32 and float(u.min()) >= 0.0 and float(u.max()) < 1.0
+    assert u.dtype == tf.float32
+    assert float(u.min()) >= 0.0
+    assert float(u.max()) < 1.0
     scaled = tf.random.uniform((2, 3), minval=-2.0, maxval=-1.0)
-    assert scaled.shape == (2, 3) and float(scaled.max()) < -1.0
+    assert scaled.shape == (2, 3)
+    assert float(scaled.max()) < -1.0
     ints = tf.random.uniform([500], minval=0, maxval=3, dtype=tf.int32)
-    assert ints.dtype == tf.int32 and set(ints.tolist()) == {0, 1, 2}
+    assert ints.dtype == tf.int32
+    assert set(ints.tolist()) == {0, 1, 2}
     n = tf.random.normal([4000], mean=2.0, stddev=0.5)
     assert float(n.mean()) == pytest.approx(2.0, abs=0.05)
     assert float(n.std()) == pytest.approx(0.5, abs=0.05)
@@ -45,7 +49,8 @@ def test_set_seed_and_op_seeds_repeat_like_tensorflow() -> None:
     again = [tf.random.uniform([2], seed=1), tf.random.uniform([2], seed=1)]
     # Two calls with one op seed differ, and the same two come back after set_seed.
     assert not torch.equal(first[0], first[1])
-    assert torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
+    assert torch.equal(first[0], again[0])
+    assert torch.equal(first[1], again[1])
 
 
 def test_op_seed_must_be_an_int() -> None:
@@ -58,7 +63,9 @@ def test_shuffle_permutes_rows_and_categorical_draws_ids() -> None:
     shuffled = tf.random.shuffle(x, seed=3)
     assert sorted(shuffled[:, 0].tolist()) == [0, 2, 4, 6, 8]
     ids = tf.random.categorical(tf.math.log([[0.0001, 0.9999]]), num_samples=20)
-    assert ids.shape == (1, 20) and ids.dtype == tf.int64 and int(ids.sum()) >= 15
+    assert ids.shape == (1, 20)
+    assert ids.dtype == tf.int64
+    assert int(ids.sum()) >= 15
 
 
 # -------------------------------------------------------------------- image
@@ -68,9 +75,11 @@ IMAGE = torch.arange(2 * 4 * 6 * 3, dtype=torch.float32).reshape(2, 4, 6, 3) / 1
 
 def test_resize_returns_float32_except_nearest() -> None:
     out = tf.image.resize(IMAGE, [8, 12])
-    assert out.shape == (2, 8, 12, 3) and out.dtype == tf.float32
+    assert out.shape == (2, 8, 12, 3)
+    assert out.dtype == tf.float32
     single = tf.image.resize(tf.cast(IMAGE[0] * 255, tf.uint8), (2, 3))
-    assert single.shape == (2, 3, 3) and single.dtype == tf.float32
+    assert single.shape == (2, 3, 3)
+    assert single.dtype == tf.float32
     assert float(single.max()) > 1.0  # values are not rescaled
     near = tf.image.resize(tf.cast(IMAGE[0] * 255, tf.uint8), (8, 12), method="nearest")
     assert near.dtype == tf.uint8
@@ -127,9 +136,8 @@ def test_crops() -> None:
         tf.image.crop_to_bounding_box(IMAGE[0], 3, 0, 2, 1)
     padded = tf.image.resize_with_crop_or_pad(IMAGE[0], 6, 4)
     assert padded.shape == (6, 4, 3)
-    assert (
-        torch.equal(padded[1:5], IMAGE[0, :, 1:5]) and float(padded[0].abs().sum()) == 0
-    )
+    assert torch.equal(padded[1:5], IMAGE[0, :, 1:5])
+    assert float(padded[0].abs().sum()) == 0
 
 
 def test_convert_image_dtype_rescales_like_tensorflow() -> None:
@@ -195,7 +203,8 @@ def test_read_file_and_decode_png_jpeg(tmp_path: Path) -> None:
     path.write_bytes(_png(rgb, "RGB"))
     contents = tf.io.read_file(str(path))
     image = tf.io.decode_png(contents)
-    assert image.dtype == tf.uint8 and image.shape == (5, 7, 3)
+    assert image.dtype == tf.uint8
+    assert image.shape == (5, 7, 3)
     assert np.array_equal(image.numpy(), rgb)
     assert tf.image.decode_png(contents, channels=1).shape == (5, 7, 1)
     assert tf.image.decode_image(contents, channels=4).shape == (5, 7, 4)

@@ -27,8 +27,10 @@ def test_constant_copies_and_convert_to_tensor_does_not() -> None:
     assert tf.convert_to_tensor(t) is t
     assert tf.convert_to_tensor(2, dtype_hint=tf.float32).dtype == tf.float32
     assert tf.convert_to_tensor(np.int64(2), dtype_hint=tf.float32).dtype == tf.int64
-    assert tf.is_tensor(t) and not tf.is_tensor(np.zeros(1))
-    assert tf.Tensor is torch.Tensor and tf.newaxis is None
+    assert tf.is_tensor(t)
+    assert not tf.is_tensor(np.zeros(1))
+    assert tf.Tensor is torch.Tensor
+    assert tf.newaxis is None
 
 
 def test_constant_refuses_a_value_that_cannot_fill_the_shape() -> None:
@@ -43,18 +45,22 @@ def test_text_is_refused_with_the_reason() -> None:
 
 def test_variable_assign_numpy_and_trainable() -> None:
     v = tf.Variable(tf.zeros([2]), name="w")
-    assert v.requires_grad and v.trainable and v.name == "w:0"
+    assert v.requires_grad
+    assert v.trainable
+    assert v.name == "w:0"
     v.assign([1.0, 2.0])
     v.assign_add(tf.ones([2]))
     v.assign_sub([0.5, 0.5])
     np.testing.assert_allclose(v.numpy(), [1.5, 2.5])
     assert "tf.Variable 'w:0' shape=(2,) dtype=float32" in repr(v)
     frozen = tf.Variable(3, trainable=False)
-    assert not frozen.trainable and not frozen.requires_grad
+    assert not frozen.trainable
+    assert not frozen.requires_grad
     assert tf.Variable(lambda: tf.ones([1])).tolist() == [1.0]
     assert tf.Variable([1.0], dtype=tf.float64).dtype == tf.float64
     assert type(v * 2) is torch.Tensor  # arithmetic gives plain tensors
-    assert v.read_value().requires_grad and v.value().tolist() == v.tolist()
+    assert v.read_value().requires_grad
+    assert v.value().tolist() == v.tolist()
 
 
 def test_variable_needs_an_initial_value_of_the_given_shape() -> None:
@@ -69,16 +75,19 @@ def test_cast_truncates_toward_zero_and_maps_nonzero_to_true() -> None:
     assert tf.cast([0.0, 0.3], tf.bool).tolist() == [False, True]
     assert tf.cast(np.array([3], dtype="uint8"), "float32").dtype == tf.float32
     assert tf.dtypes.cast([1], tf.int64).dtype == tf.int64
-    assert tf.as_dtype("uint8") is tf.uint8 and tf.dtypes.float32 is tf.float32
+    assert tf.as_dtype("uint8") is tf.uint8
+    assert tf.dtypes.float32 is tf.float32
 
 
 def test_shape_is_an_int32_tensor_and_shape_args_take_it() -> None:
     x = tf.zeros([2, 3, 4])
     s = tf.shape(x)
-    assert s.dtype == tf.int32 and s.tolist() == [2, 3, 4]
+    assert s.dtype == tf.int32
+    assert s.tolist() == [2, 3, 4]
     assert tf.zeros(tf.shape(x)[1:]).shape == (3, 4)
     assert tf.reshape(x, [tf.shape(x)[0], -1]).shape == (2, 12)
-    assert int(tf.size(x)) == 24 and int(tf.rank(x)) == 3
+    assert int(tf.size(x)) == 24
+    assert int(tf.rank(x)) == 3
     assert tf.shape(x, out_type=tf.int64).dtype == tf.int64
 
 
@@ -149,18 +158,21 @@ def test_one_hot_defaults_and_off_value_out_of_range() -> None:
     assert out.dtype == tf.float32
     assert out.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 0]]
     custom = tf.one_hot([1], 2, on_value=5, off_value=-1)
-    assert custom.tolist() == [[-1, 5]] and custom.dtype == tf.int32
+    assert custom.tolist() == [[-1, 5]]
+    assert custom.dtype == tf.int32
     assert tf.one_hot([1, 0], 2, axis=0).tolist() == [[0, 1], [1, 0]]
     with pytest.raises(ValueError, match=r"tf\.one_hot: `depth` must be >= 0"):
         tf.one_hot([0], -1)
 
 
 def test_range_fill_zeros_ones_like_clip() -> None:
-    assert tf.range(5).tolist() == [0, 1, 2, 3, 4] and tf.range(5).dtype == tf.int32
+    assert tf.range(5).tolist() == [0, 1, 2, 3, 4]
+    assert tf.range(5).dtype == tf.int32
     assert tf.range(1, 10, 4).tolist() == [1, 5, 9]
     assert tf.range(0.0, 1.0, 0.5).dtype == tf.float32
     assert tf.range(tf.constant(3)).tolist() == [0, 1, 2]
-    assert tf.fill([2], 3).dtype == tf.int32 and tf.fill([2], 0.5).tolist() == [0.5] * 2
+    assert tf.fill([2], 3).dtype == tf.int32
+    assert tf.fill([2], 0.5).tolist() == [0.5] * 2
     assert tf.zeros([2], dtype=tf.int64).dtype == tf.int64
     assert tf.ones_like(tf.constant([1, 2])).dtype == tf.int32
     assert tf.zeros_like([1.0], dtype=tf.int32).dtype == tf.int32
@@ -186,7 +198,8 @@ def test_function_runs_eagerly_with_and_without_arguments() -> None:
     def triple(x: torch.Tensor) -> torch.Tensor:
         return x * 3
 
-    assert double(tf.constant(2)).item() == 4 and triple(tf.constant(2)).item() == 6
+    assert double(tf.constant(2)).item() == 4
+    assert triple(tf.constant(2)).item() == 6
     assert double.__name__ == "double"
     assert tf.function(lambda: 1)() == 1
 
