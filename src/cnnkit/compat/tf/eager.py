@@ -1,9 +1,10 @@
-"""TensorFlow's eager ``tensor.numpy()``, for scripts that ``import tensorflow``.
+"""TensorFlow's eager conversions, for scripts that ``import tensorflow``.
 
-In TensorFlow ``loss.numpy()`` always works; torch refuses it for a tensor that
-requires grad or lives on a GPU. While a script run by ``cnnkit run`` has imported
-``tensorflow``, ``torch.Tensor.numpy`` detaches and copies to the host first
-(torch's own ``force=True``). ``disable`` puts torch's method back.
+In TensorFlow ``loss.numpy()`` and ``float(loss)`` always work; torch refuses
+``numpy()`` for a tensor that requires grad or lives on a GPU, and warns on
+``float()``/``item()`` of one that requires grad. While a script run by ``cnnkit
+run`` has imported ``tensorflow``, these detach first (``numpy`` also copies to the
+host, torch's own ``force=True``). ``disable`` puts torch's methods back.
 """
 
 from __future__ import annotations
@@ -13,30 +14,52 @@ from typing import Any
 import numpy as np
 import torch
 
-_original: Any = None
-_was_own = "numpy" in vars(torch.Tensor)  # torch defines it on its C base class
+_NAMES = ("numpy", "item", "__float__", "__int__")
+_originals: dict[str, Any] = {}
+# torch defines these on its C base class, not on torch.Tensor itself.
+_own = {name: name in vars(torch.Tensor) for name in _NAMES}
 
 
 def _eager_numpy(self: torch.Tensor, *, force: bool = True) -> np.ndarray:
-    return _original(self, force=True)
+    return _originals["numpy"](self, force=True)
+
+
+def _eager_item(self: torch.Tensor) -> Any:
+    return _originals["item"](self.detach())
+
+
+def _eager_float(self: torch.Tensor) -> float:
+    return float(_originals["__float__"](self.detach()))
+
+
+def _eager_int(self: torch.Tensor) -> int:
+    return int(_originals["__int__"](self.detach()))
+
+
+_EAGER = {
+    "numpy": _eager_numpy,
+    "item": _eager_item,
+    "__float__": _eager_float,
+    "__int__": _eager_int,
+}
 
 
 def enable() -> None:
-    global _original
-    if _original is None:
-        _original = torch.Tensor.numpy
-        torch.Tensor.numpy = _eager_numpy  # type: ignore[assignment,method-assign]
+    if _originals:
+        return
+    for name in _NAMES:
+        _originals[name] = getattr(torch.Tensor, name)
+        setattr(torch.Tensor, name, _EAGER[name])
 
 
 def disable() -> None:
-    global _original
-    if _original is not None:
-        if _was_own:
-            torch.Tensor.numpy = _original  # type: ignore[method-assign]
+    for name, original in _originals.items():
+        if _own[name]:
+            setattr(torch.Tensor, name, original)
         else:
-            del torch.Tensor.numpy  # back to the C base class's method
-        _original = None
+            delattr(torch.Tensor, name)  # back to the C base class's method
+    _originals.clear()
 
 
 def is_enabled() -> bool:
-    return _original is not None
+    return bool(_originals)
