@@ -339,8 +339,7 @@ class Dataset:
         return _Concatenate(self, dataset)
 
     def enumerate(self, start: int = 0, name: str | None = None) -> Dataset:
-        counter = Dataset.range(start, 1 << 62)
-        return _Zip((counter, self))
+        return _Zip((_Counter(start), self))
 
     def window(
         self, size: Any, shift: Any = None, stride: Any = 1, drop_remainder: bool = False,
@@ -518,6 +517,22 @@ class _SlicedBatches(Dataset):
             yield self.source.rows(
                 slice(start, end) if contiguous else order[start:end]
             )
+
+
+class _Counter(Dataset):
+    """``start, start + 1, ...`` as int64 scalars, without end (for ``enumerate``)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    def _cardinality(self) -> int:
+        return INFINITE_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        value = self.start
+        while True:
+            yield torch.tensor(value, dtype=torch.int64)
+            value += 1
 
 
 class _FromList(Dataset):
