@@ -226,7 +226,7 @@ def test_zip_concatenate_enumerate_filter_unbatch() -> None:
     assert [e["y"].item() for e in named] == [10, 11, 12]
     assert _values(a.concatenate(b))[-1] == 14
     assert len(a.concatenate(b)) == 8
-    assert [(i.item(), v.item()) for i, v in b.enumerate(start=1)][0] == (1, 10)
+    assert next((i.item(), v.item()) for i, v in b.enumerate(start=1)) == (1, 10)
     evens = Dataset.range(10).filter(lambda x: x % 2 == 0)
     assert _values(evens) == [0, 2, 4, 6, 8]
     assert int(evens.cardinality()) == tf.data.UNKNOWN_CARDINALITY
@@ -252,10 +252,10 @@ def test_window_and_flat_map() -> None:
         [0, 1], [2, 3], [4]
     ]  # fmt: skip
     strided = Dataset.range(6).window(2, shift=1, stride=2, drop_remainder=True)
-    assert [w.tolist() for w in strided.flat_map(lambda w: w.batch(2))][0] == [0, 2]
+    assert next(w.tolist() for w in strided.flat_map(lambda w: w.batch(2))) == [0, 2]
     pairs = Dataset.from_tensor_slices((np.arange(4), np.arange(4) * 10)).window(2)
     zipped = pairs.flat_map(lambda x, y: Dataset.zip((x.batch(2), y.batch(2))))
-    assert [(x.tolist(), y.tolist()) for x, y in zipped][0] == ([0, 1], [0, 10])
+    assert next((x.tolist(), y.tolist()) for x, y in zipped) == ([0, 1], [0, 10])
     with pytest.raises(
         ValueError, match=r"`size`, `shift` and `stride` must be positive"
     ):
