@@ -272,3 +272,65 @@ def test_cli_check_bad_files_exit_2(
     binary.write_bytes(b"\xff\xfe\x00")
     assert main(["run", "--check", str(binary)]) == 2
     assert "can't read" in capsys.readouterr().err
+
+
+def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            from tensorflow.data import Dataset
+            from tensorflow.data.experimental import AUTOTUNE
+            from tensorflow.image import resize, adjust_hue
+            x = tf.constant([[1.0, 2.0]])
+            ds = Dataset.from_tensor_slices(x).batch(1).prefetch(tf.data.AUTOTUNE)
+            y = tf.reduce_mean(tf.nn.relu(tf.math.log(x)), axis=None)
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(x)
+                z = tf.image.flip_left_right(tf.random.uniform([1, 2, 2, 3]))
+            tape.gradient(z, x)
+            tape.jacobian(z, x)
+            tf.strings.split("a b")
+            tf.data.TFRecordDataset("x.tfrecord")
+            v = tf.Variable(0.0)
+            v.assign_add(1.0)
+            """
+        )
+    )
+    unsupported = [(u.line, u.name, u.note) for u in usages if not u.supported]
+    assert unsupported == [
+        (
+            4,
+            "tensorflow.image.adjust_hue",
+            "tf.image.adjust_hue: not in cnnkit's TensorFlow stand-in",
+        ),
+        (12, "GradientTape.jacobian", "cnnkit's GradientTape has no method 'jacobian'"),
+        (
+            13,
+            "tensorflow.strings.split",
+            "tf.strings: not in cnnkit's TensorFlow stand-in",
+        ),
+        (
+            14,
+            "tensorflow.data.TFRecordDataset",
+            "tf.data.TFRecordDataset: not in cnnkit's TensorFlow stand-in",
+        ),
+    ]
+    supported = {u.name for u in usages if u.supported}
+    assert {
+        "tensorflow.data.Dataset",
+        "tensorflow.data.experimental.AUTOTUNE",
+        "tensorflow.image.resize",
+        "tensorflow.constant",
+        "tensorflow.data.AUTOTUNE",
+        "tensorflow.reduce_mean",
+        "tensorflow.nn.relu",
+        "tensorflow.math.log",
+        "tensorflow.GradientTape",
+        "GradientTape.watch",
+        "GradientTape.gradient",
+        "tensorflow.image.flip_left_right",
+        "tensorflow.random.uniform",
+        "tensorflow.Variable",
+        "Variable.assign_add",
+    } <= supported

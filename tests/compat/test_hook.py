@@ -313,3 +313,37 @@ def test_resolve_api_outside_keras_is_module_not_found() -> None:
         ModuleNotFoundError, match=r"^torch\.nn is not provided by cnnkit"
     ):
         resolve_api("torch.nn")
+
+
+@pytest.mark.usefixtures("keras_hook")
+def test_tensorflow_submodules_import_as_modules() -> None:
+    ns = _run(
+        "from tensorflow.data import Dataset\n"
+        "from tensorflow.data.experimental import AUTOTUNE\n"
+        "from tensorflow.image import resize\n"
+        "import tensorflow.math as tm\n"
+        "import tensorflow as tf\n"
+    )
+    from cnnkit.compat.tf import data, image
+
+    assert ns["Dataset"] is data.Dataset
+    assert ns["AUTOTUNE"] == -1
+    assert ns["resize"] is image.resize
+    # Attribute access and import give the one module object.
+    assert ns["tm"] is ns["tf"].math
+    assert ns["tf"].data.experimental.AUTOTUNE == -1
+    assert ns["tf"].keras.layers.Conv2D is cnnkit.layers.Conv2D
+
+
+@pytest.mark.usefixtures("keras_hook")
+def test_missing_names_in_tensorflow_submodules_teach() -> None:
+    with pytest.raises(
+        ModuleNotFoundError,
+        match=r"^tf\.image\.adjust_hue is not available: cnnkit's TensorFlow stand-in",
+    ):
+        _run("from tensorflow.image import adjust_hue")
+    tf = importlib.import_module("tensorflow")
+    with pytest.raises(AttributeError, match=r"^tf\.nn\.conv2d is not available"):
+        _ = tf.nn.conv2d
+    with pytest.raises(ModuleNotFoundError, match=r"^tf\.strings is not available"):
+        importlib.import_module("tensorflow.strings")

@@ -214,6 +214,17 @@ class _Scanner(ast.NodeVisitor):
             self.aliases.update(dict.fromkeys(names, full))
         self.generic_visit(node)
 
+    def visit_With(self, node: ast.With) -> None:
+        # `with tf.GradientTape() as tape:` binds an instance like an assignment does,
+        # so that `tape.gradient(...)` / `tape.jacobian(...)` are checked.
+        for item in node.items:
+            target = item.optional_vars
+            if isinstance(target, ast.Name) and isinstance(item.context_expr, ast.Call):
+                made = self._made_class(item.context_expr)
+                if made is not None:
+                    self.instances[target.id] = made
+        self.generic_visit(node)
+
     def _keras_callee(self, func: ast.AST) -> tuple[str, Any] | None:
         parts = _dotted(func)
         if not parts or parts[0] not in self.aliases:
