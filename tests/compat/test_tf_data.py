@@ -280,10 +280,38 @@ def test_cache_replays_the_first_complete_pass() -> None:
     assert _values(Dataset.range(4).map(count).cache("ignored.cache").take(2)) == [0, 1]
 
 
-def test_prefetch_options_apply_and_numpy_iterator() -> None:
+def test_prefetch_yields_the_same_elements_from_a_thread() -> None:
+    ds = Dataset.range(20).map(lambda x: x * 2)
+    assert _values(ds.prefetch(tf.data.AUTOTUNE)) == _values(ds)
+    assert _values(ds.prefetch(buffer_size=2).take(3)) == [0, 2, 4]  # stops early
+    assert len(ds.prefetch(1)) == 20
+    assert ds.prefetch(0) is ds
+    with pytest.raises(ValueError, match=r"`buffer_size` must be a positive int or"):
+        ds.prefetch(-5)
+
+
+def test_errors_in_the_prefetch_thread_reach_the_consumer() -> None:
+    def fail(x: torch.Tensor) -> torch.Tensor:
+        if int(x) == 2:
+            raise ValueError("bad element 2")
+        return x
+
+    ds = Dataset.range(5).map(fail).prefetch(2)
+    with pytest.raises(ValueError, match=r"bad element 2"):
+        list(ds)
+
+
+def test_parallel_map_keeps_the_order() -> None:
+    ds = Dataset.range(50).map(lambda x: x + 1, num_parallel_calls=tf.data.AUTOTUNE)
+    assert _values(ds) == list(range(1, 51))
+    four = Dataset.range(10).map(lambda x: x * x, num_parallel_calls=4)
+    assert _values(four.take(3)) == [0, 1, 4]
+    with pytest.raises(TypeError, match=r"`num_parallel_calls` must be an int"):
+        Dataset.range(3).map(lambda x: x, num_parallel_calls="auto")
+
+
+def test_options_apply_and_numpy_iterator() -> None:
     ds = Dataset.range(3)
-    assert ds.prefetch(tf.data.AUTOTUNE) is ds
-    assert ds.prefetch(buffer_size=tf.data.experimental.AUTOTUNE) is ds
     assert ds.with_options(object()) is ds
     assert _values(ds.apply(lambda d: d.take(1))) == [0]
     assert [type(v) for v in ds.as_numpy_iterator()] == [np.ndarray] * 3

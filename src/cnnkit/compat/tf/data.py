@@ -21,8 +21,11 @@ TensorFlow's rules kept here:
   pass; with ``seed`` the orders are the same in every run.
 - ``batch`` without ``drop_remainder`` keeps a smaller last batch.
 - ``repeat()`` (no count) repeats forever: give ``fit`` a ``steps_per_epoch``.
-- ``num_parallel_calls``, ``prefetch`` and ``deterministic`` are accepted and change
-  nothing: elements are produced in order, on demand, in the calling thread.
+- ``prefetch(n)`` prepares up to ``n`` elements ahead in a background thread, and
+  ``map(..., num_parallel_calls=n)`` runs the function in ``n`` threads (a few for
+  ``AUTOTUNE``); results keep their order (``deterministic`` changes nothing).
+  Random ops inside a parallel ``map`` draw in thread order, so a seeded pipeline
+  repeats exactly only without ``num_parallel_calls``.
 - ``cache()`` keeps the elements of the first complete pass in memory (also when a
   ``filename`` is given: nothing is written to disk).
 """
@@ -37,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnkit.compat.tf import _pipeline
 from cnnkit.compat.tf import data_experimental as experimental
 from cnnkit.compat.tf import random as tf_random
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, to_tensor
@@ -269,7 +273,12 @@ class Dataset:
         self, map_func: Callable[..., Any], num_parallel_calls: Any = None,
         deterministic: Any = None, name: str | None = None,
     ) -> Dataset:  # fmt: skip
-        return _Map(self, map_func)
+        """``map_func`` applied to each element (in threads with ``num_parallel_calls``)."""
+        threads = 1
+        if num_parallel_calls is not None:
+            calls = _count(num_parallel_calls, "num_parallel_calls")
+            threads = _pipeline.threads_for(calls, AUTOTUNE)
+        return _Map(self, map_func, threads)
 
     def filter(self, predicate: Callable[..., Any], name: str | None = None) -> Dataset:
         return _Filter(self, predicate)
@@ -366,9 +375,21 @@ class Dataset:
         return _Cache(self)
 
     def prefetch(self, buffer_size: Any, name: str | None = None) -> Dataset:
-        """Accepted for TF's pipelines: elements are produced on demand here."""
-        _count(buffer_size, "buffer_size")
-        return self
+        """Elements prepared up to ``buffer_size`` ahead (a few for ``AUTOTUNE``) by a
+        background thread while the consumer works on the current one.
+
+        Raises:
+            InvalidArgumentError: ``buffer_size`` is not positive or ``AUTOTUNE``.
+        """
+        size = _count(buffer_size, "buffer_size")
+        if size == 0:
+            return self  # TF: no prefetching
+        if size < 0 and size != AUTOTUNE:
+            raise InvalidArgumentError(
+                f"Dataset.prefetch: `buffer_size` must be a positive int or "
+                f"tf.data.AUTOTUNE; received buffer_size={buffer_size!r}."
+            )
+        return _Prefetch(self, _pipeline.AUTO_THREADS if size == AUTOTUNE else size)
 
     def with_options(self, options: Any, name: str | None = None) -> Dataset:
         return self
@@ -600,13 +621,29 @@ class _Wrapped(Dataset):
 
 
 class _Map(_Wrapped):
-    def __init__(self, source: Dataset, fn: Callable[..., Any]) -> None:
+    def __init__(self, source: Dataset, fn: Callable[..., Any], threads: int) -> None:
         super().__init__(source)
         self.fn = fn
+        self.threads = threads
+
+    def _apply(self, element: Any) -> Any:
+        return _structure_out(_call(self.fn, element))
 
     def _iterate(self) -> Iterator[Any]:
-        for element in self.source:
-            yield _structure_out(_call(self.fn, element))
+        if self.threads > 1:
+            return _pipeline.mapped_in_threads(
+                self._apply, iter(self.source), self.threads
+            )
+        return map(self._apply, self.source)
+
+
+class _Prefetch(_Wrapped):
+    def __init__(self, source: Dataset, buffer_size: int) -> None:
+        super().__init__(source)
+        self.buffer_size = buffer_size
+
+    def _iterate(self) -> Iterator[Any]:
+        return _pipeline.prefetched(iter(self.source), self.buffer_size)
 
 
 def _structure_out(value: Any) -> Any:
