@@ -110,7 +110,7 @@ def sigmoid_cross_entropy_with_logits(
             f"the same shape; received {tuple(y.shape)} and {tuple(z.shape)}."
         )
     # max(z, 0) - z*y + log(1 + exp(-|z|)): the stable form, no overflow for big |z|.
-    return F.binary_cross_entropy_with_logits(z, y.to(z.dtype), reduction="none")
+    return F.binary_cross_entropy_with_logits(z, y.to(z.device, z.dtype), reduction="none")
 
 
 def softmax_cross_entropy_with_logits(
@@ -128,7 +128,7 @@ def softmax_cross_entropy_with_logits(
             f"of `logits`' shape {tuple(z.shape)}; received {tuple(y.shape)}. Integer "
             "class ids go to sparse_softmax_cross_entropy_with_logits."
         )
-    return -(y.to(z.dtype) * torch.log_softmax(z, dim=axis)).sum(dim=axis)
+    return -(y.to(z.device, z.dtype) * torch.log_softmax(z, dim=axis)).sum(dim=axis)
 
 
 def sparse_softmax_cross_entropy_with_logits(

@@ -12,6 +12,11 @@ TensorFlow's rules kept here, where torch (or NumPy) would do otherwise:
 - ``tf.range`` counts from ``start`` to ``limit`` (exclusive) by ``delta``, and is
   ``int32`` for ints, ``float32`` for floats.
 - ``tf.one_hot`` puts ``off_value`` everywhere for an index outside ``[0, depth)``.
+- New tensors (``tf.constant``, ``tf.zeros``, ``tf.random.*``) are made on the CPU,
+  where TF would pick the GPU. A model that ``fit`` moved to a GPU returns GPU
+  tensors; the ``tf.*`` functions move their operands to the first tensor's device,
+  but Python operators (``gpu_tensor + tf.zeros(...)``) do not: combine them with
+  ``tf.add``/``tf.multiply``..., or call ``.cpu()``.
 - ``tf.Variable`` is a torch Parameter (``requires_grad`` when it is trainable and
   floating point), so ``tf.matmul(x, w)`` and torch autograd see it directly.
 """
