@@ -179,3 +179,21 @@ def test_plain_tf_variables_train_with_an_optimizer() -> None:
             loss = tf.reduce_mean(tf.square(w - 3.0))
         optimizer.apply_gradients([(tape.gradient(loss, w), w)])
     assert w.numpy()[0] == pytest.approx(3.0, abs=1e-3)
+
+
+def test_two_tapes_over_one_forward_pass_as_in_gan_training() -> None:
+    generator = models.Sequential([layers.Input((2,)), layers.Dense(3)])
+    discriminator = models.Sequential([layers.Input((3,)), layers.Dense(1)])
+    noise = tf.random.normal([4, 2])
+    real = tf.random.normal([4, 3])
+    with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+        fake_output = discriminator(generator(noise, training=True), training=True)
+        real_output = discriminator(real, training=True)
+        gen_loss = tf.reduce_mean(tf.nn.softplus(-fake_output))
+        disc_loss = tf.reduce_mean(tf.nn.softplus(fake_output)) + tf.reduce_mean(
+            tf.nn.softplus(-real_output)
+        )
+    gen_grads = gen_tape.gradient(gen_loss, generator.trainable_variables)
+    disc_grads = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
+    assert all(g is not None for g in gen_grads + disc_grads)
+    optimizers.Adam(1e-3).apply_gradients(zip(gen_grads, generator.trainable_variables))

@@ -222,3 +222,16 @@ def test_linalg_matmul_norm_and_friends() -> None:
     assert tf.linalg.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
     with pytest.raises(ValueError, match=r"tf\.norm: `ord` must be one of"):
         tf.norm(a, ord=3)
+
+
+def test_confusion_matrix_rows_are_labels() -> None:
+    m = tf.math.confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2])
+    assert m.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert m.dtype == tf.int32
+    weighted = tf.math.confusion_matrix([0, 1], [1, 1], num_classes=2, weights=[2.0, 3.0],
+                                        dtype=tf.float32)  # fmt: skip
+    assert weighted.tolist() == [[0.0, 2.0], [0.0, 3.0]]
+    with pytest.raises(
+        ValueError, match=r"class ids must be in \[0, 2\); received labels"
+    ):
+        tf.math.confusion_matrix([0, 3], [0, 1], num_classes=2)

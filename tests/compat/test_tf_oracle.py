@@ -123,6 +123,14 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
         lambda: tf.image.rgb_to_grayscale(IMG),
         lambda o: o.image.rgb_to_grayscale(IMG, data_format="channels_last"),
     ),
+    "rgb_to_hsv": (
+        lambda: tf.image.rgb_to_hsv(IMG),
+        lambda o: o.image.rgb_to_hsv(IMG, data_format="channels_last"),
+    ),
+    "hsv_to_rgb": (
+        lambda: tf.image.hsv_to_rgb(IMG),
+        lambda o: o.image.hsv_to_rgb(IMG, data_format="channels_last"),
+    ),
     "flip_left_right": (
         lambda: tf.image.flip_left_right(IMG),
         lambda o: o.flip(IMG, axis=2),

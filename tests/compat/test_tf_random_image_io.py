@@ -246,3 +246,52 @@ def test_read_file_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(tf_io, "MAX_FILE_BYTES", 10)
     with pytest.raises(ValueError, match=r"is 20 bytes, more than the 10 cnnkit reads"):
         tf.io.read_file(big)
+
+
+def test_hsv_round_trip_and_known_colours() -> None:
+    colours = tf.constant(
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.5]]
+    )
+    hsv = tf.image.rgb_to_hsv(colours)
+    np.testing.assert_allclose(
+        hsv.numpy(), [[0, 1, 1], [1 / 3, 1, 1], [2 / 3, 1, 1], [0, 0, 0.5]], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        tf.image.hsv_to_rgb(hsv).numpy(), colours.numpy(), atol=1e-6
+    )
+    np.testing.assert_allclose(tf.image.rgb_to_hsv(tf.zeros([3])).numpy(), [0, 0, 0])
+    np.testing.assert_allclose(
+        tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(IMAGE)).numpy(),
+        IMAGE.numpy(),
+        atol=1e-5,
+    )
+    with pytest.raises(ValueError, match=r"rgb_to_hsv: the last axis must be 3"):
+        tf.image.rgb_to_hsv(tf.zeros([2, 2]))
+    with pytest.raises(ValueError, match=r"hsv_to_rgb: the last axis must be 3"):
+        tf.image.hsv_to_rgb(tf.zeros([2, 4]))
+
+
+def test_hue_saturation_gamma_adjustments() -> None:
+    red = tf.constant([[[1.0, 0.0, 0.0]]])
+    np.testing.assert_allclose(
+        tf.image.adjust_hue(red, 1 / 3).numpy(), [[[0, 1, 0]]], atol=1e-6
+    )
+    gray = tf.image.adjust_saturation(red, 0.0)
+    np.testing.assert_allclose(gray.numpy(), [[[1, 1, 1]]], atol=1e-6)
+    pixels = torch.tensor([[[200, 10, 10]]], dtype=torch.uint8)
+    assert tf.image.adjust_hue(pixels, 0.5).dtype == tf.uint8
+    np.testing.assert_allclose(
+        tf.image.adjust_gamma(tf.constant([0.25]), 0.5).numpy(), [0.5]
+    )
+    assert tf.image.random_hue(IMAGE, 0.1, seed=1).shape == IMAGE.shape
+    assert tf.image.random_saturation(IMAGE, 0.5, 1.5, seed=1).shape == IMAGE.shape
+    with pytest.raises(ValueError, match=r"adjust_hue: `delta` must be in \[-1, 1\]"):
+        tf.image.adjust_hue(red, 2.0)
+    with pytest.raises(ValueError, match=r"adjust_gamma: `gamma` must be >= 0"):
+        tf.image.adjust_gamma(red, -1.0)
+    with pytest.raises(
+        ValueError, match=r"random_hue: `max_delta` must be in \[0, 0\.5\]"
+    ):
+        tf.image.random_hue(red, 0.7)
+    with pytest.raises(ValueError, match=r"random_saturation: need 0 <= lower < upper"):
+        tf.image.random_saturation(red, 1.0, 1.0)

@@ -32,12 +32,35 @@ from cnnkit.errors import FileFormatError, IncompatibleShapeError, InvalidArgume
 from cnnkit.utils.image_utils import check_pixels
 
 __all__ = [
-    "ResizeMethod", "adjust_brightness", "adjust_contrast", "central_crop",
-    "convert_image_dtype", "crop_to_bounding_box", "decode_image", "decode_jpeg",
-    "decode_png", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
-    "per_image_standardization", "random_brightness", "random_contrast", "random_crop",
-    "random_flip_left_right", "random_flip_up_down", "resize",
-    "resize_with_crop_or_pad", "rgb_to_grayscale", "rot90",
+    "ResizeMethod",
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_gamma",
+    "adjust_hue",
+    "adjust_saturation",
+    "central_crop",
+    "convert_image_dtype",
+    "crop_to_bounding_box",
+    "decode_image",
+    "decode_jpeg",
+    "decode_png",
+    "flip_left_right",
+    "flip_up_down",
+    "grayscale_to_rgb",
+    "hsv_to_rgb",
+    "per_image_standardization",
+    "random_brightness",
+    "random_contrast",
+    "random_crop",
+    "random_flip_left_right",
+    "random_flip_up_down",
+    "random_hue",
+    "random_saturation",
+    "resize",
+    "resize_with_crop_or_pad",
+    "rgb_to_grayscale",
+    "rgb_to_hsv",
+    "rot90",
 ]  # fmt: skip
 
 
@@ -313,6 +336,129 @@ def random_contrast(
         )
     factor = tf_random.uniform([], lower, upper, seed=seed)
     return adjust_contrast(image, factor)
+
+
+def _check_rgb(t: torch.Tensor, who: str) -> None:
+    if t.dim() == 0 or t.shape[-1] != 3:
+        raise IncompatibleShapeError(
+            f"tf.image.{who}: the last axis must be 3 (RGB); received shape "
+            f"{tuple(t.shape)}."
+        )
+
+
+def rgb_to_hsv(images: Any, name: str | None = None) -> torch.Tensor:
+    """RGB floats in [0, 1] → hue, saturation, value, each in [0, 1] (as TF).
+
+    Raises:
+        IncompatibleShapeError: The last axis is not 3.
+    """
+    t = to_tensor(images, name="images")
+    t = t if t.is_floating_point() else t.to(torch.float32)
+    _check_rgb(t, "rgb_to_hsv")
+    r, g, b = t.unbind(-1)
+    value = t.amax(-1)
+    delta = value - t.amin(-1)
+    saturation = torch.where(value > 0, delta / torch.where(value > 0, value, 1), 0)
+    safe = torch.where(delta > 0, delta, 1)
+    hue = torch.where(
+        value == r,
+        (g - b) / safe,
+        torch.where(value == g, 2 + (b - r) / safe, 4 + (r - g) / safe),
+    )
+    hue = torch.where(delta > 0, torch.remainder(hue / 6, 1.0), 0)
+    return torch.stack([hue, saturation, value], dim=-1)
+
+
+def hsv_to_rgb(images: Any, name: str | None = None) -> torch.Tensor:
+    """Hue, saturation, value in [0, 1] → RGB floats in [0, 1].
+
+    Raises:
+        IncompatibleShapeError: The last axis is not 3.
+    """
+    t = to_tensor(images, name="images")
+    t = t if t.is_floating_point() else t.to(torch.float32)
+    _check_rgb(t, "hsv_to_rgb")
+    hue, saturation, value = t.unbind(-1)
+    sixths = torch.remainder(hue, 1.0) * 6
+    # Each channel's share as a piecewise-linear function of the hue.
+    red = torch.clamp(torch.abs(sixths - 3) - 1, 0, 1)
+    green = torch.clamp(2 - torch.abs(sixths - 2), 0, 1)
+    blue = torch.clamp(2 - torch.abs(sixths - 4), 0, 1)
+    shares = torch.stack([red, green, blue], dim=-1)
+    s, v = saturation.unsqueeze(-1), value.unsqueeze(-1)
+    return ((1 - s) + s * shares) * v
+
+
+def adjust_hue(image: Any, delta: float, name: str | None = None) -> torch.Tensor:
+    """Rotate the hue by ``delta`` (a fraction of the colour circle, in [-1, 1]).
+
+    Raises:
+        InvalidArgumentError: ``delta`` is outside [-1, 1].
+    """
+    if not -1.0 <= float(delta) <= 1.0:
+        raise InvalidArgumentError(
+            f"tf.image.adjust_hue: `delta` must be in [-1, 1]; received delta={delta!r}."
+        )
+    t, dtype = _in_float(image)
+    hsv = rgb_to_hsv(t)
+    hue = torch.remainder(hsv[..., 0] + float(delta), 1.0)
+    return _back(hsv_to_rgb(torch.stack([hue, hsv[..., 1], hsv[..., 2]], -1)), dtype)
+
+
+def adjust_saturation(
+    image: Any, saturation_factor: float, name: str | None = None
+) -> torch.Tensor:
+    """Scale the saturation by ``saturation_factor`` (clipped to [0, 1])."""
+    t, dtype = _in_float(image)
+    hsv = rgb_to_hsv(t)
+    sat = torch.clamp(hsv[..., 1] * float(saturation_factor), 0, 1)
+    return _back(hsv_to_rgb(torch.stack([hsv[..., 0], sat, hsv[..., 2]], -1)), dtype)
+
+
+def adjust_gamma(image: Any, gamma: float = 1, gain: float = 1) -> torch.Tensor:
+    """``gain * image ** gamma`` (on the [0, 1] scale for integer images).
+
+    Raises:
+        InvalidArgumentError: ``gamma`` is negative.
+    """
+    if gamma < 0:
+        raise InvalidArgumentError(
+            f"tf.image.adjust_gamma: `gamma` must be >= 0; received gamma={gamma!r}."
+        )
+    t, dtype = _in_float(image)
+    return _back(gain * t**gamma, dtype)
+
+
+def random_hue(image: Any, max_delta: float, seed: int | None = None) -> torch.Tensor:
+    """``adjust_hue`` by a delta drawn from ``[-max_delta, max_delta)``.
+
+    Raises:
+        InvalidArgumentError: ``max_delta`` outside [0, 0.5].
+    """
+    if not 0 <= max_delta <= 0.5:
+        raise InvalidArgumentError(
+            f"tf.image.random_hue: `max_delta` must be in [0, 0.5]; received "
+            f"max_delta={max_delta!r}."
+        )
+    delta = float(tf_random.uniform([], -max_delta, max_delta, seed=seed))
+    return adjust_hue(image, delta)
+
+
+def random_saturation(
+    image: Any, lower: float, upper: float, seed: int | None = None
+) -> torch.Tensor:
+    """``adjust_saturation`` by a factor drawn from ``[lower, upper)``.
+
+    Raises:
+        InvalidArgumentError: Unless ``0 <= lower < upper``.
+    """
+    if not 0 <= lower < upper:
+        raise InvalidArgumentError(
+            f"tf.image.random_saturation: need 0 <= lower < upper; received "
+            f"lower={lower!r}, upper={upper!r}."
+        )
+    factor = float(tf_random.uniform([], lower, upper, seed=seed))
+    return adjust_saturation(image, factor)
 
 
 def rgb_to_grayscale(images: Any, name: str | None = None) -> torch.Tensor:

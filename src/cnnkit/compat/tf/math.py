@@ -36,7 +36,8 @@ from cnnkit.errors import InvalidArgumentError
 from cnnkit.ops.core import promote
 
 __all__ = [
-    "abs", "add", "add_n", "argmax", "argmin", "ceil", "cos", "count_nonzero",
+    "abs", "add", "add_n", "argmax", "argmin", "ceil", "confusion_matrix", "cos",
+    "count_nonzero",
     "cumsum", "divide", "divide_no_nan", "equal", "exp", "floor", "floordiv",
     "floormod", "greater", "greater_equal", "is_finite", "is_inf", "is_nan",
     "l2_normalize", "less", "less_equal", "log", "log1p", "log_sigmoid",
@@ -379,6 +380,31 @@ def top_k(
         )
     values, indices = torch.topk(t, k, dim=-1, largest=True, sorted=True)
     return TopKV2(values, indices.to(as_torch_dtype(index_type)))
+
+
+def confusion_matrix(
+    labels: Any, predictions: Any, num_classes: int | None = None, weights: Any = None,
+    dtype: Any = torch.int32, name: str | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """Counts of (label, prediction) pairs: row = true class, column = predicted.
+
+    Raises:
+        InvalidArgumentError: A class id is negative or not below ``num_classes``.
+    """
+    y = to_tensor(labels, name="labels").long().reshape(-1)
+    p = to_tensor(predictions, name="predictions").long().reshape(-1).to(y.device)
+    n = int(num_classes) if num_classes is not None else int(max(y.max(), p.max())) + 1
+    if y.numel() and (
+        int(min(y.min(), p.min())) < 0 or int(max(y.max(), p.max())) >= n
+    ):
+        raise InvalidArgumentError(
+            f"tf.math.confusion_matrix: class ids must be in [0, {n}); received labels "
+            f"from {int(y.min())} to {int(y.max())} and predictions from "
+            f"{int(p.min())} to {int(p.max())}."
+        )
+    w = None if weights is None else to_tensor(weights).reshape(-1).to(y.device)
+    counts = torch.bincount(y * n + p, weights=w, minlength=n * n)
+    return counts.reshape(n, n).to(as_torch_dtype(dtype))
 
 
 def l2_normalize(

@@ -110,7 +110,9 @@ def sigmoid_cross_entropy_with_logits(
             f"the same shape; received {tuple(y.shape)} and {tuple(z.shape)}."
         )
     # max(z, 0) - z*y + log(1 + exp(-|z|)): the stable form, no overflow for big |z|.
-    return F.binary_cross_entropy_with_logits(z, y.to(z.device, z.dtype), reduction="none")
+    return F.binary_cross_entropy_with_logits(
+        z, y.to(z.device, z.dtype), reduction="none"
+    )
 
 
 def softmax_cross_entropy_with_logits(
