@@ -281,7 +281,7 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
             import tensorflow as tf
             from tensorflow.data import Dataset
             from tensorflow.data.experimental import AUTOTUNE
-            from tensorflow.image import resize, adjust_hue
+            from tensorflow.image import resize, adjust_jpeg_quality
             x = tf.constant([[1.0, 2.0]])
             ds = Dataset.from_tensor_slices(x).batch(1).prefetch(tf.data.AUTOTUNE)
             y = tf.reduce_mean(tf.nn.relu(tf.math.log(x)), axis=None)
@@ -301,8 +301,8 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
     assert unsupported == [
         (
             4,
-            "tensorflow.image.adjust_hue",
-            "tf.image.adjust_hue: not in cnnkit's TensorFlow stand-in",
+            "tensorflow.image.adjust_jpeg_quality",
+            "tf.image.adjust_jpeg_quality: not in cnnkit's TensorFlow stand-in",
         ),
         (12, "GradientTape.jacobian", "cnnkit's GradientTape has no method 'jacobian'"),
         (

@@ -339,9 +339,9 @@ def test_tensorflow_submodules_import_as_modules() -> None:
 def test_missing_names_in_tensorflow_submodules_teach() -> None:
     with pytest.raises(
         ModuleNotFoundError,
-        match=r"^tf\.image\.adjust_hue is not available: cnnkit's TensorFlow stand-in",
+        match=r"^tf\.image\.adjust_jpeg_quality is not available: cnnkit's TensorFlow stand-in",
     ):
-        _run("from tensorflow.image import adjust_hue")
+        _run("from tensorflow.image import adjust_jpeg_quality")
     tf = importlib.import_module("tensorflow")
     with pytest.raises(AttributeError, match=r"^tf\.nn\.conv2d is not available"):
         _ = tf.nn.conv2d

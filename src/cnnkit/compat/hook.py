@@ -34,7 +34,7 @@ KERAS_MODULES = {
     "layers.experimental.preprocessing": "cnnkit.layers",
     "models": "cnnkit.models",
     "datasets": "cnnkit.datasets",
-    "utils": "cnnkit.utils",
+    "utils": "cnnkit.compat.keras_utils",
     "utils.np_utils": "cnnkit.compat.np_utils",
     "optimizers": "cnnkit.optimizers",
     "optimizers.legacy": "cnnkit.optimizers",

@@ -556,6 +556,25 @@ class _Counter(Dataset):
             value += 1
 
 
+def from_batches(source: Iterable[Any], cardinality: int) -> Dataset:
+    """A Dataset over a re-iterable ``source`` of ready elements (cnnkit's
+    ``ImageDirectoryDataset`` batches), for ``keras.utils`` under ``cnnkit run``."""
+    return _Iterable(source, cardinality)
+
+
+class _Iterable(Dataset):
+    def __init__(self, source: Iterable[Any], cardinality: int) -> None:
+        self.source = source
+        self.count = cardinality
+
+    def _cardinality(self) -> int:
+        return self.count
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            yield tuple(element) if isinstance(element, list) else element
+
+
 class _FromList(Dataset):
     def __init__(self, elements: list[Any]) -> None:
         self.elements = elements
