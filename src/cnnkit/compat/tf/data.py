@@ -42,8 +42,18 @@ import torch
 
 from cnnkit.compat.tf import _pipeline
 from cnnkit.compat.tf import data_experimental as experimental
-from cnnkit.compat.tf import random as tf_random
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, to_tensor
+from cnnkit.compat.tf._elements import TensorSpec
+from cnnkit.compat.tf._elements import call_with as _call
+from cnnkit.compat.tf._elements import count_arg as _count
+from cnnkit.compat.tf._elements import element as _element
+from cnnkit.compat.tf._elements import pack_like as _pack_like
+from cnnkit.compat.tf._elements import row as _row
+from cnnkit.compat.tf._elements import slice_structure as _slice_structure
+from cnnkit.compat.tf._elements import stack_batch as _stack
+from cnnkit.compat.tf._elements import zip_pair as _zip_pair
+from cnnkit.compat.tf._elements import zip_structures as _zip_structures
+from cnnkit.compat.tf._shuffle import ShuffleOrder
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, InvalidTypeError
 from cnnkit.utils import tree
 
@@ -59,92 +69,6 @@ __all__ = [
 AUTOTUNE = experimental.AUTOTUNE
 INFINITE_CARDINALITY = experimental.INFINITE_CARDINALITY
 UNKNOWN_CARDINALITY = experimental.UNKNOWN_CARDINALITY
-
-
-class TensorSpec:
-    """``tf.TensorSpec(shape, dtype, name)``: what ``from_generator`` yields."""
-
-    def __init__(
-        self, shape: Any = None, dtype: Any = torch.float32, name: str | None = None
-    ) -> None:
-        self.shape = (
-            None
-            if shape is None
-            else tuple(None if d is None else int(d) for d in shape)
-        )
-        self.dtype = as_torch_dtype(dtype)
-        self.name = name
-
-    def is_compatible_with(self, value: Any) -> bool:
-        shape = tuple(to_tensor(value).shape)
-        if self.shape is None:
-            return True
-        return len(shape) == len(self.shape) and all(
-            s is None or s == d for s, d in zip(self.shape, shape)
-        )
-
-    def __repr__(self) -> str:
-        dtype = str(self.dtype).removeprefix("torch.")
-        return f"TensorSpec(shape={self.shape}, dtype=tf.{dtype}, name={self.name!r})"
-
-
-def _element(value: Any) -> Any:
-    """A leaf as TF gives it: a tensor, or Python ``str`` for text (no tf.string)."""
-    if isinstance(value, str | bytes):
-        return value
-    if isinstance(value, np.ndarray) and value.dtype.kind in "US":
-        return value.tolist() if value.ndim else value.item()
-    return to_tensor(value)
-
-
-def _leaf_array(value: Any) -> Any:
-    """A ``from_tensor_slices`` leaf: a tensor, or a numpy array of strings."""
-    if isinstance(value, torch.Tensor):
-        return value
-    array = np.asarray(value)
-    if array.dtype.kind in "US":
-        return array
-    return to_tensor(value)
-
-
-def _stack(items: list[Any]) -> Any:
-    first = items[0]
-    if isinstance(first, str | bytes):
-        return np.asarray(items)
-    try:
-        return torch.stack([to_tensor(i) for i in items])
-    except RuntimeError:
-        shapes = sorted({tuple(to_tensor(i).shape) for i in items})
-        raise IncompatibleShapeError(
-            f"Dataset.batch: the elements of a batch must have one shape; received "
-            f"shapes {shapes}. Resize them in `map` first (e.g. tf.image.resize)."
-        ) from None
-
-
-def _zip_structures(elements: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
-    """Combine same-structured elements leaf by leaf."""
-    first = elements[0]
-    if isinstance(first, dict):
-        return {k: _zip_structures([e[k] for e in elements], combine) for k in first}
-    if isinstance(first, tuple | list):
-        parts = [
-            _zip_structures([e[i] for e in elements], combine)
-            for i in builtins.range(len(first))
-        ]
-        return tuple(parts)
-    return combine(elements)
-
-
-def _call(fn: Callable[..., Any], element: Any) -> Any:
-    return fn(*element) if isinstance(element, tuple) else fn(element)
-
-
-def _count(value: Any, name: str) -> int:
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InvalidTypeError(f"`{name}` must be an int; received {name}={value!r}.")
-    return int(value)
 
 
 class Dataset:
@@ -327,7 +251,7 @@ class Dataset:
                 f"dataset's size); received buffer_size={buffer_size!r}."
             )
         size = size if size > 0 else 1 << 62
-        order = _ShuffleOrder(size, seed, reshuffle_each_iteration)
+        order = ShuffleOrder(size, seed, reshuffle_each_iteration)
         if isinstance(self, _Slices):
             return _Slices(self.arrays, self.size, self.order_fn, order)
         return _Shuffle(self, order)
@@ -398,80 +322,6 @@ class Dataset:
         return transformation_func(self)
 
 
-def _slice_structure(value: Any) -> Any:
-    """Tuples and dicts are structure; anything else (a list too) is one array.
-
-    TF reads a Python list as a tensor here, so ``from_tensor_slices((paths,
-    labels))`` with two lists gives (path, label) pairs.
-    """
-    if isinstance(value, dict):
-        return {k: _slice_structure(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_slice_structure(v) for v in value)
-    if isinstance(value, list) and any(isinstance(v, torch.Tensor) for v in value):
-        return torch.stack([to_tensor(v) for v in value])
-    return _leaf_array(value)
-
-
-class _ShuffleOrder:
-    """TF's buffer shuffle, run on element indices (or on elements)."""
-
-    def __init__(self, buffer_size: int, seed: int | None, reshuffle: bool) -> None:
-        self.buffer_size = buffer_size
-        self.seed = seed
-        self.reshuffle = reshuffle
-        self._fixed_seed: int | None = None
-        self._passes = 0
-
-    def _generator(self) -> torch.Generator:
-        stream = torch.Generator()
-        if self.seed is not None:
-            passes = self._passes if self.reshuffle else 0
-            stream.manual_seed(self.seed * 7919 + passes)
-        else:
-            if self._fixed_seed is None or self.reshuffle:
-                self._fixed_seed = int(
-                    torch.randint(0, 2**62, (1,), generator=tf_random.generator(None))
-                )
-            stream.manual_seed(self._fixed_seed)
-        self._passes += 1
-        return stream
-
-    def indices(self, order: torch.Tensor) -> torch.Tensor:
-        stream = self._generator()
-        n = int(order.shape[0])
-        if self.buffer_size >= n:
-            return order[torch.randperm(n, generator=stream)]
-        picks = self._buffer_picks(n, stream)
-        return order[torch.tensor(picks, dtype=torch.long)]
-
-    def elements(self, source: Iterator[Any]) -> Iterator[Any]:
-        stream = self._generator()
-        buffer: list[Any] = []
-        for item in source:
-            if len(buffer) < self.buffer_size:
-                buffer.append(item)
-                continue
-            j = int(torch.randint(0, len(buffer), (1,), generator=stream))
-            yield buffer[j]
-            buffer[j] = item
-        for j in torch.randperm(len(buffer), generator=stream).tolist():
-            yield buffer[j]
-
-    def _buffer_picks(self, n: int, stream: torch.Generator) -> list[int]:
-        # Positions, not elements: cheap Python ints even for 60 000 rows.
-        slots = torch.randint(0, 1 << 30, (n,), generator=stream).tolist()
-        buffer = list(builtins.range(min(self.buffer_size, n)))
-        out: list[int] = []
-        for position in builtins.range(len(buffer), n):
-            j = slots[position] % len(buffer)
-            out.append(buffer[j])
-            buffer[j] = position
-        tail = torch.randperm(len(buffer), generator=stream).tolist()
-        out.extend(buffer[j] for j in tail)
-        return out
-
-
 OrderFn = Callable[[], torch.Tensor]
 
 
@@ -480,7 +330,7 @@ class _Slices(Dataset):
 
     def __init__(
         self, arrays: Any, size: int, parent_order: OrderFn | None = None,
-        shuffle: _ShuffleOrder | None = None,
+        shuffle: ShuffleOrder | None = None,
     ) -> None:  # fmt: skip
         self.arrays = arrays
         self.size = size
@@ -621,14 +471,6 @@ class _Generated(Dataset):
             yield self._convert(item)
 
 
-def _zip_pair(spec: Any, value: Any, fn: Callable[[Any, Any], Any]) -> Any:
-    if isinstance(spec, dict):
-        return {k: _zip_pair(spec[k], value[k], fn) for k in spec}
-    if isinstance(spec, tuple | list):
-        return tuple(_zip_pair(s, v, fn) for s, v in zip(spec, value))
-    return fn(spec, value)
-
-
 class _Wrapped(Dataset):
     """A transformation of one upstream dataset."""
 
@@ -748,12 +590,8 @@ class _Unbatch(_Wrapped):
                 yield tree.map_structure(functools.partial(_row, i), element)
 
 
-def _row(index: int, leaf: Any) -> Any:
-    return _element(leaf[index])
-
-
 class _Shuffle(_Wrapped):
-    def __init__(self, source: Dataset, order: _ShuffleOrder) -> None:
+    def __init__(self, source: Dataset, order: ShuffleOrder) -> None:
         super().__init__(source)
         self.order = order
 
@@ -867,15 +705,6 @@ class _Zip(Dataset):
                 except StopIteration:
                     return
             yield _pack_like(self.structure, iter(items))
-
-
-def _pack_like(structure: Any, leaves: Iterator[Any]) -> Any:
-    if isinstance(structure, dict):
-        packed = {k: _pack_like(structure[k], leaves) for k in sorted(structure)}
-        return {k: packed[k] for k in structure}
-    if isinstance(structure, list | tuple):
-        return tuple(_pack_like(s, leaves) for s in structure)
-    return next(leaves)
 
 
 class _Window(_Wrapped):
