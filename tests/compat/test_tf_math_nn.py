@@ -235,3 +235,37 @@ def test_confusion_matrix_rows_are_labels() -> None:
         ValueError, match=r"class ids must be in \[0, 2\); received labels"
     ):
         tf.math.confusion_matrix([0, 3], [0, 1], num_classes=2)
+
+
+def test_dropout_drops_and_rescales() -> None:
+    tf.random.set_seed(0)
+    out = tf.nn.dropout(tf.ones([1000]), rate=0.25, seed=1)
+    kept = out[out != 0]
+    np.testing.assert_allclose(kept.numpy(), 1 / 0.75, rtol=1e-6)
+    assert 0.65 < kept.numel() / 1000 < 0.85
+    rows = tf.nn.dropout(tf.ones([4, 6]), 0.5, noise_shape=[4, 1])
+    assert all(len(set(r.tolist())) == 1 for r in rows)  # whole rows kept or dropped
+    with pytest.raises(
+        ValueError, match=r"tf\.nn\.dropout: `rate` must be in \[0, 1\)"
+    ):
+        tf.nn.dropout(tf.ones([2]), rate=1.0)
+
+
+def test_clip_by_norm_and_global_norm() -> None:
+    clipped = tf.clip_by_norm(tf.constant([3.0, 4.0]), 1.0)
+    np.testing.assert_allclose(clipped.numpy(), [0.6, 0.8], rtol=1e-6)
+    assert tf.clip_by_norm(tf.constant([0.3, 0.4]), 1.0).tolist() == pytest.approx(
+        [0.3, 0.4]
+    )
+    per_row = tf.clip_by_norm(tf.constant([[3.0, 4.0], [0.0, 0.5]]), 1.0, axes=[1])
+    np.testing.assert_allclose(per_row.numpy(), [[0.6, 0.8], [0.0, 0.5]], rtol=1e-6)
+    grads = [tf.constant([3.0]), None, tf.constant([4.0])]
+    clipped_list, norm = tf.clip_by_global_norm(grads, 1.0)
+    assert norm.item() == pytest.approx(5.0)
+    assert clipped_list[1] is None
+    assert [clipped_list[0].item(), clipped_list[2].item()] == pytest.approx([0.6, 0.8])
+    same, _ = tf.clip_by_global_norm([tf.constant([0.1])], 1.0)
+    assert same[0].item() == pytest.approx(0.1)
+    _, given = tf.clip_by_global_norm([tf.constant([1.0])], 1.0, use_norm=2.0)
+    assert given.item() == 2.0
+    assert tf.clip_by_global_norm([None], 1.0)[1].item() == 0.0

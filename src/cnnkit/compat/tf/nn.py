@@ -20,11 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit.compat.tf import math as tf_math
-from cnnkit.compat.tf._common import module_getattr, to_tensor
+from cnnkit.compat.tf import random as tf_random
+from cnnkit.compat.tf._common import module_getattr, shape_of, to_tensor
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 
 __all__ = [
-    "elu", "gelu", "l2_normalize", "leaky_relu", "log_softmax", "moments", "relu",
+    "dropout", "elu", "gelu", "l2_normalize", "leaky_relu", "log_softmax", "moments", "relu",
     "relu6", "selu", "sigmoid", "sigmoid_cross_entropy_with_logits", "silu",
     "softmax", "softmax_cross_entropy_with_logits", "softplus",
     "sparse_softmax_cross_entropy_with_logits", "swish", "tanh",
@@ -162,6 +163,29 @@ def sparse_softmax_cross_entropy_with_logits(
         )
     log_p = torch.log_softmax(z, dim=-1)
     return -torch.gather(log_p, -1, ids.unsqueeze(-1)).squeeze(-1)
+
+
+def dropout(
+    x: Any, rate: float, noise_shape: Any = None, seed: int | None = None,
+    name: str | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """Zero each element with probability ``rate`` and scale the rest by
+    ``1 / (1 - rate)`` (always: ``tf.nn.dropout`` has no training flag).
+
+    Raises:
+        InvalidArgumentError: ``rate`` is outside [0, 1).
+    """
+    if not 0 <= rate < 1:
+        raise InvalidArgumentError(
+            f"tf.nn.dropout: `rate` must be in [0, 1) (the fraction to drop); "
+            f"received rate={rate!r}."
+        )
+    t = _float(x)
+    shape = (
+        tuple(t.shape) if noise_shape is None else shape_of(noise_shape, "noise_shape")
+    )
+    keep = tf_random.uniform(shape, seed=seed).to(t.device) >= rate
+    return t * keep.to(t.dtype) / (1 - rate)
 
 
 def moments(

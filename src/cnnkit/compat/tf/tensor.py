@@ -42,7 +42,8 @@ from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 from cnnkit.layers.base.weight_tensor import WeightParameter
 
 __all__ = [
-    "Tensor", "Variable", "boolean_mask", "clip_by_value", "concat", "constant",
+    "Tensor", "Variable", "boolean_mask", "clip_by_global_norm", "clip_by_norm",
+    "clip_by_value", "concat", "constant",
     "convert_to_tensor", "expand_dims", "eye", "fill", "gather", "identity",
     "is_tensor", "newaxis", "one_hot", "ones", "ones_like", "range", "rank",
     "reshape", "shape", "size", "squeeze", "stack", "tile", "transpose", "unstack",
@@ -442,6 +443,48 @@ def clip_by_value(
     low = to_tensor(clip_value_min).to(x.device, x.dtype)
     high = to_tensor(clip_value_max).to(x.device, x.dtype)
     return torch.minimum(torch.maximum(x, low), high)
+
+
+def clip_by_norm(
+    t: Any, clip_norm: Any, axes: Any = None, name: str | None = None
+) -> torch.Tensor:
+    """``t`` scaled down so that its L2 norm (over ``axes``, else all) is at most
+    ``clip_norm``; unchanged when it already is."""
+    del name
+    x = to_tensor(t, name="t")
+    dims = None if axes is None else tuple(int(a) for a in np.atleast_1d(axes))
+    norm = torch.sqrt(torch.sum(x * x, dim=dims, keepdim=True))
+    limit = to_tensor(clip_norm).to(x.device, x.dtype)
+    return x * limit / torch.maximum(norm, limit)
+
+
+def clip_by_global_norm(
+    t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None, name: str | None = None
+) -> tuple[list[torch.Tensor | None], torch.Tensor]:
+    """Scale every tensor of ``t_list`` by ``clip_norm / max(global_norm, clip_norm)``,
+    the global norm taken over all of them; ``None`` entries stay None (as TF).
+
+    Returns:
+        ``(clipped_list, global_norm)``.
+    """
+    del name
+    tensors = [None if v is None else to_tensor(v) for v in t_list]
+    present = [v for v in tensors if v is not None]
+    if use_norm is not None:
+        total = to_tensor(use_norm).float()
+    elif present:
+        total = torch.sqrt(
+            sum(
+                (torch.sum(v.float() ** 2) for v in present),
+                torch.tensor(0.0).to(present[0].device),
+            )
+        )
+    else:
+        total = torch.tensor(0.0)
+    limit = float(to_tensor(clip_norm))
+    scale = limit / torch.clamp(total, min=limit)
+    clipped = [None if v is None else v * scale.to(v.device, v.dtype) for v in tensors]
+    return clipped, total
 
 
 __getattr__ = module_getattr("tensorflow")
