@@ -269,3 +269,9 @@ def test_clip_by_norm_and_global_norm() -> None:
     _, given = tf.clip_by_global_norm([tf.constant([1.0])], 1.0, use_norm=2.0)
     assert given.item() == 2.0
     assert tf.clip_by_global_norm([None], 1.0)[1].item() == 0.0
+
+
+@pytest.mark.parametrize("reduce", [tf.reduce_sum, tf.reduce_mean])
+def test_sums_and_means_of_booleans_need_a_cast(reduce: object) -> None:
+    with pytest.raises(TypeError, match=r"does not take booleans .*tf\.cast\(mask"):
+        reduce(tf.constant([True, False]))  # type: ignore[operator]

@@ -32,7 +32,7 @@ from cnnkit.compat.tf._common import (
     one_axis,
     to_tensor,
 )
-from cnnkit.errors import InvalidArgumentError
+from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.ops.core import promote
 
 __all__ = [
@@ -244,8 +244,19 @@ def reduce_sum(
     input_tensor: Any, axis: Axis = None, keepdims: bool = False,
     name: str | None = None,
 ) -> torch.Tensor:  # fmt: skip
-    t = to_tensor(input_tensor, name="input_tensor")
+    t = _numeric(input_tensor, "reduce_sum")
     return _reduce(torch.sum, t, axis, keepdims).to(t.dtype)
+
+
+def _numeric(value: Any, who: str) -> torch.Tensor:
+    """Booleans refused, as TF refuses them: the sum of a mask needs a cast first."""
+    t = to_tensor(value, name="input_tensor")
+    if t.dtype == torch.bool:
+        raise InvalidTypeError(
+            f"tf.{who} does not take booleans (TensorFlow refuses them too); cast "
+            f"first, e.g. tf.{who}(tf.cast(mask, tf.float32))."
+        )
+    return t
 
 
 def reduce_mean(
@@ -253,7 +264,7 @@ def reduce_mean(
     name: str | None = None,
 ) -> torch.Tensor:  # fmt: skip
     """The mean; of integers, the truncated integer mean (TensorFlow's rule)."""
-    t = to_tensor(input_tensor, name="input_tensor")
+    t = _numeric(input_tensor, "reduce_mean")
     if t.is_floating_point():
         return _reduce(torch.mean, t, axis, keepdims)
     total = _reduce(torch.sum, t.to(torch.int64), axis, keepdims)
