@@ -357,3 +357,24 @@ def test_fit_evaluate_predict_take_datasets() -> None:
 def test_count_arguments_take_scalar_tensors() -> None:
     assert len(Dataset.range(5).take(tf.constant(2))) == 2
     assert tf_data.AUTOTUNE == -1
+
+
+def test_parallel_map_builds_a_keras_layer_once_before_the_threads() -> None:
+    from cnnkit.compat.tf import _pipeline
+
+    built = []
+
+    def first_use(x: torch.Tensor) -> torch.Tensor:
+        if not built:
+            built.append(True)
+        return x
+
+    out = list(_pipeline.mapped_in_threads(first_use, iter(range(20)), 4))
+    assert out == list(range(20))
+    assert built == [True]
+    assert list(_pipeline.mapped_in_threads(first_use, iter([]), 4)) == []
+    flip = layers.RandomFlip("horizontal")
+    ds = Dataset.from_tensor_slices(np.zeros((8, 2, 4, 4, 1), "float32"))
+    results = list(ds.map(lambda x: flip(x), num_parallel_calls=4))
+    assert len(results) == 8
+    assert flip.built

@@ -105,6 +105,12 @@ CASES = [
         ],
     ),
     (
+        "image_classification_from_directory.py",
+        None,
+        0.65,
+        ["class names: ['blocks', 'rings']", "batch: (32, 40, 40, 3) labels: (32,)"],
+    ),
+    (
         "timeseries_windows.py",
         None,
         0.70,

@@ -86,7 +86,16 @@ def prefetched(source: Iterator[Any], buffer_size: int) -> Iterator[Any]:
 def mapped_in_threads(
     fn: Callable[[Any], Any], source: Iterator[Any], threads: int
 ) -> Iterator[Any]:
-    """``fn(item)`` for each item, computed by ``threads`` threads, in order."""
+    """``fn(item)`` for each item, computed by ``threads`` threads, in order.
+
+    The first item is mapped in the calling thread, alone: a function that builds
+    something on first use (a Keras layer called inside ``map`` builds its weights)
+    then does so once, before any thread can race it.
+    """
+    first = next(source, _DONE)
+    if first is _DONE:
+        return
+    yield fn(first)
     with concurrent.futures.ThreadPoolExecutor(
         max_workers=threads, thread_name_prefix="cnnkit-tf-data-map"
     ) as pool:
