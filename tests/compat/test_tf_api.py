@@ -105,3 +105,16 @@ def test_dunder_probes_get_a_plain_attribute_error() -> None:
     with pytest.raises(AttributeError, match=r"^__wrapped__$"):
         _ = tf_api.config.__wrapped__
     assert repr(tf_api.config) == "<cnnkit stand-in for tensorflow.config>"
+
+
+def test_run_functions_eagerly_is_accepted() -> None:
+    tf_api.config.run_functions_eagerly(True)
+
+
+def test_top_level_names_are_the_submodules_functions() -> None:
+    from cnnkit.compat.tf import math, tensor
+
+    assert tf_api.reduce_mean is math.reduce_mean
+    assert tf_api.gather is tensor.gather
+    assert tf_api.math is math
+    assert {"GradientTape", "Variable", "data", "image", "nn"} <= set(tf_api.__all__)
