@@ -378,3 +378,30 @@ def test_parallel_map_builds_a_keras_layer_once_before_the_threads() -> None:
     results = list(ds.map(lambda x: flip(x), num_parallel_calls=4))
     assert len(results) == 8
     assert flip.built
+
+
+def test_slow_map_functions_run_in_threads_quick_ones_do_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    from cnnkit.compat.tf import _pipeline
+
+    def where_run(x: int, pause: float) -> str:
+        time.sleep(pause)
+        return threading.current_thread().name
+
+    slow = list(
+        _pipeline.mapped_in_threads(lambda x: where_run(x, 0.003), iter(range(8)), 2)
+    )
+    assert slow[0] == threading.current_thread().name  # the first call, alone
+    assert all(name.startswith("cnnkit-tf-data-map") for name in slow[1:])
+    quick = list(
+        _pipeline.mapped_in_threads(lambda x: where_run(x, 0.0), iter(range(8)), 2)
+    )
+    assert set(quick) == {threading.current_thread().name}
+    monkeypatch.setattr(_pipeline, "MIN_PARALLEL_SECONDS", 0.0)
+    ds = Dataset.range(30).map(lambda x: x * 2, num_parallel_calls=3)
+    assert _values(ds) == list(range(0, 60, 2))
+    assert _values(ds.take(2)) == [0, 2]

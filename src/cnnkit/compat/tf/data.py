@@ -23,7 +23,9 @@ TensorFlow's rules kept here:
 - ``repeat()`` (no count) repeats forever: give ``fit`` a ``steps_per_epoch``.
 - ``prefetch(n)`` prepares up to ``n`` elements ahead in a background thread, and
   ``map(..., num_parallel_calls=n)`` runs the function in ``n`` threads (a few for
-  ``AUTOTUNE``); results keep their order (``deterministic`` changes nothing).
+  ``AUTOTUNE``) when one call takes long enough for threads to pay (decoding an
+  image, yes; casting a small tensor, no); results keep their order
+  (``deterministic`` changes nothing).
   Random ops inside a parallel ``map`` draw in thread order, so a seeded pipeline
   repeats exactly only without ``num_parallel_calls``.
 - ``cache()`` keeps the elements of the first complete pass in memory (also when a
