@@ -84,7 +84,7 @@ def test_timeseries_start_end_and_shuffle() -> None:
     assert [w[:, 0].tolist() for w in part] == [[5, 6, 7], [6, 7, 8], [7, 8, 9]]
     one = timeseries_dataset_from_array(data, np.arange(20), 4, shuffle=True, seed=3)
     two = timeseries_dataset_from_array(data, np.arange(20), 4, shuffle=True, seed=3)
-    (x1, y1), (x2, y2) = next(iter(one)), next(iter(two))
+    (x1, y1), (_, y2) = next(iter(one)), next(iter(two))
     assert y1.tolist() == y2.tolist()
     assert sorted(y1.tolist()) == list(range(17))
     assert y1.tolist() != list(range(17))
