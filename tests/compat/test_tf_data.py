@@ -405,3 +405,19 @@ def test_slow_map_functions_run_in_threads_quick_ones_do_not(
     ds = Dataset.range(30).map(lambda x: x * 2, num_parallel_calls=3)
     assert _values(ds) == list(range(0, 60, 2))
     assert _values(ds.take(2)) == [0, 2]
+
+
+def test_list_files_globs_and_shuffles(tmp_path: object) -> None:
+    from pathlib import Path
+
+    root = Path(str(tmp_path))
+    for name in ("b.png", "a.png", "c.txt"):
+        (root / name).write_bytes(b"")
+    pattern = str(root / "*.png")
+    ordered = list(Dataset.list_files(pattern, shuffle=False))
+    assert ordered == [str(root / "a.png"), str(root / "b.png")]
+    assert sorted(Dataset.list_files(pattern, seed=1)) == ordered
+    both = list(Dataset.list_files([pattern, str(root / "*.txt")], shuffle=False))
+    assert len(both) == 3
+    with pytest.raises(ValueError, match=r"Dataset\.list_files: no files matched"):
+        Dataset.list_files(str(root / "*.jpg"))

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import builtins
 import functools
+import glob
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -164,6 +166,33 @@ class Dataset:
                 lambda t: TensorSpec(None, t), output_types
             )
         return _Generated(generator, tuple(args or ()), output_signature)
+
+    @staticmethod
+    def list_files(
+        file_pattern: Any, shuffle: bool | None = None, seed: int | None = None,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """The paths matching a glob pattern (or a list of patterns), as ``str``;
+        in a new random order each pass unless ``shuffle=False`` (then sorted).
+
+        Raises:
+            InvalidArgumentError: No file matches.
+        """
+        patterns = (
+            [file_pattern]
+            if isinstance(file_pattern, str | os.PathLike)
+            else list(file_pattern)
+        )
+        paths = sorted(
+            {p for pattern in patterns for p in glob.glob(os.fspath(pattern))}
+        )
+        if not paths:
+            raise InvalidArgumentError(
+                f"Dataset.list_files: no files matched {patterns!r}; check the path "
+                "and the wildcards (e.g. 'images/*/*.jpg')."
+            )
+        files = Dataset.from_tensor_slices(np.asarray(paths))
+        return files if shuffle is False else files.shuffle(len(paths), seed=seed)
 
     @staticmethod
     def range(*args: Any, dtype: Any = torch.int64, name: str | None = None) -> Dataset:
