@@ -421,3 +421,13 @@ def test_list_files_globs_and_shuffles(tmp_path: object) -> None:
     assert len(both) == 3
     with pytest.raises(ValueError, match=r"Dataset\.list_files: no files matched"):
         Dataset.list_files(str(root / "*.jpg"))
+
+
+def test_repeat_of_slices_reorders_indices_and_batches_across_passes() -> None:
+    ds = Dataset.from_tensor_slices(np.arange(5)).shuffle(5, seed=2).repeat(2)
+    assert len(ds) == 10
+    values = _values(ds)
+    assert sorted(values[:5]) == sorted(values[5:]) == list(range(5))  # type: ignore[type-var]
+    batches = [b.tolist() for b in Dataset.range(5).repeat(2).batch(4)]
+    assert batches == [[0, 1, 2, 3], [4, 0, 1, 2], [3, 4]]
+    assert _values(Dataset.range(2).repeat(-1).take(3)) == [0, 1, 0]

@@ -6,7 +6,7 @@ sees fresh shuffling. ``len(ds)`` is its cardinality when known (and a TypeError
 otherwise, as TF), which is how ``fit`` learns the number of steps.
 
 Speed: a dataset made by ``from_tensor_slices`` keeps its arrays whole. ``shuffle``,
-``take``, ``skip`` and ``repeat`` on it only reorder indices, and ``batch`` then
+``take``, ``skip`` and ``repeat(count)`` on it only reorder indices, and ``batch`` then
 slices every array with one index tensor per batch, not one Python step per element.
 ``map`` and ``filter`` call the user's function once per element, as TF does; a
 function written for batches belongs after ``batch``.
@@ -399,6 +399,17 @@ class _Slices(Dataset):
         n = _count(count, "count")
         n = self.size if n < 0 else min(n, self.size)
         return _Slices(self.arrays, self.size - n, lambda: self.order_fn()[n:])
+
+    def repeat(self, count: Any = None, name: str | None = None) -> Dataset:
+        n = -1 if count is None else _count(count, "count")
+        if n < 0:
+            return super().repeat(count)  # forever: no index list to make
+        # Each pass draws its own order, as a reshuffling source would.
+        return _Slices(
+            self.arrays,
+            self.size * n,
+            lambda: torch.cat([self.order_fn() for _ in builtins.range(n)]),
+        )
 
 
 class _SlicedBatches(Dataset):
