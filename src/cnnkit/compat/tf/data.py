@@ -30,6 +30,13 @@ TensorFlow's rules kept here:
   repeats exactly only without ``num_parallel_calls``.
 - ``cache()`` keeps the elements of the first complete pass in memory (also when a
   ``filename`` is given: nothing is written to disk).
+
+Example:
+    >>> import numpy as np
+    >>> ds = Dataset.from_tensor_slices((np.arange(6), np.arange(6) % 2))
+    >>> ds = ds.shuffle(6, seed=1).batch(4).map(lambda x, y: (x * 10, y))
+    >>> len(ds), [tuple(x.shape) for x, _ in ds]
+    (2, [(4,), (2,)])
 """
 
 from __future__ import annotations

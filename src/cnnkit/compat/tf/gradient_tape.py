@@ -22,6 +22,16 @@ Traps:
 - Operations done *before* the ``with`` block on watched variables still count:
   torch cannot tell them apart. Write the forward pass inside the block, as TF code
   does anyway.
+
+Example:
+    >>> import torch
+    >>> w = torch.nn.Parameter(torch.tensor(3.0))
+    >>> x = torch.tensor(2.0)
+    >>> with GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = w * w * x
+    >>> [g.item() for g in tape.gradient(y, [w, x])]
+    [12.0, 9.0]
 """
 
 from __future__ import annotations

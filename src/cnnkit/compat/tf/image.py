@@ -14,6 +14,13 @@ here:
 - ``decode_png``/``decode_jpeg``/``decode_image`` give ``uint8`` tensors
   ``(height, width, channels)``; images past cnnkit's pixel limit
   (``cnnkit.utils.image_utils.MAX_PIXELS``) are refused before they are decoded.
+
+Example:
+    >>> import torch
+    >>> pixels = torch.full((4, 6, 3), 255, dtype=torch.uint8)
+    >>> image = convert_image_dtype(pixels, torch.float32)
+    >>> float(image.max()), tuple(resize(image, (2, 3)).shape)
+    (1.0, (2, 3, 3))
 """
 
 from __future__ import annotations

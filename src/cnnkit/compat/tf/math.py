@@ -13,6 +13,12 @@ TensorFlow's rules kept here:
   TF is ``float64``); ``floordiv`` rounds toward minus infinity.
 - Binary functions promote mixed dtypes (TensorFlow would refuse ``int32 + float32``);
   a Python number takes the tensor's dtype, as in TF.
+
+Example:
+    >>> import torch
+    >>> x = torch.tensor([[1, 9], [5, 2]], dtype=torch.int32)
+    >>> argmax(x).tolist(), reduce_mean(x).item(), divide(x, 2).dtype
+    ([1, 0], 4, torch.float64)
 """
 
 from __future__ import annotations

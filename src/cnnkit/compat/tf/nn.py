@@ -10,6 +10,11 @@ TensorFlow's rules kept here:
   of ``logits``' shape.
 - ``tf.nn.gelu`` is exact by default (``approximate=False``), unlike
   ``keras.ops.gelu``; ``tf.nn.leaky_relu``'s slope defaults to 0.2.
+
+Example:
+    >>> loss = sparse_softmax_cross_entropy_with_logits(labels=[0], logits=[[0.0, 0.0]])
+    >>> round(loss.item(), 4)
+    0.6931
 """
 
 from __future__ import annotations

@@ -19,6 +19,13 @@ TensorFlow's rules kept here, where torch (or NumPy) would do otherwise:
   ``tf.add``/``tf.multiply``..., or call ``.cpu()``.
 - ``tf.Variable`` is a torch Parameter (``requires_grad`` when it is trainable and
   floating point), so ``tf.matmul(x, w)`` and torch autograd see it directly.
+
+Example:
+    >>> x = constant([[1, 2, 3], [4, 5, 6]])
+    >>> shape(x).tolist(), gather(x, [2, 0], axis=1).tolist()
+    ([2, 3], [[3, 1], [6, 4]])
+    >>> where(x > 4).tolist()
+    [[1, 1], [1, 2]]
 """
 
 from __future__ import annotations
