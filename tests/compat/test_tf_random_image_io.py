@@ -295,3 +295,56 @@ def test_hue_saturation_gamma_adjustments() -> None:
         tf.image.random_hue(red, 0.7)
     with pytest.raises(ValueError, match=r"random_saturation: need 0 <= lower < upper"):
         tf.image.random_saturation(red, 1.0, 1.0)
+
+
+def _patches_reference(
+    x: np.ndarray, k: int, s: int, r: int, pad: tuple[int, int]
+) -> np.ndarray:
+    x = np.pad(x, [(0, 0), pad, pad, (0, 0)])
+    span = (k - 1) * r + 1
+    rows = (x.shape[1] - span) // s + 1
+    cols = (x.shape[2] - span) // s + 1
+    out = np.zeros((x.shape[0], rows, cols, k * k * x.shape[3]), x.dtype)
+    for i in range(rows):
+        for j in range(cols):
+            window = x[:, i * s : i * s + span : r, j * s : j * s + span : r, :]
+            out[:, i, j] = window.reshape(x.shape[0], -1)  # (rows, cols, channels)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "r", "padding", "pad"),
+    [(2, 2, 1, "VALID", (0, 0)), (3, 1, 1, "VALID", (0, 0)), (3, 2, 2, "VALID", (0, 0)),
+     (3, 1, 1, "SAME", (1, 1))],
+)  # fmt: skip
+def test_extract_patches_matches_a_loop(
+    k: int, s: int, r: int, padding: str, pad: tuple[int, int]
+) -> None:
+    x = np.random.default_rng(1).random((2, 7, 7, 3)).astype("float32")
+    got = tf.image.extract_patches(
+        images=x, sizes=[1, k, k, 1], strides=[1, s, s, 1], rates=[1, r, r, 1],
+        padding=padding,
+    )  # fmt: skip
+    np.testing.assert_allclose(got.numpy(), _patches_reference(x, k, s, r, pad))
+
+
+def test_extract_patches_same_padding_is_tf_shaped_and_errors() -> None:
+    x = tf.zeros([1, 5, 5, 2])
+    same = tf.image.extract_patches(x, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
+    assert same.shape == (1, 3, 3, 8)  # ceil(5 / 2) patches per side
+    with pytest.raises(ValueError, match=r"`sizes` must be \[1, rows, cols, 1\]"):
+        tf.image.extract_patches(x, [2, 2], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    with pytest.raises(ValueError, match=r"`padding` must be 'VALID' or 'SAME'"):
+        tf.image.extract_patches(x, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "FULL")
+    with pytest.raises(ValueError, match=r"`images` must be 4-D"):
+        tf.image.extract_patches(
+            x[0], [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID"
+        )
+
+
+def test_psnr_per_image() -> None:
+    a = tf.zeros([2, 4, 4, 1])
+    b = tf.fill([2, 4, 4, 1], 0.1)
+    np.testing.assert_allclose(
+        tf.image.psnr(a, b, max_val=1.0).numpy(), [20.0, 20.0], rtol=1e-5
+    )

@@ -35,6 +35,7 @@ from PIL import Image
 
 from cnnkit.compat.tf import random as tf_random
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, shape_of, to_tensor
+from cnnkit.compat.tf.image_patches import extract_patches, psnr
 from cnnkit.errors import FileFormatError, IncompatibleShapeError, InvalidArgumentError
 from cnnkit.utils.image_utils import check_pixels
 
@@ -51,11 +52,13 @@ __all__ = [
     "decode_image",
     "decode_jpeg",
     "decode_png",
+    "extract_patches",
     "flip_left_right",
     "flip_up_down",
     "grayscale_to_rgb",
     "hsv_to_rgb",
     "per_image_standardization",
+    "psnr",
     "random_brightness",
     "random_contrast",
     "random_crop",
