@@ -131,6 +131,38 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
         lambda: tf.image.hsv_to_rgb(IMG),
         lambda o: o.image.hsv_to_rgb(IMG, data_format="channels_last"),
     ),
+    "pad": (
+        lambda: tf.pad(X, [[0, 0], [1, 2], [0, 1]]),
+        lambda o: o.pad(X, ((0, 0), (1, 2), (0, 1))),
+    ),
+    "pad_reflect": (
+        lambda: tf.pad(X, [[0, 0], [1, 1], [2, 2]], mode="REFLECT"),
+        lambda o: o.pad(X, ((0, 0), (1, 1), (2, 2)), mode="reflect"),
+    ),
+    "split": (
+        lambda: tf.split(X, 2, axis=-1)[1],
+        lambda o: o.split(X, 2, axis=-1)[1],
+    ),
+    "sort": (lambda: tf.sort(X), lambda o: o.sort(X)),
+    "argsort": (lambda: tf.argsort(X, axis=1), lambda o: o.argsort(X, axis=1)),
+    "repeat": (lambda: tf.repeat(X, 2, axis=1), lambda o: o.repeat(X, 2, axis=1)),
+    "roll": (lambda: tf.roll(X, 2, axis=2), lambda o: o.roll(X, 2, axis=2)),
+    "einsum": (
+        lambda: tf.einsum("bij,jk->bik", X, M),
+        lambda o: o.einsum("bij,jk->bik", X, M),
+    ),
+    "meshgrid": (
+        lambda: tf.meshgrid(M[0], M[1])[0],
+        lambda o: o.meshgrid(M[0], M[1])[0],
+    ),
+    "extract_patches": (
+        lambda: tf.image.extract_patches(
+            IMG, [1, 2, 3, 1], [1, 2, 3, 1], [1, 1, 1, 1], "VALID"
+        ),
+        lambda o: o.image.extract_patches(
+            IMG, (2, 3), strides=(2, 3), padding="valid", data_format="channels_last"
+        ),
+    ),
     "flip_left_right": (
         lambda: tf.image.flip_left_right(IMG),
         lambda o: o.flip(IMG, axis=2),
