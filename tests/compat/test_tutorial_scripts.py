@@ -105,6 +105,12 @@ CASES = [
         ],
     ),
     (
+        "custom_train_step.py",
+        "mnist",
+        0.80,
+        ["history keys: ['accuracy', 'loss', 'val_accuracy', 'val_loss']"],
+    ),
+    (
         "image_classification_from_directory.py",
         None,
         0.65,
