@@ -334,3 +334,15 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
         "tensorflow.Variable",
         "Variable.assign_add",
     } <= supported
+
+
+def test_methods_on_datasets_are_checked() -> None:
+    usages = check_source(
+        "import tensorflow as tf\n"
+        "ds = tf.data.Dataset.from_tensor_slices([1, 2])\n"
+        "ds = ds.shuffle(2).batch(1)\n"
+        "ds.interleave(lambda x: x)\n"
+    )
+    found = {(u.line, u.name): u.supported for u in usages}
+    assert found[(3, "Dataset.shuffle")] is True
+    assert found[(4, "Dataset.interleave")] is False

@@ -431,3 +431,13 @@ def test_repeat_of_slices_reorders_indices_and_batches_across_passes() -> None:
     batches = [b.tolist() for b in Dataset.range(5).repeat(2).batch(4)]
     assert batches == [[0, 1, 2, 3], [4, 0, 1, 2], [3, 4]]
     assert _values(Dataset.range(2).repeat(-1).take(3)) == [0, 1, 0]
+
+
+def test_missing_dataset_methods_teach() -> None:
+    ds = Dataset.range(3).batch(2)
+    with pytest.raises(
+        AttributeError, match=r"^tf\.data\.Dataset\.interleave is not available"
+    ):
+        _ = ds.interleave
+    assert not hasattr(ds, "__getitem__")
+    assert not hasattr(ds, "on_epoch_end")

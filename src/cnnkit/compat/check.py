@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,6 +136,21 @@ def _string_getters() -> dict[str, Callable[[str], object]]:
     }
 
 
+def _returned_class(function: Any) -> tuple[str, type] | None:
+    """The class a function says it returns (``-> Dataset``), so that methods called
+    on its result (``ds.interleave``) are checked too."""
+    try:
+        annotation = inspect.signature(function).return_annotation
+    except (TypeError, ValueError):
+        return None
+    if isinstance(annotation, str):
+        module = sys.modules.get(getattr(function, "__module__", "") or "")
+        annotation = getattr(module, annotation, None)
+    if inspect.isclass(annotation) and annotation.__module__.startswith("cnnkit."):
+        return annotation.__name__, annotation
+    return None
+
+
 class _Scanner(ast.NodeVisitor):
     """Walks a module once, in source order, collecting ``Usage`` records."""
 
@@ -248,7 +264,7 @@ class _Scanner(ast.NodeVisitor):
             return full.rsplit(".", 1)[-1], obj
         if full.rsplit(".", 1)[-1] in _MODEL_FACTORIES:
             return "Model", Model
-        return None
+        return _returned_class(obj)
 
     def _check_method_call(self, node: ast.Call) -> None:
         func = node.func

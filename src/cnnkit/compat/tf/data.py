@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnkit.compat.hook import tf_unsupported_message
 from cnnkit.compat.tf import _pipeline
 from cnnkit.compat.tf import data_experimental as experimental
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, to_tensor
@@ -108,6 +109,15 @@ class Dataset:
 
     def __bool__(self) -> bool:
         return True  # never falls back to len(), which may raise
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the class lacks: TF's other Dataset methods
+        # (interleave, padded_batch, ...) teach instead of naming a private class.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            tf_unsupported_message(f"tensorflow.data.Dataset.{name}"), name=name
+        )
 
     def cardinality(self) -> torch.Tensor:
         """The number of elements; -1 for infinite, -2 when not known in advance."""
