@@ -36,7 +36,12 @@ from PIL import Image
 from cnnkit.compat.tf import random as tf_random
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, shape_of, to_tensor
 from cnnkit.compat.tf.image_patches import extract_patches, psnr
-from cnnkit.errors import FileFormatError, IncompatibleShapeError, InvalidArgumentError
+from cnnkit.errors import (
+    FileFormatError,
+    IncompatibleShapeError,
+    InvalidArgumentError,
+    InvalidTypeError,
+)
 from cnnkit.utils.image_utils import check_pixels
 
 __all__ = [
@@ -529,8 +534,6 @@ def decode_image(
         InvalidArgumentError: ``channels`` is not 0, 1, 3 or 4.
         FileFormatError: The bytes are not an image, or it is too large.
     """
-    from cnnkit.errors import InvalidTypeError
-
     if not isinstance(contents, bytes | bytearray):
         raise InvalidTypeError(
             f"tf.image.decode_image: `contents` must be the file's bytes, e.g. "

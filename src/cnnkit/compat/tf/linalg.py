@@ -13,6 +13,7 @@ import torch
 
 from cnnkit.compat.tf import math as tf_math
 from cnnkit.compat.tf._common import Axis, axes, module_getattr, to_tensor
+from cnnkit.compat.tf.tensor import eye as make_eye
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.ops.core import promote
 
@@ -98,8 +99,6 @@ def eye(
     num_rows: int, num_columns: int | None = None, batch_shape: Any = None,
     dtype: Any = torch.float32, name: str | None = None,
 ) -> torch.Tensor:  # fmt: skip
-    from cnnkit.compat.tf.tensor import eye as make_eye
-
     return make_eye(num_rows, num_columns, batch_shape, dtype)
 
 

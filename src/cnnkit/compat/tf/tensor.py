@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnkit import ops
 from cnnkit.compat.tf._common import (
     as_torch_dtype,
     module_getattr,
@@ -215,8 +216,6 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> torch.Tensor:
 def concat(values: Sequence[Any], axis: Any, name: str | None = None) -> torch.Tensor:
     """``tf.concat(values, axis)``: ``axis`` is required, as in TensorFlow."""
     del name
-    from cnnkit import ops
-
     return ops.concatenate([to_tensor(v) for v in values], axis=one_axis(axis))
 
 
@@ -224,8 +223,6 @@ def stack(
     values: Sequence[Any], axis: int = 0, name: str | None = None
 ) -> torch.Tensor:
     del name
-    from cnnkit import ops
-
     return ops.stack([to_tensor(v) for v in values], axis=one_axis(axis))
 
 
@@ -245,8 +242,6 @@ def expand_dims(input: Any, axis: Any, name: str | None = None) -> torch.Tensor:
 def squeeze(input: Any, axis: Any = None, name: str | None = None) -> torch.Tensor:
     """``tf.squeeze``: every size-1 axis, or those in ``axis`` (which must be 1)."""
     del name
-    from cnnkit import ops
-
     t = to_tensor(input, name="input")
     if axis is None:
         return t.squeeze()
@@ -316,8 +311,6 @@ def where(
             "tf.where: give both `x` and `y` (to choose between them) or neither (to "
             "get the coordinates where `condition` is true)."
         )
-    from cnnkit import ops
-
     return ops.where(cond, to_tensor(x), to_tensor(y))
 
 
