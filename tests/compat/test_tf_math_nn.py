@@ -275,3 +275,29 @@ def test_clip_by_norm_and_global_norm() -> None:
 def test_sums_and_means_of_booleans_need_a_cast(reduce: object) -> None:
     with pytest.raises(TypeError, match=r"does not take booleans .*tf\.cast\(mask"):
         reduce(tf.constant([True, False]))  # type: ignore[operator]
+
+
+def test_conv_and_pooling_shapes_and_same_averages() -> None:
+    x = tf.ones([1, 5, 5, 2])
+    assert tf.nn.conv2d(x, tf.ones([3, 3, 2, 4]), 1, "VALID").shape == (1, 3, 3, 4)
+    assert tf.nn.conv2d(x, tf.ones([3, 3, 2, 4]), [2, 2], "SAME").shape == (1, 3, 3, 4)
+    assert tf.nn.max_pool2d(x, 2, 2, "SAME").shape == (1, 3, 3, 2)
+    np.testing.assert_allclose(tf.nn.avg_pool2d(x, 3, 2, "SAME").numpy(), 1.0)
+    ints = tf.constant([[[[1], [3]], [[5], [7]]]])
+    assert tf.nn.max_pool2d(ints, 2, 1, "VALID").tolist() == [[[[7.0]]]]
+
+
+def test_conv_and_pooling_errors() -> None:
+    x = tf.ones([1, 4, 4, 2])
+    with pytest.raises(ValueError, match=r"supports data_format='NHWC' only"):
+        tf.nn.conv2d(x, tf.ones([1, 1, 2, 1]), 1, "SAME", data_format="NCHW")
+    with pytest.raises(
+        ValueError, match=r"`filters` must be \(height, width, 2, out\)"
+    ):
+        tf.nn.conv2d(x, tf.ones([1, 1, 3, 1]), 1, "SAME")
+    with pytest.raises(ValueError, match=r"`input` must be 4-D"):
+        tf.nn.max_pool2d(tf.ones([4, 4]), 2, 2, "VALID")
+    with pytest.raises(ValueError, match=r"`padding` must be 'SAME' or 'VALID'"):
+        tf.nn.avg_pool2d(x, 2, 2, "FULL")
+    with pytest.raises(ValueError, match=r"`strides` must be an int, \[rows, cols\]"):
+        tf.nn.max_pool2d(x, 2, [1, 2, 3], "VALID")

@@ -21,6 +21,7 @@ LABELS = RNG.integers(0, 4, (2, 3)).astype("int32")
 PROBS = np.abs(X) / np.abs(X).sum(-1, keepdims=True)
 BITS = (RNG.random((2, 3, 4)) > 0.5).astype("float32")
 IMG = RNG.random((2, 8, 6, 3)).astype("float32")
+KERNEL = RNG.standard_normal((3, 3, 3, 4)).astype("float32")
 
 # name -> (the tf call, the keras.ops call)
 CASES: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
@@ -161,6 +162,39 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {
         ),
         lambda o: o.image.extract_patches(
             IMG, (2, 3), strides=(2, 3), padding="valid", data_format="channels_last"
+        ),
+    ),
+    "conv2d_same": (
+        lambda: tf.nn.conv2d(IMG, KERNEL, strides=2, padding="SAME"),
+        lambda o: o.conv(
+            IMG, KERNEL, strides=2, padding="same", data_format="channels_last"
+        ),
+    ),
+    "conv2d_valid_dilated": (
+        lambda: tf.nn.conv2d(
+            IMG, KERNEL, strides=[1, 1, 1, 1], padding="VALID", dilations=2
+        ),
+        lambda o: o.conv(
+            IMG,
+            KERNEL,
+            strides=1,
+            padding="valid",
+            dilation_rate=2,
+            data_format="channels_last",
+        ),
+    ),
+    "max_pool2d_same": (
+        lambda: tf.nn.max_pool2d(IMG, ksize=3, strides=2, padding="SAME"),
+        lambda o: o.max_pool(
+            IMG, 3, strides=2, padding="same", data_format="channels_last"
+        ),
+    ),
+    "avg_pool2d_valid": (
+        lambda: tf.nn.avg_pool2d(
+            IMG, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID"
+        ),
+        lambda o: o.average_pool(
+            IMG, 2, strides=2, padding="valid", data_format="channels_last"
         ),
     ),
     "flip_left_right": (
