@@ -97,3 +97,28 @@ def test_einsum_and_python_functions() -> None:
     assert seen == [np.ndarray]
     assert out.tolist() == [3]
     assert out.dtype == tf.int64
+
+
+def test_sequence_mask_unique_and_scatters() -> None:
+    mask = tf.sequence_mask([1, 3], maxlen=4)
+    assert mask.tolist() == [[True, False, False, False], [True, True, True, False]]
+    assert tf.sequence_mask([2, 1], dtype=tf.float32).tolist() == [
+        [1.0, 1.0],
+        [1.0, 0.0],
+    ]
+    y, idx = tf.unique(tf.constant([4, 1, 4, 2, 1]))
+    assert y.tolist() == [4, 1, 2]  # first appearance, as TF
+    assert idx.tolist() == [0, 1, 0, 2, 1]
+    assert idx.dtype == tf.int32
+    with pytest.raises(ValueError, match=r"tf\.unique: `x` must be 1-D"):
+        tf.unique(tf.zeros([2, 2]))
+    scattered = tf.scatter_nd([[1], [3], [1]], tf.constant([5, 6, 7]), [5])
+    assert scattered.tolist() == [0, 12, 0, 6, 0]
+    base = tf.zeros([2, 3])
+    updated = tf.tensor_scatter_nd_update(base, [[0, 1], [1, 2]], [1.0, 2.0])
+    assert updated.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]
+    assert base.tolist() == [[0.0] * 3] * 2  # a copy
+    rows = tf.tensor_scatter_nd_update(base, [[1]], [[7.0, 8.0, 9.0]])
+    assert rows[1].tolist() == [7.0, 8.0, 9.0]
+    added = tf.tensor_scatter_nd_add(tf.ones([3]), [[0], [0]], [1.0, 2.0])
+    assert added.tolist() == [4.0, 1.0, 1.0]

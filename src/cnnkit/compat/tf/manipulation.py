@@ -24,19 +24,22 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnkit.compat.tf._common import module_getattr, one_axis, shape_of, to_tensor
+from cnnkit.compat.tf._common import (
+    as_torch_dtype,
+    module_getattr,
+    one_axis,
+    shape_of,
+    to_tensor,
+)
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 
-__all__ = [
-    "argsort", "einsum", "gather_nd", "meshgrid", "numpy_function", "pad",
-    "py_function", "repeat", "roll", "sort", "split",
-]  # fmt: skip
+__all__ = ["argsort", "einsum", "gather_nd", "meshgrid", "numpy_function", "pad", "py_function", "repeat", "roll", "scatter_nd", "sequence_mask", "sort", "split", "tensor_scatter_nd_add", "tensor_scatter_nd_update", "unique"]  # fmt: skip
 
 _PAD_MODES = {"CONSTANT": "constant", "REFLECT": "reflect", "SYMMETRIC": "symmetric"}
 
@@ -200,6 +203,79 @@ def gather_nd(
     flat = idx.reshape(-1, depth)
     picked = p[tuple(flat[:, k] for k in range(depth))]
     return picked.reshape(*idx.shape[:-1], *p.shape[depth:])
+
+
+def sequence_mask(
+    lengths: Any, maxlen: Any = None, dtype: Any = torch.bool, name: str | None = None
+) -> torch.Tensor:
+    """``mask[..., j] = j < lengths[...]``, ``maxlen`` columns (the longest when None)."""
+    sizes = to_tensor(lengths, name="lengths").long()
+    width = int(sizes.max()) if maxlen is None else int(to_tensor(maxlen))
+    mask = torch.arange(width, device=sizes.device) < sizes.unsqueeze(-1)
+    return mask.to(as_torch_dtype(dtype))
+
+
+def unique(x: Any, out_idx: Any = torch.int32, name: str | None = None) -> Any:
+    """``(y, idx)``: the distinct values of 1-D ``x`` in order of first appearance,
+    and for each element of ``x`` its position in ``y`` (TF's order, not sorted).
+
+    Raises:
+        IncompatibleShapeError: ``x`` is not 1-D.
+    """
+    t = to_tensor(x, name="x")
+    if t.dim() != 1:
+        raise IncompatibleShapeError(
+            f"tf.unique: `x` must be 1-D; received shape {tuple(t.shape)}."
+        )
+    values, inverse = torch.unique(t, sorted=True, return_inverse=True)
+    # Reorder the sorted values by where each first occurs in x.
+    first = torch.full((values.numel(),), t.numel(), dtype=torch.long, device=t.device)
+    first.scatter_reduce_(0, inverse, torch.arange(t.numel(), device=t.device), "amin")
+    order = torch.argsort(first)
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.numel(), device=t.device)
+    return UniqueResult(values[order], rank[inverse].to(as_torch_dtype(out_idx)))
+
+
+class UniqueResult(NamedTuple):
+    """What ``tf.unique`` returns."""
+
+    y: torch.Tensor
+    idx: torch.Tensor
+
+
+def scatter_nd(
+    indices: Any, updates: Any, shape: Any, name: str | None = None
+) -> torch.Tensor:
+    """A zero tensor of ``shape`` with ``updates`` added at ``indices`` (duplicates sum)."""
+    values = to_tensor(updates, name="updates")
+    out = torch.zeros(shape_of(shape), dtype=values.dtype, device=values.device)
+    return tensor_scatter_nd_add(out, indices, values)
+
+
+def tensor_scatter_nd_update(
+    tensor: Any, indices: Any, updates: Any, name: str | None = None
+) -> torch.Tensor:
+    """A copy of ``tensor`` with the slices at ``indices`` replaced by ``updates``."""
+    out = to_tensor(tensor, name="tensor").clone()
+    out[_index_tuple(indices, out)] = to_tensor(updates).to(out.device, out.dtype)
+    return out
+
+
+def tensor_scatter_nd_add(
+    tensor: Any, indices: Any, updates: Any, name: str | None = None
+) -> torch.Tensor:
+    """A copy of ``tensor`` with ``updates`` added at ``indices`` (duplicates sum)."""
+    out = to_tensor(tensor, name="tensor").clone()
+    where = _index_tuple(indices, out)
+    out.index_put_(where, to_tensor(updates).to(out.device, out.dtype), accumulate=True)
+    return out
+
+
+def _index_tuple(indices: Any, target: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    idx = to_tensor(indices, name="indices").long().to(target.device)
+    flat = idx.reshape(-1, idx.shape[-1])
+    return tuple(flat[:, k] for k in range(flat.shape[1]))
 
 
 def einsum(equation: str, *inputs: Any, **kwargs: Any) -> torch.Tensor:
