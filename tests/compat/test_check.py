@@ -73,7 +73,7 @@ def test_unsupported_names_are_reported_by_name_and_line() -> None:
             from keras.applications import ResNet50
             from keras.layers import Conv2D, NoSuchLayer
             import keras.src.ops
-            ds = tf.data.Dataset.from_tensor_slices(x)
+            ds = tf.strings.split(x)
             tf.keras.layers.Conv2D(1, 1)
             """
         )
@@ -85,8 +85,8 @@ def test_unsupported_names_are_reported_by_name_and_line() -> None:
         (5, "keras.src.ops", ""),
         (
             6,
-            "tensorflow.data.Dataset.from_tensor_slices",
-            "tf.data: cnnkit replaces tf.keras only",
+            "tensorflow.strings.split",
+            "tf.strings: not in cnnkit's TensorFlow stand-in",
         ),
     ]
 
@@ -189,11 +189,14 @@ def test_syntax_error_propagates() -> None:
 
 
 def test_missing_note_for_tf_and_keras() -> None:
-    assert missing_note("tensorflow.image") == "tf.image: cnnkit replaces tf.keras only"
-    assert missing_note("tensorflow.image.resize", "tensorflow.image") == (
-        "tf.image: cnnkit replaces tf.keras only"
+    assert (
+        missing_note("tensorflow.signal")
+        == "tf.signal: not in cnnkit's TensorFlow stand-in"
     )
-    assert missing_note("tensorflow") == "tf: cnnkit replaces tf.keras only"
+    assert missing_note("tensorflow.signal.resize", "tensorflow.signal") == (
+        "tf.signal: not in cnnkit's TensorFlow stand-in"
+    )
+    assert missing_note("tensorflow") == "tf: not in cnnkit's TensorFlow stand-in"
     assert missing_note("tensorflow.keras.ops") == ""
     assert missing_note("keras.ops.conv", "keras.ops") == "cnnkit has no keras.ops"
 
@@ -202,15 +205,20 @@ def test_format_report() -> None:
     usages = [
         Usage(1, "keras", True),
         Usage(2, "Model.fit_generator", True, "Keras 2 name: runs model.fit"),
-        Usage(3, "tensorflow.data", False, "tf.data: cnnkit replaces tf.keras only"),
+        Usage(
+            3,
+            "tensorflow.strings",
+            False,
+            "tf.strings: not in cnnkit's TensorFlow stand-in",
+        ),
     ]
     assert format_report(usages, "train.py").splitlines() == [
         "train.py: 3 Keras/TensorFlow name(s) used",
         "  line 1: keras — ok",
         "  line 2: Model.fit_generator — ok (Keras 2 name: runs model.fit)",
-        "  line 3: tensorflow.data — NOT SUPPORTED by cnnkit "
-        "(tf.data: cnnkit replaces tf.keras only)",
-        "1 unsupported name(s): tensorflow.data (line 3).",
+        "  line 3: tensorflow.strings — NOT SUPPORTED by cnnkit "
+        "(tf.strings: not in cnnkit's TensorFlow stand-in)",
+        "1 unsupported name(s): tensorflow.strings (line 3).",
     ]
     assert format_report([Usage(1, "keras", True)], "a.py").endswith("All supported.")
 
@@ -234,7 +242,7 @@ def test_cli_check_unsupported_exits_1_and_names_them(
     script = write_script(
         "import tensorflow as tf\n"
         "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n"
-        "tf.image.resize(x, (2, 2))\n"
+        "tf.signal.resize(x, (2, 2))\n"
     )
     assert main(["run", "--check", str(script)]) == 1
     out = capsys.readouterr().out
@@ -243,12 +251,12 @@ def test_cli_check_unsupported_exits_1_and_names_them(
         "NOT SUPPORTED by cnnkit" in out
     )
     assert (
-        "line 3: tensorflow.image.resize — NOT SUPPORTED by cnnkit "
-        "(tf.image: cnnkit replaces tf.keras only)" in out
+        "line 3: tensorflow.signal.resize — NOT SUPPORTED by cnnkit "
+        "(tf.signal: not in cnnkit's TensorFlow stand-in)" in out
     )
     assert out.rstrip().splitlines()[-1] == (
         "2 unsupported name(s): tensorflow.keras.preprocessing.image."
-        "ImageDataGenerator (line 2), tensorflow.image.resize (line 3)."
+        "ImageDataGenerator (line 2), tensorflow.signal.resize (line 3)."
     )
 
 
@@ -264,3 +272,77 @@ def test_cli_check_bad_files_exit_2(
     binary.write_bytes(b"\xff\xfe\x00")
     assert main(["run", "--check", str(binary)]) == 2
     assert "can't read" in capsys.readouterr().err
+
+
+def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            from tensorflow.data import Dataset
+            from tensorflow.data.experimental import AUTOTUNE
+            from tensorflow.image import resize, adjust_jpeg_quality
+            x = tf.constant([[1.0, 2.0]])
+            ds = Dataset.from_tensor_slices(x).batch(1).prefetch(tf.data.AUTOTUNE)
+            y = tf.reduce_mean(tf.nn.relu(tf.math.log(x)), axis=None)
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(x)
+                z = tf.image.flip_left_right(tf.random.uniform([1, 2, 2, 3]))
+            tape.gradient(z, x)
+            tape.jacobian(z, x)
+            tf.strings.split("a b")
+            tf.data.TFRecordDataset("x.tfrecord")
+            v = tf.Variable(0.0)
+            v.assign_add(1.0)
+            """
+        )
+    )
+    unsupported = [(u.line, u.name, u.note) for u in usages if not u.supported]
+    assert unsupported == [
+        (
+            4,
+            "tensorflow.image.adjust_jpeg_quality",
+            "tf.image.adjust_jpeg_quality: not in cnnkit's TensorFlow stand-in",
+        ),
+        (12, "GradientTape.jacobian", "cnnkit's GradientTape has no method 'jacobian'"),
+        (
+            13,
+            "tensorflow.strings.split",
+            "tf.strings: not in cnnkit's TensorFlow stand-in",
+        ),
+        (
+            14,
+            "tensorflow.data.TFRecordDataset",
+            "tf.data.TFRecordDataset: not in cnnkit's TensorFlow stand-in",
+        ),
+    ]
+    supported = {u.name for u in usages if u.supported}
+    assert {
+        "tensorflow.data.Dataset",
+        "tensorflow.data.experimental.AUTOTUNE",
+        "tensorflow.image.resize",
+        "tensorflow.constant",
+        "tensorflow.data.AUTOTUNE",
+        "tensorflow.reduce_mean",
+        "tensorflow.nn.relu",
+        "tensorflow.math.log",
+        "tensorflow.GradientTape",
+        "GradientTape.watch",
+        "GradientTape.gradient",
+        "tensorflow.image.flip_left_right",
+        "tensorflow.random.uniform",
+        "tensorflow.Variable",
+        "Variable.assign_add",
+    } <= supported
+
+
+def test_methods_on_datasets_are_checked() -> None:
+    usages = check_source(
+        "import tensorflow as tf\n"
+        "ds = tf.data.Dataset.from_tensor_slices([1, 2])\n"
+        "ds = ds.shuffle(2).batch(1)\n"
+        "ds.interleave(lambda x: x)\n"
+    )
+    found = {(u.line, u.name): u.supported for u in usages}
+    assert found[(3, "Dataset.shuffle")] is True
+    assert found[(4, "Dataset.interleave")] is False

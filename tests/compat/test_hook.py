@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import cnnkit
-from cnnkit.compat import hook
+from cnnkit.compat import hook, tf_api
 from cnnkit.compat.hook import AliasModule, keras_target, resolve_api
 
 
@@ -159,19 +159,16 @@ def test_star_import_of_keras_and_tensorflow() -> None:
     assert ns["Sequential"] is cnnkit.Sequential
     assert ns["layers"].Conv2D is cnnkit.layers.Conv2D
     ns = _run("from tensorflow import *")
-    assert sorted(k for k in ns if not k.startswith("__")) == [
-        "PhysicalDevice",
-        "config",
-        "keras",
-        "random",
-    ]
+    names = sorted(k for k in ns if not k.startswith("__"))
+    assert names == sorted(n for n in tf_api.__all__ if not n.startswith("__"))
+    assert {"GradientTape", "constant", "data", "keras", "random"} <= set(names)
 
 
 @pytest.mark.usefixtures("keras_hook")
 def test_unsupported_tensorflow_module_names_tf_x() -> None:
     with pytest.raises(
         ModuleNotFoundError,
-        match=r"tf\.compat is not available: cnnkit replaces tf\.keras only",
+        match=r"tf\.compat is not available: cnnkit's TensorFlow stand-in covers tf\.keras",
     ):
         importlib.import_module("tensorflow.compat.v1")
 
@@ -207,9 +204,9 @@ def test_unsupported_tf_attribute_names_tf_x() -> None:
     tf = importlib.import_module("tensorflow")
     with pytest.raises(
         AttributeError,
-        match=r"^tf\.data is not available: cnnkit replaces tf\.keras only",
+        match=r"^tf\.strings is not available: cnnkit's TensorFlow stand-in covers tf\.keras",
     ) as caught:
-        _ = tf.data
+        _ = tf.strings
     assert "\n" not in str(caught.value)
 
 
@@ -278,7 +275,10 @@ def test_names_outside_keras_and_tensorflow_are_not_handled() -> None:
         ("keras.datasets.imdb", None),  # a Keras dataset cnnkit does not have
         ("keras.datasets._sources", None),  # cnnkit's internals stay hidden
         ("keras.ops", None),
-        ("tensorflow.random", None),  # an attribute of tf, not a module
+        ("tensorflow.random", "cnnkit.compat.tf.random"),
+        ("tensorflow.data.experimental", "cnnkit.compat.tf.data_experimental"),
+        ("tensorflow.strings", None),
+        ("tensorflow.config", None),  # an attribute of tf, not a module
         ("numpy", None),
     ],
 )
@@ -304,8 +304,8 @@ def test_resolve_api_unknown_attribute_names_the_first_missing_piece() -> None:
     ) as caught:
         resolve_api("keras.applications.ResNet50")
     assert caught.value.name == "keras.applications"
-    with pytest.raises(AttributeError, match=r"^tf\.random\.normal is not available"):
-        resolve_api("tensorflow.random.normal")
+    with pytest.raises(AttributeError, match=r"^tf\.random\.poisson is not available"):
+        resolve_api("tensorflow.random.poisson")
 
 
 def test_resolve_api_outside_keras_is_module_not_found() -> None:
@@ -313,3 +313,37 @@ def test_resolve_api_outside_keras_is_module_not_found() -> None:
         ModuleNotFoundError, match=r"^torch\.nn is not provided by cnnkit"
     ):
         resolve_api("torch.nn")
+
+
+@pytest.mark.usefixtures("keras_hook")
+def test_tensorflow_submodules_import_as_modules() -> None:
+    ns = _run(
+        "from tensorflow.data import Dataset\n"
+        "from tensorflow.data.experimental import AUTOTUNE\n"
+        "from tensorflow.image import resize\n"
+        "import tensorflow.math as tm\n"
+        "import tensorflow as tf\n"
+    )
+    from cnnkit.compat.tf import data, image
+
+    assert ns["Dataset"] is data.Dataset
+    assert ns["AUTOTUNE"] == -1
+    assert ns["resize"] is image.resize
+    # Attribute access and import give the one module object.
+    assert ns["tm"] is ns["tf"].math
+    assert ns["tf"].data.experimental.AUTOTUNE == -1
+    assert ns["tf"].keras.layers.Conv2D is cnnkit.layers.Conv2D
+
+
+@pytest.mark.usefixtures("keras_hook")
+def test_missing_names_in_tensorflow_submodules_teach() -> None:
+    with pytest.raises(
+        ModuleNotFoundError,
+        match=r"^tf\.image\.adjust_jpeg_quality is not available: cnnkit's TensorFlow stand-in",
+    ):
+        _run("from tensorflow.image import adjust_jpeg_quality")
+    tf = importlib.import_module("tensorflow")
+    with pytest.raises(AttributeError, match=r"^tf\.nn\.ctc_loss is not available"):
+        _ = tf.nn.ctc_loss
+    with pytest.raises(ModuleNotFoundError, match=r"^tf\.strings is not available"):
+        importlib.import_module("tensorflow.strings")

@@ -228,7 +228,7 @@ def test_cli_runs_script_with_cnnkit_not_the_installed_keras(
 def test_cli_uncaught_exception_exits_1_with_the_traceback(
     cli: Cli, write_script: WriteScript
 ) -> None:
-    script = write_script("import tensorflow as tf\nds = tf.data.Dataset\n")
+    script = write_script("import tensorflow as tf\nds = tf.strings.split\n")
     result = cli("run", script)
     assert result.returncode == 1
     assert result.stdout == ""
@@ -237,7 +237,8 @@ def test_cli_uncaught_exception_exits_1_with_the_traceback(
         result.stderr.rstrip()
         .splitlines()[-1]
         .startswith(
-            "AttributeError: tf.data is not available: cnnkit replaces tf.keras only"
+            "AttributeError: tf.strings is not available: cnnkit's TensorFlow "
+            "stand-in covers tf.keras"
         )
     )
 

@@ -1,5 +1,5 @@
-"""The small ``tf`` surface: ``tf.keras``, ``tf.random.set_seed``,
-``tf.config.list_physical_devices``, ``tf.__version__``; everything else refuses."""
+"""The ``tf`` root: ``tf.keras``, ``tf.random.set_seed``, ``tf.config``,
+``tf.__version__``, ``tf.function``, ``tf.print``; unknown names refuse by name."""
 
 from __future__ import annotations
 
@@ -74,9 +74,11 @@ def test_set_memory_growth_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("get", "shown"),
     [
-        (lambda: tf_api.data, "tf.data"),
-        (lambda: tf_api.constant, "tf.constant"),
-        (lambda: tf_api.random.normal, "tf.random.normal"),
+        (lambda: tf_api.strings, "tf.strings"),
+        (lambda: tf_api.sparse, "tf.sparse"),
+        (lambda: tf_api.random.poisson, "tf.random.poisson"),
+        (lambda: tf_api.math.bessel_i0, "tf.math.bessel_i0"),
+        (lambda: tf_api.data.TFRecordDataset, "tf.data.TFRecordDataset"),
         (lambda: tf_api.config.set_visible_devices, "tf.config.set_visible_devices"),
         (
             lambda: tf_api.config.experimental.get_memory_info,
@@ -87,8 +89,8 @@ def test_set_memory_growth_is_accepted() -> None:
 def test_anything_else_fails_in_one_line_naming_it(get: object, shown: str) -> None:
     with pytest.raises(
         AttributeError,
-        match=rf"^{shown.replace('.', '[.]')} is not available: cnnkit replaces "
-        r"tf\.keras only",
+        match=rf"^{shown.replace('.', '[.]')} is not available: cnnkit's TensorFlow "
+        r"stand-in covers tf\.keras",
     ) as caught:
         get()  # type: ignore[operator]
     assert "\n" not in str(caught.value)
@@ -100,4 +102,19 @@ def test_dunder_probes_get_a_plain_attribute_error() -> None:
         _ = tf_api.__wrapped__
     with pytest.raises(AttributeError, match=r"^__wrapped__$"):
         _ = tf_api.random.__wrapped__
-    assert repr(tf_api.random) == "<cnnkit stand-in for tensorflow.random>"
+    with pytest.raises(AttributeError, match=r"^__wrapped__$"):
+        _ = tf_api.config.__wrapped__
+    assert repr(tf_api.config) == "<cnnkit stand-in for tensorflow.config>"
+
+
+def test_run_functions_eagerly_is_accepted() -> None:
+    tf_api.config.run_functions_eagerly(True)
+
+
+def test_top_level_names_are_the_submodules_functions() -> None:
+    from cnnkit.compat.tf import math, tensor
+
+    assert tf_api.reduce_mean is math.reduce_mean
+    assert tf_api.gather is tensor.gather
+    assert tf_api.math is math
+    assert {"GradientTape", "Variable", "data", "image", "nn"} <= set(tf_api.__all__)

@@ -63,6 +63,65 @@ CASES = [
         0.85,
         ["predict_classes agrees with predict_generator: True"],
     ),
+    # TensorFlow's tensor surface, tf.GradientTape and tf.data (issue 16).
+    (
+        "tfdata_mnist_cnn.py",
+        "mnist",
+        0.85,
+        [
+            "batch: (128, 28, 28, 1) torch.float32 (128,)",
+            "batches per epoch: 79",
+            "predict agrees with evaluate: True",
+        ],
+    ),
+    ("gradient_tape_mnist.py", "mnist", 0.85, ["loss went down: True"]),
+    (
+        "grad_cam.py",
+        "mnist",
+        0.80,
+        ["heatmap shape: (14, 14)", "heatmap in [0, 1]: True"],
+    ),
+    (
+        "image_augmentation.py",
+        None,
+        0.80,
+        [
+            "images written: 450",
+            "augmented batch: (32, 32, 32, 3) torch.float32",
+            "pixel range: True True",
+            "grayscale batch: (32, 32, 32, 1)",
+            "flip twice is identity: True",
+        ],
+    ),
+    (
+        "from_generator_bars.py",
+        None,
+        0.75,
+        [
+            "cardinality (unknown for a generator): -2",
+            "element: (16, 16, 1) torch.float32 torch.int64",
+            "zip: [0, 1, 2, 3, 4]",
+            "unbatch undoes batch: True",
+        ],
+    ),
+    (
+        "custom_train_step.py",
+        "mnist",
+        0.80,
+        ["history keys: ['accuracy', 'loss', 'val_accuracy', 'val_loss']"],
+    ),
+    (
+        "image_classification_from_directory.py",
+        None,
+        0.65,
+        ["class names: ['blocks', 'rings']", "batch: (32, 40, 40, 3) labels: (32,)"],
+    ),
+    (
+        "timeseries_windows.py",
+        None,
+        0.70,
+        ["window: (64, 1) label: 0", "train windows: 1485"],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

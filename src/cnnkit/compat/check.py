@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,7 @@ def missing_note(name: str, missing: str | None = None) -> str:
     it cnnkit lacks (``keras.applications`` in ``keras.applications.ResNet50``)."""
     missing = missing or name
     if is_tf_outside_keras(missing):
-        return f"tf{missing[len(TF_ROOT) :]}: cnnkit replaces tf.keras only"
+        return f"tf{missing[len(TF_ROOT) :]}: not in cnnkit's TensorFlow stand-in"
     # "cnnkit has no keras.X" next to keras.X says nothing the name does not.
     return "" if missing == name else f"cnnkit has no {missing}"
 
@@ -133,6 +134,21 @@ def _string_getters() -> dict[str, Callable[[str], object]]:
         "kernel_constraint": constraints.get,
         "bias_constraint": constraints.get,
     }
+
+
+def _returned_class(function: Any) -> tuple[str, type] | None:
+    """The class a function says it returns (``-> Dataset``), so that methods called
+    on its result (``ds.interleave``) are checked too."""
+    try:
+        annotation = inspect.signature(function).return_annotation
+    except (TypeError, ValueError):
+        return None
+    if isinstance(annotation, str):
+        module = sys.modules.get(getattr(function, "__module__", "") or "")
+        annotation = getattr(module, annotation, None)
+    if inspect.isclass(annotation) and annotation.__module__.startswith("cnnkit."):
+        return annotation.__name__, annotation
+    return None
 
 
 class _Scanner(ast.NodeVisitor):
@@ -214,6 +230,17 @@ class _Scanner(ast.NodeVisitor):
             self.aliases.update(dict.fromkeys(names, full))
         self.generic_visit(node)
 
+    def visit_With(self, node: ast.With) -> None:
+        # `with tf.GradientTape() as tape:` binds an instance like an assignment does,
+        # so that `tape.gradient(...)` / `tape.jacobian(...)` are checked.
+        for item in node.items:
+            target = item.optional_vars
+            if isinstance(target, ast.Name) and isinstance(item.context_expr, ast.Call):
+                made = self._made_class(item.context_expr)
+                if made is not None:
+                    self.instances[target.id] = made
+        self.generic_visit(node)
+
     def _keras_callee(self, func: ast.AST) -> tuple[str, Any] | None:
         parts = _dotted(func)
         if not parts or parts[0] not in self.aliases:
@@ -237,7 +264,7 @@ class _Scanner(ast.NodeVisitor):
             return full.rsplit(".", 1)[-1], obj
         if full.rsplit(".", 1)[-1] in _MODEL_FACTORIES:
             return "Model", Model
-        return None
+        return _returned_class(obj)
 
     def _check_method_call(self, node: ast.Call) -> None:
         func = node.func

@@ -23,6 +23,8 @@ import sys
 from types import ModuleType
 from typing import Any
 
+from cnnkit.compat.tf import eager
+
 # keras submodule (relative name) → cnnkit module. keras.datasets.<name> maps to
 # cnnkit.datasets.<name> when cnnkit has that dataset.
 KERAS_MODULES = {
@@ -32,7 +34,7 @@ KERAS_MODULES = {
     "layers.experimental.preprocessing": "cnnkit.layers",
     "models": "cnnkit.models",
     "datasets": "cnnkit.datasets",
-    "utils": "cnnkit.utils",
+    "utils": "cnnkit.compat.keras_utils",
     "utils.np_utils": "cnnkit.compat.np_utils",
     "optimizers": "cnnkit.optimizers",
     "optimizers.legacy": "cnnkit.optimizers",
@@ -73,6 +75,23 @@ KERAS_MODULES.update(
 KERAS_ROOTS = ("keras", "tensorflow.keras", "tensorflow.python.keras", "tf_keras")
 TF_ROOT = "tensorflow"
 TF_MODULE = "cnnkit.compat.tf_api"
+# tensorflow submodule (relative name) → cnnkit module, for `import tensorflow.math`
+# and `from tensorflow.data import Dataset`. tensorflow.python only has to exist as
+# the parent of tensorflow.python.keras.
+TF_MODULES = {
+    "": TF_MODULE,
+    "python": TF_MODULE,
+    **{
+        name: f"cnnkit.compat.tf.{name}"
+        for name in ("data", "dtypes", "image", "io", "linalg", "math", "nn", "random")
+    },
+    "data.experimental": "cnnkit.compat.tf.data_experimental",
+}
+# What the tf stand-in covers, for the message about what it does not.
+TF_SCOPE = (
+    "cnnkit's TensorFlow stand-in covers tf.keras, the tensor functions (tf.math, "
+    "tf.nn, tf.image, tf.random, tf.linalg, tf.io), tf.GradientTape and tf.data"
+)
 
 KERAS_SCOPE = (
     "cnnkit implements the Keras CNN API (layers, models, datasets, optimizers, "
@@ -84,9 +103,8 @@ def tf_unsupported_message(dotted: str) -> str:
     """The one-line message for a ``tf.X`` that cnnkit does not provide."""
     short = "tf" + dotted[len(TF_ROOT) :] if dotted.startswith(TF_ROOT) else dotted
     return (
-        f"{short} is not available: cnnkit replaces tf.keras only (plus "
-        "tf.random.set_seed, tf.config.list_physical_devices and tf.__version__); "
-        f"rewrite {short} with numpy or torch, or run this script with TensorFlow."
+        f"{short} is not available: {TF_SCOPE}, not {short}; rewrite it with those, "
+        "numpy or torch, or run this script with TensorFlow."
     )
 
 
@@ -141,11 +159,12 @@ def keras_target(fullname: str) -> str | None:
         >>> keras_target("tensorflow.keras.layers"), keras_target("keras.ops")
         ('cnnkit.layers', None)
     """
-    # tensorflow.python only has to exist as the parent of tensorflow.python.keras.
-    if fullname in (TF_ROOT, TF_ROOT + ".python"):
-        return TF_MODULE
     root = _keras_root(fullname)
     if root is None:
+        if fullname == TF_ROOT:
+            return TF_MODULE
+        if fullname.startswith(TF_ROOT + "."):
+            return TF_MODULES.get(fullname[len(TF_ROOT) + 1 :])
         return None
     relative = fullname[len(root) + 1 :]
     if relative in KERAS_MODULES:
@@ -215,6 +234,9 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        if spec.name == TF_ROOT:
+            # A script that imports TensorFlow expects TF's eager `tensor.numpy()`.
+            eager.enable()
         return AliasModule(spec.name, importlib.import_module(self.target))
 
     def exec_module(self, module: ModuleType) -> None:
@@ -263,6 +285,7 @@ def install() -> None:
 
 def uninstall() -> None:
     """Remove the hook, forget the aliases and bring back what ``install`` hid."""
+    eager.disable()
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
     for name, module in list(sys.modules.items()):

@@ -18,9 +18,9 @@ from cnnkit import (
     optimizers,
     regularizers,
     saving,
-    utils,
 )
 from cnnkit._version import __version__ as _cnnkit_version
+from cnnkit.compat import keras_utils as utils
 from cnnkit.compat import preprocessing
 from cnnkit.layers import Input, InputLayer, Layer
 from cnnkit.models import Model, Sequential

@@ -59,7 +59,9 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: Any = None) -> torch.Te
                 f"convert_to_tensor needs numeric data; received an array of dtype "
                 f"{x.dtype}. Convert it first, e.g. `x.astype('float32')`."
             )
-        tensor = torch.from_numpy(np.ascontiguousarray(x))
+        # ascontiguousarray turns a 0-d array (np.float32(1.0)) into shape (1,):
+        # keep the scalar's shape.
+        tensor = torch.from_numpy(np.ascontiguousarray(x).reshape(np.shape(x)))
     else:
         array = np.asarray(x)
         if array.dtype.kind in "OUSV":

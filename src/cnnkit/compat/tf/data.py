@@ -1,0 +1,812 @@
+"""``tf.data.Dataset`` on torch tensors: an input pipeline ``fit`` takes as it is.
+
+A Dataset is a re-iterable source of elements (a tensor, or a tuple/dict of them):
+iterating it runs the pipeline from the start, so every epoch of ``model.fit(ds)``
+sees fresh shuffling. ``len(ds)`` is its cardinality when known (and a TypeError
+otherwise, as TF), which is how ``fit`` learns the number of steps.
+
+Speed: a dataset made by ``from_tensor_slices`` keeps its arrays whole. ``shuffle``,
+``take``, ``skip`` and ``repeat(count)`` on it only reorder indices, and ``batch`` then
+slices every array with one index tensor per batch, not one Python step per element.
+``map`` and ``filter`` call the user's function once per element, as TF does; a
+function written for batches belongs after ``batch``.
+
+TensorFlow's rules kept here:
+
+- ``map``'s function receives the element's parts as separate arguments when the
+  element is a tuple (``lambda x, y: ...``), and a dict as one argument.
+- ``shuffle(buffer_size)`` is TF's buffer shuffle: with a buffer smaller than the
+  data, an element can only move about ``buffer_size`` places (a buffer of 1 is no
+  shuffle at all). ``reshuffle_each_iteration`` (default True) draws a new order per
+  pass; with ``seed`` the orders are the same in every run.
+- ``batch`` without ``drop_remainder`` keeps a smaller last batch.
+- ``repeat()`` (no count) repeats forever: give ``fit`` a ``steps_per_epoch``.
+- ``prefetch(n)`` prepares up to ``n`` elements ahead in a background thread, and
+  ``map(..., num_parallel_calls=n)`` runs the function in ``n`` threads (a few for
+  ``AUTOTUNE``) when one call takes long enough for threads to pay (decoding an
+  image, yes; casting a small tensor, no); results keep their order
+  (``deterministic`` changes nothing).
+  Random ops inside a parallel ``map`` draw in thread order, so a seeded pipeline
+  repeats exactly only without ``num_parallel_calls``.
+- ``cache()`` keeps the elements of the first complete pass in memory (also when a
+  ``filename`` is given: nothing is written to disk).
+
+Example:
+    >>> import numpy as np
+    >>> ds = Dataset.from_tensor_slices((np.arange(6), np.arange(6) % 2))
+    >>> ds = ds.shuffle(6, seed=1).batch(4).map(lambda x, y: (x * 10, y))
+    >>> len(ds), [tuple(x.shape) for x, _ in ds]
+    (2, [(4,), (2,)])
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import glob
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnkit.compat.hook import tf_unsupported_message
+from cnnkit.compat.tf import _pipeline
+from cnnkit.compat.tf import data_experimental as experimental
+from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, to_tensor
+from cnnkit.compat.tf._elements import TensorSpec
+from cnnkit.compat.tf._elements import call_with as _call
+from cnnkit.compat.tf._elements import count_arg as _count
+from cnnkit.compat.tf._elements import element as _element
+from cnnkit.compat.tf._elements import pack_like as _pack_like
+from cnnkit.compat.tf._elements import row as _row
+from cnnkit.compat.tf._elements import slice_structure as _slice_structure
+from cnnkit.compat.tf._elements import stack_batch as _stack
+from cnnkit.compat.tf._elements import zip_pair as _zip_pair
+from cnnkit.compat.tf._elements import zip_structures as _zip_structures
+from cnnkit.compat.tf._shuffle import ShuffleOrder
+from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, InvalidTypeError
+from cnnkit.utils import tree
+
+__all__ = [
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+    "Dataset",
+    "TensorSpec",
+    "experimental",
+]
+
+AUTOTUNE = experimental.AUTOTUNE
+INFINITE_CARDINALITY = experimental.INFINITE_CARDINALITY
+UNKNOWN_CARDINALITY = experimental.UNKNOWN_CARDINALITY
+
+
+class Dataset:
+    """``tf.data.Dataset``: build one with ``from_tensor_slices``,
+    ``from_generator``, ``range`` or ``zip``, then chain transformations."""
+
+    def _iterate(self) -> Iterator[Any]:
+        raise TypeError(
+            "tf.data.Dataset cannot be created directly; use "
+            "tf.data.Dataset.from_tensor_slices(...) or another constructor."
+        )
+
+    def _cardinality(self) -> int:
+        return UNKNOWN_CARDINALITY
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate()
+
+    def __len__(self) -> int:
+        n = self._cardinality()
+        if n == INFINITE_CARDINALITY:
+            raise TypeError("The dataset is infinite.")
+        if n == UNKNOWN_CARDINALITY:
+            raise TypeError("The dataset length is unknown.")
+        return n
+
+    def __bool__(self) -> bool:
+        return True  # never falls back to len(), which may raise
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the class lacks: TF's other Dataset methods
+        # (interleave, padded_batch, ...) teach instead of naming a private class.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            tf_unsupported_message(f"tensorflow.data.Dataset.{name}"), name=name
+        )
+
+    def cardinality(self) -> torch.Tensor:
+        """The number of elements; -1 for infinite, -2 when not known in advance."""
+        return torch.tensor(self._cardinality(), dtype=torch.int64)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__.lstrip('_')}Dataset cardinality={self._cardinality()}>"
+
+    def as_numpy_iterator(self) -> Iterator[Any]:
+        for element in self:
+            yield tree.map_structure(
+                lambda v: (
+                    v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+                ),
+                element,
+            )
+
+    # ------------------------------------------------------------ constructors
+
+    @staticmethod
+    def from_tensor_slices(tensors: Any, name: str | None = None) -> Dataset:
+        """One element per row of ``tensors`` (an array, or a tuple/dict of arrays
+        with the same first dimension).
+
+        Raises:
+            IncompatibleShapeError: The arrays differ in their first dimension.
+        """
+        structure = _slice_structure(tensors)
+        leaves = tree.flatten(structure)
+        sizes = {int(leaf.shape[0]) for leaf in leaves if leaf.ndim}
+        if any(leaf.ndim == 0 for leaf in leaves) or len(sizes) != 1:
+            shapes = sorted({tuple(leaf.shape) for leaf in leaves})[:6]
+            raise IncompatibleShapeError(
+                "Dataset.from_tensor_slices: every array must have the same size in "
+                f"its first dimension (one element per row); received shapes {shapes}."
+            )
+        return _Slices(structure, sizes.pop())
+
+    @staticmethod
+    def from_tensors(tensors: Any, name: str | None = None) -> Dataset:
+        """A dataset of exactly one element, ``tensors``."""
+        return _FromList([tree.map_structure(_element, tensors)])
+
+    @staticmethod
+    def from_generator(
+        generator: Callable[..., Iterable[Any]], output_types: Any = None,
+        output_shapes: Any = None, args: Any = None, output_signature: Any = None,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements from calling ``generator(*args)`` anew at each pass.
+
+        Raises:
+            InvalidTypeError: ``generator`` is not callable (pass the function, not
+                its result).
+        """
+        if not callable(generator):
+            raise InvalidTypeError(
+                "Dataset.from_generator: `generator` must be a callable that returns an "
+                f"iterator (pass `gen`, not `gen()`); received a {type(generator).__name__}."
+            )
+        if output_signature is None and output_types is not None:
+            output_signature = tree.map_structure(
+                lambda t: TensorSpec(None, t), output_types
+            )
+        return _Generated(generator, tuple(args or ()), output_signature)
+
+    @staticmethod
+    def list_files(
+        file_pattern: Any, shuffle: bool | None = None, seed: int | None = None,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """The paths matching a glob pattern (or a list of patterns), as ``str``;
+        in a new random order each pass unless ``shuffle=False`` (then sorted).
+
+        Raises:
+            InvalidArgumentError: No file matches.
+        """
+        patterns = (
+            [file_pattern]
+            if isinstance(file_pattern, str | os.PathLike)
+            else list(file_pattern)
+        )
+        paths = sorted(
+            {p for pattern in patterns for p in glob.glob(os.fspath(pattern))}
+        )
+        if not paths:
+            raise InvalidArgumentError(
+                f"Dataset.list_files: no files matched {patterns!r}; check the path "
+                "and the wildcards (e.g. 'images/*/*.jpg')."
+            )
+        files = Dataset.from_tensor_slices(np.asarray(paths))
+        return files if shuffle is False else files.shuffle(len(paths), seed=seed)
+
+    @staticmethod
+    def range(*args: Any, dtype: Any = torch.int64, name: str | None = None) -> Dataset:
+        """``Dataset.range(stop)`` / ``(start, stop[, step])``: ``int64`` scalars."""
+        values = torch.arange(*[int(a) for a in args], dtype=as_torch_dtype(dtype))
+        return _Slices(values, int(values.shape[0]))
+
+    @staticmethod
+    def zip(*datasets: Any, name: str | None = None) -> Dataset:
+        """Elements of several datasets side by side (a tuple, or the given
+        structure), as long as the shortest.
+
+        Raises:
+            InvalidTypeError: Something other than datasets is given.
+        """
+        structure = datasets[0] if len(datasets) == 1 else datasets
+        if isinstance(structure, Dataset):
+            raise InvalidTypeError(
+                "Dataset.zip: give two or more datasets, or a tuple/dict of them; "
+                "received a single dataset."
+            )
+        for d in tree.flatten(structure):
+            if not isinstance(d, Dataset):
+                raise InvalidTypeError(
+                    f"Dataset.zip: every item must be a tf.data.Dataset; received a "
+                    f"{type(d).__name__}."
+                )
+        return _Zip(structure)
+
+    # --------------------------------------------------------- transformations
+
+    def map(
+        self, map_func: Callable[..., Any], num_parallel_calls: Any = None,
+        deterministic: Any = None, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """``map_func`` applied to each element (in threads with ``num_parallel_calls``)."""
+        threads = 1
+        if num_parallel_calls is not None:
+            calls = _count(num_parallel_calls, "num_parallel_calls")
+            threads = _pipeline.threads_for(calls, AUTOTUNE)
+        return _Map(self, map_func, threads)
+
+    def filter(self, predicate: Callable[..., Any], name: str | None = None) -> Dataset:
+        return _Filter(self, predicate)
+
+    def flat_map(
+        self, map_func: Callable[..., Any], name: str | None = None
+    ) -> Dataset:
+        """``map_func`` returns a dataset per element; their elements, in order."""
+        return _FlatMap(self, map_func)
+
+    def batch(
+        self, batch_size: Any, drop_remainder: bool = False, num_parallel_calls: Any = None,
+        deterministic: Any = None, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Consecutive elements stacked into batches of ``batch_size``.
+
+        Raises:
+            InvalidArgumentError: ``batch_size`` is not a positive int.
+        """
+        size = _count(batch_size, "batch_size")
+        if size < 1:
+            raise InvalidArgumentError(
+                f"Dataset.batch: `batch_size` must be a positive int; received "
+                f"batch_size={batch_size!r}."
+            )
+        if isinstance(self, _Slices):
+            return _SlicedBatches(self, size, drop_remainder)
+        return _Batch(self, size, drop_remainder)
+
+    def unbatch(self, name: str | None = None) -> Dataset:
+        return _Unbatch(self)
+
+    def shuffle(
+        self, buffer_size: Any, seed: int | None = None,
+        reshuffle_each_iteration: bool = True, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements in random order through a buffer of ``buffer_size``.
+
+        Raises:
+            InvalidArgumentError: ``buffer_size`` is not a positive int.
+        """
+        size = _count(buffer_size, "buffer_size")
+        if size < 1 and size != AUTOTUNE:
+            raise InvalidArgumentError(
+                f"Dataset.shuffle: `buffer_size` must be a positive int (often the "
+                f"dataset's size); received buffer_size={buffer_size!r}."
+            )
+        size = size if size > 0 else 1 << 62
+        order = ShuffleOrder(size, seed, reshuffle_each_iteration)
+        if isinstance(self, _Slices):
+            return _Slices(self.arrays, self.size, self.order_fn, order)
+        return _Shuffle(self, order)
+
+    def repeat(self, count: Any = None, name: str | None = None) -> Dataset:
+        n = -1 if count is None else _count(count, "count")
+        return _Repeat(self, n)
+
+    def take(self, count: Any, name: str | None = None) -> Dataset:
+        """The first ``count`` elements (all of them for -1)."""
+        return _Take(self, _count(count, "count"))
+
+    def skip(self, count: Any, name: str | None = None) -> Dataset:
+        """All but the first ``count`` elements (none for -1)."""
+        return _Skip(self, _count(count, "count"))
+
+    def concatenate(self, dataset: Dataset, name: str | None = None) -> Dataset:
+        return _Concatenate(self, dataset)
+
+    def enumerate(self, start: int = 0, name: str | None = None) -> Dataset:
+        return _Zip((_Counter(start), self))
+
+    def window(
+        self, size: Any, shift: Any = None, stride: Any = 1, drop_remainder: bool = False,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Windows of ``size`` consecutive elements, each a Dataset (of tuples of
+        datasets for tuple elements), every ``shift`` elements; use ``flat_map`` with
+        ``lambda w: w.batch(size)`` to get tensors.
+
+        Raises:
+            InvalidArgumentError: ``size``, ``shift`` or ``stride`` is not positive.
+        """
+        length = _count(size, "size")
+        step = length if shift is None else _count(shift, "shift")
+        every = _count(stride, "stride")
+        if min(length, step, every) < 1:
+            raise InvalidArgumentError(
+                f"Dataset.window: `size`, `shift` and `stride` must be positive; "
+                f"received size={size!r}, shift={shift!r}, stride={stride!r}."
+            )
+        return _Window(self, length, step, every, drop_remainder)
+
+    def cache(self, filename: str = "", name: str | None = None) -> Dataset:
+        return _Cache(self)
+
+    def prefetch(self, buffer_size: Any, name: str | None = None) -> Dataset:
+        """Elements prepared up to ``buffer_size`` ahead (a few for ``AUTOTUNE``) by a
+        background thread while the consumer works on the current one.
+
+        Raises:
+            InvalidArgumentError: ``buffer_size`` is not positive or ``AUTOTUNE``.
+        """
+        size = _count(buffer_size, "buffer_size")
+        if size == 0:
+            return self  # TF: no prefetching
+        if size < 0 and size != AUTOTUNE:
+            raise InvalidArgumentError(
+                f"Dataset.prefetch: `buffer_size` must be a positive int or "
+                f"tf.data.AUTOTUNE; received buffer_size={buffer_size!r}."
+            )
+        return _Prefetch(self, _pipeline.AUTO_THREADS if size == AUTOTUNE else size)
+
+    def with_options(self, options: Any, name: str | None = None) -> Dataset:
+        return self
+
+    def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
+        return transformation_func(self)
+
+
+OrderFn = Callable[[], torch.Tensor]
+
+
+class _Slices(Dataset):
+    """Rows of whole arrays, in an order that transformations only re-index."""
+
+    def __init__(
+        self, arrays: Any, size: int, parent_order: OrderFn | None = None,
+        shuffle: ShuffleOrder | None = None,
+    ) -> None:  # fmt: skip
+        self.arrays = arrays
+        self.size = size
+        self._parent_order = parent_order or (lambda: torch.arange(size))
+        self._shuffle = shuffle
+
+    def order_fn(self) -> torch.Tensor:
+        order = self._parent_order()
+        return order if self._shuffle is None else self._shuffle.indices(order)
+
+    def _cardinality(self) -> int:
+        return self.size
+
+    def rows(self, index: Any) -> Any:
+        def pick(leaf: Any) -> Any:
+            if isinstance(leaf, np.ndarray):
+                part = leaf[index.numpy() if isinstance(index, torch.Tensor) else index]
+                return part.tolist() if part.ndim == 0 else part
+            return leaf[
+                index.to(leaf.device) if isinstance(index, torch.Tensor) else index
+            ]
+
+        return tree.map_structure(pick, self.arrays)
+
+    def _iterate(self) -> Iterator[Any]:
+        for i in self.order_fn().tolist():
+            yield self.rows(i)
+
+    def take(self, count: Any, name: str | None = None) -> Dataset:
+        n = _count(count, "count")
+        n = self.size if n < 0 else min(n, self.size)
+        return _Slices(self.arrays, n, lambda: self.order_fn()[:n])
+
+    def skip(self, count: Any, name: str | None = None) -> Dataset:
+        n = _count(count, "count")
+        n = self.size if n < 0 else min(n, self.size)
+        return _Slices(self.arrays, self.size - n, lambda: self.order_fn()[n:])
+
+    def repeat(self, count: Any = None, name: str | None = None) -> Dataset:
+        n = -1 if count is None else _count(count, "count")
+        if n < 0:
+            return super().repeat(count)  # forever: no index list to make
+        # Each pass draws its own order, as a reshuffling source would.
+        return _Slices(
+            self.arrays,
+            self.size * n,
+            lambda: torch.cat([self.order_fn() for _ in builtins.range(n)]),
+        )
+
+
+class _SlicedBatches(Dataset):
+    def __init__(self, source: _Slices, size: int, drop_remainder: bool) -> None:
+        self.source, self.size, self.drop = source, size, drop_remainder
+
+    def _cardinality(self) -> int:
+        n = self.source.size
+        return n // self.size if self.drop else -(-n // self.size)
+
+    def _iterate(self) -> Iterator[Any]:
+        order = self.source.order_fn()
+        n = int(order.shape[0])
+        stop = n - n % self.size if self.drop else n
+        contiguous = bool(torch.equal(order, torch.arange(n)))
+        for start in builtins.range(0, stop, self.size):
+            end = min(start + self.size, stop)
+            yield self.source.rows(
+                slice(start, end) if contiguous else order[start:end]
+            )
+
+
+class _Counter(Dataset):
+    """``start, start + 1, ...`` as int64 scalars, without end (for ``enumerate``)."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    def _cardinality(self) -> int:
+        return INFINITE_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        value = self.start
+        while True:
+            yield torch.tensor(value, dtype=torch.int64)
+            value += 1
+
+
+def from_batches(source: Iterable[Any], cardinality: int) -> Dataset:
+    """A Dataset over a re-iterable ``source`` of ready elements (cnnkit's
+    ``ImageDirectoryDataset`` batches), for ``keras.utils`` under ``cnnkit run``."""
+    return _Iterable(source, cardinality)
+
+
+class _Iterable(Dataset):
+    def __init__(self, source: Iterable[Any], cardinality: int) -> None:
+        self.source = source
+        self.count = cardinality
+
+    def _cardinality(self) -> int:
+        return self.count
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            yield tuple(element) if isinstance(element, list) else element
+
+
+class _FromList(Dataset):
+    def __init__(self, elements: list[Any]) -> None:
+        self.elements = elements
+
+    def _cardinality(self) -> int:
+        return len(self.elements)
+
+    def _iterate(self) -> Iterator[Any]:
+        return iter(self.elements)
+
+
+class _Generated(Dataset):
+    def __init__(
+        self,
+        generator: Callable[..., Iterable[Any]],
+        args: tuple[Any, ...],
+        signature: Any,
+    ) -> None:
+        self.generator, self.args, self.signature = generator, args, signature
+
+    def _convert(self, item: Any) -> Any:
+        if self.signature is None:
+            return tree.map_structure(_element, item)
+        if isinstance(self.signature, tuple) and not isinstance(item, tuple | list):
+            raise InvalidTypeError(
+                f"Dataset.from_generator: `output_signature` describes a tuple of "
+                f"{len(self.signature)} parts, but the generator yielded a "
+                f"{type(item).__name__}; yield a tuple such as (x, y)."
+            )
+
+        def convert(spec: TensorSpec, value: Any) -> Any:
+            tensor = to_tensor(value, spec.dtype)
+            if not spec.is_compatible_with(tensor):
+                raise IncompatibleShapeError(
+                    f"Dataset.from_generator: the generator yielded shape "
+                    f"{tuple(tensor.shape)} where `output_signature` says {spec.shape}."
+                )
+            return tensor
+
+        return _zip_pair(self.signature, item, convert)
+
+    def _iterate(self) -> Iterator[Any]:
+        for item in self.generator(*self.args):
+            yield self._convert(item)
+
+
+class _Wrapped(Dataset):
+    """A transformation of one upstream dataset."""
+
+    def __init__(self, source: Dataset) -> None:
+        self.source = source
+
+    def _cardinality(self) -> int:
+        return self.source._cardinality()
+
+
+class _Map(_Wrapped):
+    def __init__(self, source: Dataset, fn: Callable[..., Any], threads: int) -> None:
+        super().__init__(source)
+        self.fn = fn
+        self.threads = threads
+
+    def _apply(self, element: Any) -> Any:
+        return _structure_out(_call(self.fn, element))
+
+    def _iterate(self) -> Iterator[Any]:
+        if self.threads > 1:
+            return _pipeline.mapped_in_threads(
+                self._apply, iter(self.source), self.threads
+            )
+        return map(self._apply, self.source)
+
+
+class _Prefetch(_Wrapped):
+    def __init__(self, source: Dataset, buffer_size: int) -> None:
+        super().__init__(source)
+        self.buffer_size = buffer_size
+
+    def _iterate(self) -> Iterator[Any]:
+        return _pipeline.prefetched(iter(self.source), self.buffer_size)
+
+
+def _structure_out(value: Any) -> Any:
+    # A map function returning a list is read as a tuple (TF does the same).
+    if isinstance(value, list):
+        return tuple(_structure_out(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_structure_out(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _structure_out(v) for k, v in value.items()}
+    return _element(value) if not isinstance(value, Dataset) else value
+
+
+class _Filter(_Wrapped):
+    def __init__(self, source: Dataset, predicate: Callable[..., Any]) -> None:
+        super().__init__(source)
+        self.predicate = predicate
+
+    def _cardinality(self) -> int:
+        return (
+            INFINITE_CARDINALITY
+            if self.source._cardinality() == -1
+            else UNKNOWN_CARDINALITY
+        )
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            keep = _call(self.predicate, element)
+            if isinstance(keep, torch.Tensor) and keep.numel() != 1:
+                raise IncompatibleShapeError(
+                    f"Dataset.filter: the predicate must return one boolean per element; "
+                    f"it returned shape {tuple(keep.shape)}. Reduce it, e.g. with "
+                    "tf.reduce_all."
+                )
+            if bool(keep):
+                yield element
+
+
+class _FlatMap(_Filter):
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            inner = _call(self.predicate, element)
+            if not isinstance(inner, Dataset):
+                raise InvalidTypeError(
+                    f"Dataset.flat_map: the function must return a tf.data.Dataset; it "
+                    f"returned a {type(inner).__name__}. Use `map` for plain values."
+                )
+            yield from inner
+
+
+class _Batch(_Wrapped):
+    def __init__(self, source: Dataset, size: int, drop_remainder: bool) -> None:
+        super().__init__(source)
+        self.size, self.drop = size, drop_remainder
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if n < 0:
+            return n
+        return n // self.size if self.drop else -(-n // self.size)
+
+    def _iterate(self) -> Iterator[Any]:
+        pending: list[Any] = []
+        for element in self.source:
+            pending.append(element)
+            if len(pending) == self.size:
+                yield _zip_structures(pending, _stack)
+                pending = []
+        if pending and not self.drop:
+            yield _zip_structures(pending, _stack)
+
+
+class _Unbatch(_Wrapped):
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        return n if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        for element in self.source:
+            leaves = tree.flatten(element)
+            rows = int(leaves[0].shape[0]) if leaves else 0
+            for i in builtins.range(rows):
+                yield tree.map_structure(functools.partial(_row, i), element)
+
+
+class _Shuffle(_Wrapped):
+    def __init__(self, source: Dataset, order: ShuffleOrder) -> None:
+        super().__init__(source)
+        self.order = order
+
+    def _iterate(self) -> Iterator[Any]:
+        return self.order.elements(iter(self.source))
+
+
+class _Repeat(_Wrapped):
+    def __init__(self, source: Dataset, count: int) -> None:
+        super().__init__(source)
+        self.count = count
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if self.count < 0:
+            return 0 if n == 0 else INFINITE_CARDINALITY
+        return n * self.count if n >= 0 else n
+
+    def _iterate(self) -> Iterator[Any]:
+        done = 0
+        while self.count < 0 or done < self.count:
+            produced = False
+            for element in self.source:
+                produced = True
+                yield element
+            done += 1
+            if not produced:  # an empty source would loop forever
+                return
+
+
+class _Take(_Wrapped):
+    def __init__(self, source: Dataset, count: int) -> None:
+        super().__init__(source)
+        self.count = count
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if self.count < 0:
+            return n
+        if n == INFINITE_CARDINALITY:
+            return self.count
+        return min(n, self.count) if n >= 0 else UNKNOWN_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        if self.count == 0:
+            return
+        for i, element in enumerate(self.source):
+            yield element
+            if i + 1 == self.count:
+                return
+
+
+class _Skip(_Take):
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if n < 0:
+            return n
+        return 0 if self.count < 0 else max(n - self.count, 0)
+
+    def _iterate(self) -> Iterator[Any]:
+        if self.count < 0:
+            return
+        for i, element in enumerate(self.source):
+            if i >= self.count:
+                yield element
+
+
+class _Concatenate(_Wrapped):
+    def __init__(self, source: Dataset, other: Dataset) -> None:
+        super().__init__(source)
+        self.other = other
+
+    def _cardinality(self) -> int:
+        a, b = self.source._cardinality(), self.other._cardinality()
+        if INFINITE_CARDINALITY in (a, b):
+            return INFINITE_CARDINALITY
+        return a + b if a >= 0 and b >= 0 else UNKNOWN_CARDINALITY
+
+    def _iterate(self) -> Iterator[Any]:
+        yield from self.source
+        yield from self.other
+
+
+class _Zip(Dataset):
+    def __init__(self, structure: Any) -> None:
+        self.structure = structure
+
+    def _cardinality(self) -> int:
+        counts = [d._cardinality() for d in tree.flatten(self.structure)]
+        finite = [c for c in counts if c >= 0]
+        if finite:
+            return (
+                min(finite)
+                if UNKNOWN_CARDINALITY not in counts
+                else UNKNOWN_CARDINALITY
+            )
+        return (
+            UNKNOWN_CARDINALITY
+            if UNKNOWN_CARDINALITY in counts
+            else INFINITE_CARDINALITY
+        )
+
+    def _iterate(self) -> Iterator[Any]:
+        datasets = tree.flatten(self.structure)
+        iterators = [iter(d) for d in datasets]
+        while True:
+            items = []
+            for it in iterators:
+                try:
+                    items.append(next(it))
+                except StopIteration:
+                    return
+            yield _pack_like(self.structure, iter(items))
+
+
+class _Window(_Wrapped):
+    def __init__(
+        self, source: Dataset, size: int, shift: int, stride: int, drop: bool
+    ) -> None:
+        super().__init__(source)
+        self.size, self.shift, self.stride, self.drop = size, shift, stride, drop
+
+    def _cardinality(self) -> int:
+        n = self.source._cardinality()
+        if n < 0:
+            return n
+        span = (self.size - 1) * self.stride + 1
+        if self.drop:
+            return max((n - span) // self.shift + 1, 0)
+        return -(-n // self.shift)
+
+    def _iterate(self) -> Iterator[Any]:
+        elements = list(self.source)  # windows overlap: keep what they share
+        span = (self.size - 1) * self.stride + 1
+        for start in builtins.range(0, len(elements), self.shift):
+            window = elements[start : start + span : self.stride]
+            if self.drop and len(window) < self.size:
+                return
+            if window:
+                yield _zip_structures(window, _FromList)
+
+
+class _Cache(_Wrapped):
+    def __init__(self, source: Dataset) -> None:
+        super().__init__(source)
+        self._elements: list[Any] | None = None
+
+    def _iterate(self) -> Iterator[Any]:
+        if self._elements is not None:
+            yield from self._elements
+            return
+        seen = []
+        for element in self.source:
+            seen.append(element)
+            yield element
+        self._elements = seen  # only a complete pass is kept
+
+
+__getattr__ = module_getattr("tensorflow.data")
