@@ -222,3 +222,18 @@ def test_create_app_needs_something_to_serve(tmp_path: Path) -> None:
         create_app(models_dir=tmp_path / "nowhere")
     with pytest.raises(InvalidArgumentError, match="positive number of megabytes"):
         create_app(models_dir=tmp_path, max_upload_mb=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "digit"),
+    [("five_paper.jpg", 5), ("seven_white_on_black.png", 7),
+     ("three_black_on_white.png", 3), ("two_drawn.png", 2)],
+)  # fmt: skip
+def test_uploaded_photos_and_scans_are_read(client: Any, name: str, digit: int) -> None:
+    # examples/digits: a photo of ink on paper under uneven light, a scan, drawings.
+    data = (
+        Path(__file__).resolve().parents[2] / "examples" / "digits" / name
+    ).read_bytes()
+    kind = "image/jpeg" if name.endswith(".jpg") else "image/png"
+    body = client.post("/api/predict", files={"image": (name, data, kind)}).json()
+    assert body["class"] == digit
