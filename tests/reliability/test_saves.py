@@ -228,21 +228,152 @@ def test_parent_that_is_a_file_is_a_clear_error(tmp_path: Path, name: str) -> No
     assert blocker.read_text() == "not a folder"
 
 
-def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root ignores folder permissions; see the parent-is-a-file test")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    model = _small_model()
-    model.save_weights(folder / "m.weights.h5")
-    before = _digest(folder / "m.weights.h5")
-    folder.chmod(0o555)
+# Saves into a read-only folder, in a child: as root (CI runs tests as root, and
+# root ignores permissions) the child drops to the unprivileged `nobody` after
+# building its model and before saving.
+READ_ONLY_CHILD = r"""
+import json, os, sys, warnings
+import numpy as np
+import cnnkit
+
+folder = sys.argv[1]
+model = cnnkit.Sequential([cnnkit.Input((3,)), cnnkit.layers.Dense(2, name="d")])
+model.compile(optimizer="sgd", loss="mse")
+model.layers[0].kernel.assign(np.full((3, 2), 3.0, "float32"))
+x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+# A warm-up with privileges, so every lazy import happens now: the interpreter's
+# own files may not be readable by `nobody`.
+warm = os.path.join(folder, "warm")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for name in ("m.weights.h5", "m.h5", "m.keras"):
+        path = os.path.join(warm, name)
+        model.save_weights(path) if name.endswith(".weights.h5") else model.save(path)
+    backup = cnnkit.callbacks.BackupAndRestore(os.path.join(warm, "backup"))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[backup])
+if os.geteuid() == 0:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+assert os.geteuid() != 0
+results = {}
+for case, name in [("weights", "m.weights.h5"), ("legacy", "m.h5"),
+                   ("keras", "m.keras")]:
+    path = os.path.join(folder, "ro", name)
     try:
-        with pytest.raises(SaveError, match=r"m\.weights\.h5.*permission denied"):
-            model.save_weights(folder / "m.weights.h5")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save_weights(path) if case == "weights" else model.save(path)
+        results[case] = {"error": None}
+    except Exception as error:
+        results[case] = {"error": type(error).__name__, "message": str(error)}
+for case, backup_dir in [("backup_new", os.path.join(folder, "ro", "backup")),
+                         ("backup_old", os.path.join(folder, "ro_backup"))]:
+    backup = cnnkit.callbacks.BackupAndRestore(backup_dir)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = model.fit(x, y, epochs=3, verbose=0, callbacks=[backup])
+        results[case] = {
+            "error": None, "epochs": len(history.history["loss"]),
+            "warnings": [str(w.message) for w in caught
+                         if w.category is RuntimeWarning],
+        }
+    except Exception as error:
+        results[case] = {"error": type(error).__name__, "message": str(error)}
+print(json.dumps(results), flush=True)
+"""
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def traversable_tmp() -> Any:
+    """A folder the unprivileged child can reach: pytest's own tmp folders are
+    private to their owner (0o700 up the tree)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cnnkit-read-only-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
     finally:
-        folder.chmod(0o755)
-    assert _digest(folder / "m.weights.h5") == before
+        for path in [folder, *folder.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="permissions and setuid are POSIX")
+@pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")
+def test_read_only_folder_is_a_clear_error(traversable_tmp: Path) -> None:
+    folder = traversable_tmp
+    read_only, old_backup = folder / "ro", folder / "ro_backup"
+    read_only.mkdir()
+    model = _small_model()
+    model.save_weights(read_only / "m.weights.h5")
+    model.save(read_only / "m.h5")
+    model.save(read_only / "m.keras")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    model.fit(
+        x,
+        y,
+        epochs=1,
+        verbose=0,
+        callbacks=[
+            cnnkit.callbacks.BackupAndRestore(old_backup, delete_checkpoint=False)
+        ],
+    )
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    before = {p: _digest(p) for p in files}
+    for path in (read_only, old_backup):
+        path.chmod(0o555)
+    script = folder / "child.py"
+    script.write_text(READ_ONLY_CHILD.replace("NOBODY", str(NOBODY)))
+    proc = subprocess.run(
+        [sys.executable, str(script), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_child_env(),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout.splitlines()[-1])
+    for case, name in [
+        ("weights", "m.weights.h5"),
+        ("legacy", "m.h5"),
+        ("keras", "m.keras"),
+    ]:
+        assert results[case]["error"] == "SaveError", results[case]
+        message = results[case]["message"]
+        assert str(read_only / name) in message
+        assert "permission denied" in message
+        assert "save into a folder you can write to" in message
+    # No backup folder can be made: each epoch warns, all three run.
+    new = results["backup_new"]
+    assert new["error"] is None, new
+    assert new["epochs"] == 3
+    assert len(new["warnings"]) == 3, new["warnings"]
+    assert all("Could not create the backup folder" in w for w in new["warnings"])
+    assert all("permission denied" in w.lower() for w in new["warnings"])
+    # An old backup in a read-only folder: restored (epoch 1 done), then every
+    # new backup warns, and the one it cannot delete at the end warns too.
+    old = results["backup_old"]
+    assert old["error"] is None, old
+    assert old["epochs"] == 2
+    writes = [w for w in old["warnings"] if "could not write its backup" in w]
+    assert len(writes) == 2, old["warnings"]
+    assert all("latest.weights.h5" in w and "permission denied" in w for w in writes)
+    deletes = [w for w in old["warnings"] if "could not delete" in w]
+    assert len(deletes) == 1, old["warnings"]
+    assert str(old_backup) in deletes[0]
+    # Nothing changed, nothing added.
+    assert sorted(
+        p for p in folder.rglob("*") if p.is_file() and "warm" not in p.parts
+    ) == sorted([*files, script])
+    assert {p: _digest(p) for p in files} == before
     assert _temps(folder) == []
 
 

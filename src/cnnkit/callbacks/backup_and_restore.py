@@ -51,7 +51,9 @@ class BackupAndRestore(Callback):
 
     A backup that cannot be written (disk full, quota, permission) warns with a
     ``RuntimeWarning`` naming the file and the cause; training continues and the
-    last good backup stays in place, since every write is atomic.
+    last good backup stays in place, since every write is atomic. A backup that
+    cannot be deleted when training ends warns too (delete it by hand, or the next
+    ``fit`` with this ``backup_dir`` resumes from it).
 
     Raises:
         InvalidArgumentError: For an empty ``backup_dir`` or a bad ``save_freq``.
@@ -203,16 +205,33 @@ class BackupAndRestore(Callback):
 
         if not self.delete_checkpoint or not is_main_process():
             return
+        kept: list[str] = []
         for path in (
             self._weights_path,
             self._metadata_path,
             self._prev_weights_path,
             self._prev_metadata_path,
         ):
-            # NotADirectoryError: the folder never came to be (a failed backup
-            # warned already); nothing of ours to delete.
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            try:
                 os.remove(path)
+            except (FileNotFoundError, NotADirectoryError):
+                # NotADirectoryError: the folder never came to be (a failed backup
+                # warned already); nothing of ours to delete.
+                continue
+            except OSError as error:
+                kept.append(f"{path!r} ({error.strerror or error})")
+        if kept:
+            # The training it protected is done: a backup that cannot be removed
+            # (read-only folder) must not turn a finished fit into an exception,
+            # but left in place it would make the next fit with this folder
+            # resume at the end, so say so.
+            warnings.warn(
+                f"BackupAndRestore could not delete its backup after training "
+                f"ended: {', '.join(kept)}. Delete it by hand: a later `fit` with "
+                f"backup_dir={self.backup_dir!r} would resume from it.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)
 
