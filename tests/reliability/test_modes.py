@@ -105,3 +105,91 @@ def test_predict_while_fit_runs_sees_inference_mode(kind: str) -> None:
     assert sum(differing) == 0, f"{sum(differing)} predictions saw training mode"
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)  # the premise of the test
+
+
+def _metric_model(kind: str) -> Any:
+    model = _dense(cnnkit.layers) if kind == "dense" else _cnn(cnnkit.layers)
+    loss = "mse" if kind == "dense" else "categorical_crossentropy"
+    metrics = ["mae"] if kind == "dense" else ["accuracy", "mse"]
+    model.compile(
+        optimizer=cnnkit.optimizers.SGD(learning_rate=0.0), loss=loss, metrics=metrics
+    )
+    return model
+
+
+def _seeded_fit(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
+    cnnkit.utils.set_random_seed(0)  # shuffling and Dropout draw from it
+    history = model.fit(x, y, batch_size=8, epochs=4, verbose=0)
+    return history.history
+
+
+@pytest.mark.parametrize("kind", ["dense", "cnn"])
+def test_evaluate_while_fit_runs_is_isolated(kind: str) -> None:
+    # evaluate used to share fit's metric objects: it reset them mid-epoch and
+    # restored them at its end, so each corrupted the other's values.
+    x, y = _data(kind, np.random.default_rng(0))
+    model = _metric_model(kind)
+    reference = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    alone = _seeded_fit(model, x, y)
+    assert _seeded_fit(model, x, y) == alone  # the premise: fit is repeatable
+    done = threading.Event()
+    errors: list[BaseException] = []
+    results: list[dict[str, float]] = []
+    concurrent: dict[str, list[float]] = {}
+
+    def train() -> None:
+        try:
+            concurrent.update(_seeded_fit(model, x, y))
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            done.set()
+
+    def evaluate() -> None:
+        try:
+            while not done.is_set():
+                results.append(
+                    model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+                )
+        except BaseException as error:
+            errors.append(error)
+
+    _run_all(
+        [threading.Thread(target=evaluate) for _ in range(3)]
+        + [threading.Thread(target=train)]
+    )
+    assert not errors, errors
+    assert results, "no evaluate ran"
+    for result in results:
+        assert result.keys() == reference.keys()
+        for key, value in reference.items():
+            assert result[key] == pytest.approx(value, rel=1e-6), (key, result)
+    assert concurrent.keys() == alone.keys()
+    for key, values in alone.items():
+        assert concurrent[key] == pytest.approx(values, rel=1e-6), key
+
+
+def test_evaluate_publishes_into_model_metrics_unless_fit_runs() -> None:
+    x, y = _data("dense", np.random.default_rng(0))
+    model = _metric_model("dense")
+    result = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    # Keras: after evaluate, model.metrics hold its results.
+    assert {k: float(v) for k, v in model.get_metrics_result().items()} == (
+        pytest.approx(result)
+    )
+    alone = _seeded_fit(model, x, y)
+
+    class EvaluateMidEpoch(cnnkit.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if batch in (3, 7):
+                model.evaluate(x[:40], y[:40], verbose=0)
+
+    cnnkit.utils.set_random_seed(0)
+    history = model.fit(
+        x, y, batch_size=8, epochs=4, verbose=0, callbacks=[EvaluateMidEpoch()]
+    )
+    # An evaluate inside fit neither reset fit's running values nor replaced them.
+    for key, values in alone.items():
+        assert history.history[key] == pytest.approx(values, rel=1e-6), key
+    last = {k: float(v) for k, v in model.get_metrics_result().items()}
+    assert last == pytest.approx({k: v[-1] for k, v in alone.items()}, rel=1e-6)
