@@ -2,9 +2,11 @@
 
 HDF5 written straight to a file segfaults inside h5py's close when the write fails
 (full disk, file-size limit); every HDF5 cnnkit writes is now built in memory and
-written with a checked, atomic write. The failing writes run in a child process
-under ``RLIMIT_FSIZE`` (with SIGXFSZ ignored, so the write gets EFBIG instead of a
-signal): a crash there shows as a negative exit code instead of killing pytest.
+written with a checked, atomic write. The failing writes run in a child process,
+once under ``RLIMIT_FSIZE`` (with SIGXFSZ ignored, so the write gets EFBIG instead
+of a signal) and once on a real full disk (ENOSPC: a 512 KiB tmpfs the child
+fills; skipped where mounting is not permitted): a crash there shows as a
+negative exit code instead of killing pytest.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ SRC = str(Path(cnnkit.__file__).resolve().parents[1])
 # files), then limits file sizes to LIMIT bytes and saves again; it prints one JSON
 # line per case. LIMIT is below any of the files' sizes, above the tiny metadata.
 CHILD = r"""
-import json, os, resource, signal, sys, warnings
+import errno, json, os, resource, signal, sys, warnings
 import numpy as np
 import cnnkit
 
@@ -65,8 +67,16 @@ model.save(paths["legacy"])
 model.save(paths["keras"])
 model.layers[0].kernel.assign(np.full((32, 64), 3.0, "float32"))  # changed weights
 
-signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+if sys.argv[2] == "fsize":
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+else:  # a real full disk: fill the small file system the folder is
+    with open(os.path.join(folder, "filler"), "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(bytes(4096))
+        except OSError as error:
+            assert error.errno == errno.ENOSPC, error
 for case, path in paths.items():
     try:
         if case == "weights":
@@ -116,26 +126,62 @@ def _temps(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*.tmp"))
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the child once; return its exit code, results and the folder."""
-    folder = tmp_path_factory.mktemp("limited")
-    script = folder / "child.py"
-    script.write_text(CHILD)
+# What each way of running out of room reads as, in the SaveError's message.
+_CAUSE = {"fsize": "file-size limit", "full": "disk is full"}
+
+
+def _mount_small_tmpfs(folder: Path) -> None:
+    """Mount a 512 KiB tmpfs on ``folder``, or skip saying why it cannot be."""
+    if sys.platform != "linux":
+        pytest.skip("the full-disk case mounts a tmpfs, which is Linux's")
+    if os.geteuid() != 0:
+        pytest.skip("the full-disk case mounts a small tmpfs, which needs root")
     proc = subprocess.run(
-        [sys.executable, str(script), str(folder)],
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)],
         capture_output=True,
         text=True,
-        timeout=300,
-        env=_child_env(),
         check=False,
     )
-    results = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("{"):
-            record = json.loads(line)
-            results[record["case"]] = record
-    return {"proc": proc, "results": results, "folder": folder}
+    if proc.returncode != 0:
+        pytest.skip(
+            "mounting a small tmpfs is not permitted here (a container without "
+            f"CAP_SYS_ADMIN?): {proc.stderr.strip()}"
+        )
+
+
+@pytest.fixture(scope="module", params=["fsize", "full"])
+def limited(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """Run the child once; yield its exit code, results, folder and mode.
+
+    ``fsize``: a file-size limit (``RLIMIT_FSIZE``, EFBIG). ``full``: a real full
+    disk (ENOSPC), a 512 KiB tmpfs the child fills before its second saves.
+    """
+    mode: str = request.param
+    folder = tmp_path_factory.mktemp(f"limited-{mode}")
+    if mode == "full":
+        _mount_small_tmpfs(folder)
+    try:
+        script = folder / "child.py"
+        script.write_text(CHILD)
+        proc = subprocess.run(
+            [sys.executable, str(script), str(folder), mode],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_child_env(),
+            check=False,
+        )
+        results = {}
+        for line in proc.stdout.splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)
+                results[record["case"]] = record
+        yield {"proc": proc, "results": results, "folder": folder, "mode": mode}
+    finally:
+        if mode == "full":
+            subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_size_limited_saves_exit_normally(limited: dict[str, Any]) -> None:
@@ -152,7 +198,7 @@ def test_size_limited_save_is_a_clear_error(limited: dict[str, Any], case: str) 
     assert result["is_oserror"]
     name = {"weights": "m.weights.h5", "legacy": "m.h5", "keras": "m.keras"}[case]
     assert name in result["message"]
-    assert "file-size limit" in result["message"]
+    assert _CAUSE[limited["mode"]] in result["message"]
 
 
 def test_size_limited_checkpoint_raises_clearly(limited: dict[str, Any]) -> None:
@@ -161,6 +207,7 @@ def test_size_limited_checkpoint_raises_clearly(limited: dict[str, Any]) -> None
     assert result is not None, limited["proc"].stderr[-3000:]
     assert result["error"] == "SaveError"
     assert "m.weights.h5" in result["message"]
+    assert _CAUSE[limited["mode"]] in result["message"]
 
 
 def test_size_limited_saves_keep_old_files_and_leave_no_temps(
@@ -193,6 +240,7 @@ def test_backup_failure_warns_and_training_continues(
     assert result["epochs"] == 2  # resumed after epoch 1, ran epochs 2 and 3
     assert result["warnings"], "a failed backup must warn"
     assert all("latest.weights.h5" in w for w in result["warnings"])
+    assert all(_CAUSE[limited["mode"]] in w for w in result["warnings"])
     assert all("training continues" in w for w in result["warnings"])
     folder: Path = limited["folder"]
     model = cnnkit.Sequential(
