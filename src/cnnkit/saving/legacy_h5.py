@@ -270,6 +270,33 @@ def _load_optimizer_weights(h5: h5py.File, model: SavedModel, path: str) -> None
     optimizer.load_variables(values)
 
 
+def _compile_config(training: Any, path: str) -> dict[str, Any]:
+    """The ``training_config`` attribute as a compile config, or the file's error."""
+    if not isinstance(training, dict):
+        raise FileFormatError(
+            f"{path!r}: the training_config attribute is {type(training).__name__}, "
+            "not a JSON object. Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        )
+    optimizer = training.get("optimizer_config")
+    inner = optimizer.get("config") if isinstance(optimizer, dict) else None
+    if inner is not None and not isinstance(inner, dict):
+        raise FileFormatError(
+            f"{path!r}: in the training_config attribute, 'optimizer_config.config' "
+            f"is {type(inner).__name__}, not a JSON object like "
+            "{'learning_rate': 0.001}. Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        )
+    try:
+        return training_config_to_compile_config(training)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise FileFormatError(
+            f"{path!r}: the training_config attribute is malformed "
+            f"({type(error).__name__}: {error}). Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        ) from error
+
+
 def load_legacy_h5(
     path: str,
     custom_objects: dict[str, Any] | None = None,
@@ -298,7 +325,7 @@ def load_legacy_h5(
             load_legacy_weights(safe_group(h5, "model_weights", path), model, path)
             training = _json_attr(h5, "training_config", path) if compile else None
             if training:
-                compile_config = training_config_to_compile_config(training)
+                compile_config = _compile_config(training, path)
                 compile_loaded(model, compile_config, path, custom_objects)
                 if "optimizer_weights" in h5:
                     _load_optimizer_weights(h5, model, path)
