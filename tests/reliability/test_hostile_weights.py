@@ -12,7 +12,7 @@ import pytest
 from hostile_files import tiny_model
 
 from cnnkit.errors import FileFormatError
-from cnnkit.saving import weights_h5
+from cnnkit.saving import load_model, weights_h5
 
 
 def _weights(tmp_path: Path, edit: object) -> tuple[object, Path]:
@@ -129,5 +129,79 @@ def test_legacy_weights_are_capped_by_the_model(tmp_path: Path) -> None:
     with pytest.raises(
         FileFormatError,
         match=r"declares 8388608 bytes .*more than the 1048576 a dataset",
+    ):
+        model.load_weights(path)
+
+
+def _corrupt_chunk(path: Path, name: str) -> None:
+    """Overwrite the stored bytes of dataset ``name``'s first chunk with junk."""
+    with h5py.File(path, "r") as h5:
+        offset = h5[name].id.get_chunk_info(0).byte_offset
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 16] = b"\xff" * 16
+    path.write_bytes(bytes(data))
+
+
+def test_undecodable_data_is_the_files_error(tmp_path: Path) -> None:
+    # h5py's own errors (here zlib failing on a damaged chunk) were bare
+    # OSError/KeyError/RuntimeError; inside a reader they are the file's error.
+    model = tiny_model()
+    path = tmp_path / "m.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "a") as h5:
+        name = "layers/dense/vars/0"
+        values = h5[name][()]
+        del h5[name]
+        h5.create_dataset(name, data=values, compression="gzip", chunks=values.shape)
+    _corrupt_chunk(path, name)
+    with pytest.raises(FileFormatError, match=r"m\.weights\.h5' is corrupted: .*read"):
+        model.load_weights(path)
+
+
+def test_missing_dataset_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="HDF5"):
+        tiny_model().save(path)
+    with h5py.File(path, "a") as h5:
+        layer = str(h5["model_weights"].attrs["layer_names"][0])
+        group = h5[f"model_weights/{layer}/{layer}"]
+        del group[next(iter(group))]  # weight_names still lists it
+    with pytest.raises(
+        FileFormatError, match=r"old\.h5'.*the dataset '/model_weights/dense\w*/.*' is "
+        "missing",
+    ):  # fmt: skip
+        load_model(path)
+
+
+def test_weight_names_not_a_list_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="HDF5"):
+        tiny_model().save(path)
+    with h5py.File(path, "a") as h5:
+        layer = str(h5["model_weights"].attrs["layer_names"][0])
+        h5[f"model_weights/{layer}"].attrs["weight_names"] = 7
+    with pytest.raises(
+        FileFormatError,
+        match=r"old\.h5': the 'weight_names' attribute of the HDF5 group "
+        r"'/model_weights/dense\w*' is int64, not a list of names",
+    ):
+        load_model(path)
+
+
+def test_damaged_object_header_is_the_files_error(tmp_path: Path) -> None:
+    # h5py raises KeyError for an object it cannot decode (found by the fuzzer as
+    # bare KeyError/RuntimeError); inside a reader it is the file's error.
+    model = tiny_model()
+    path = tmp_path / "m.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "r") as h5:
+        address = h5py.h5o.get_info(h5["layers/dense/vars/0"].id).addr
+    data = bytearray(path.read_bytes())
+    data[address : address + 16] = b"\xff" * 16
+    path.write_bytes(bytes(data))
+    with pytest.raises(
+        FileFormatError,
+        match=r"m\.weights\.h5' is corrupted: reading it failed with KeyError: .*"
+        "Save the model again, or use an intact copy of the file",
     ):
         model.load_weights(path)

@@ -142,6 +142,15 @@ def _check_npz_sizes(f: IO[bytes], path: Path) -> None:
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
                 continue
+            if info.file_size > MAX_DECOMPRESSED_BYTES:
+                # An honest but enormous member (zeros deflate ~1000:1): np.load
+                # would inflate it whole.
+                raise FileFormatError(
+                    f"{path.name}: array {info.filename!r} inflates to "
+                    f"{info.file_size} bytes, more than the {MAX_DECOMPRESSED_BYTES} "
+                    "cnnkit reads from a dataset file; it was not read. Delete the "
+                    "file and download again."
+                )
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)
                 read_header = (

@@ -73,13 +73,22 @@ def _write_names(group: h5py.Group, name: str, values: list[bytes]) -> None:
 
 
 def _read_names(group: h5py.Group, name: str) -> list[str]:
+    """The names listed in ``group``'s attribute ``name`` (or its chunks)."""
     if name in group.attrs:
-        raw = list(group.attrs[name])
+        parts = [group.attrs[name]]
     else:
-        raw, index = [], 0
+        parts, index = [], 0
         while f"{name}{index}" in group.attrs:
-            raw.extend(group.attrs[f"{name}{index}"])
+            parts.append(group.attrs[f"{name}{index}"])
             index += 1
+    raw: list[Any] = []
+    for part in parts:
+        if not isinstance(part, np.ndarray) or part.ndim != 1:
+            raise FileFormatError(
+                f"the {name!r} attribute of the HDF5 group {group.name!r} is "
+                f"{type(part).__name__}, not a list of names: the file is damaged."
+            )
+        raw.extend(part)
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in raw]
 
 
