@@ -193,3 +193,68 @@ def test_evaluate_publishes_into_model_metrics_unless_fit_runs() -> None:
         assert history.history[key] == pytest.approx(values, rel=1e-6), key
     last = {k: float(v) for k, v in model.get_metrics_result().items()}
     assert last == pytest.approx({k: v[-1] for k, v in alone.items()}, rel=1e-6)
+
+
+def test_predict_during_fit_sees_weights_between_steps() -> None:
+    # Each inference batch holds the model's step lock for reading and each
+    # training step holds it for writing: a predict made while fit trains sees
+    # the weights after some step, never a mix of two (kernel of one step, bias
+    # of the previous).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 16)).astype("float32")
+    y = rng.normal(size=(64, 4)).astype("float32")
+    probe = x[:8]
+
+    def build() -> Any:
+        inputs = cnnkit.Input((16,))
+        hidden = cnnkit.layers.Dense(64, activation="relu", name="hidden")(inputs)
+        return cnnkit.Model(inputs, cnnkit.layers.Dense(4, name="out")(hidden))
+
+    model = build()
+    model.compile(optimizer=cnnkit.optimizers.Adam(0.01), loss="mse")
+    snapshots = [model.get_weights()]
+
+    class Snapshot(cnnkit.callbacks.Callback):
+        # Runs in fit's thread between two steps: the weights as a predict may
+        # see them until the next step.
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            snapshots.append(model.get_weights())
+
+    done = threading.Event()
+    errors: list[BaseException] = []
+    seen: list[np.ndarray] = []
+
+    def train() -> None:
+        try:
+            model.fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=[Snapshot()])
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            done.set()
+
+    def infer() -> None:
+        try:
+            while not done.is_set():
+                seen.append(model.predict_on_batch(probe))
+        except BaseException as error:
+            errors.append(error)
+
+    _run_all(
+        [threading.Thread(target=infer) for _ in range(4)]
+        + [threading.Thread(target=train)]
+    )
+    assert not errors, errors
+    assert len(snapshots) == 3 * 16 + 1
+    reference = build()
+    expected = []
+    for weights in snapshots:
+        reference.set_weights(weights)
+        expected.append(reference.predict_on_batch(probe))
+    step = min(float(np.abs(a - b).max()) for a, b in zip(expected, expected[1:]))
+    assert step > 1e-4  # the premise: every step moves the outputs
+    torn = [
+        output
+        for output in seen
+        if min(float(np.abs(output - e).max()) for e in expected) > 1e-6
+    ]
+    assert seen and not torn, f"{len(torn)} of {len(seen)} predictions mixed steps"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -81,30 +82,33 @@ def _shared_test_loop(
 
 
 _FITS_LOCK = threading.Lock()
+# How many fits of each model are running. Kept beside the model, not on it, so
+# a copy of a model made during its fit (deepcopy, pickling) carries no count.
+_FITS_RUNNING: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
 @contextlib.contextmanager
 def fit_guard(model: Any) -> Iterator[bool]:
-    """Hold the model's fit lock; yields whether a ``fit`` of it is running.
+    """Hold the fit lock; yields whether a ``fit`` of ``model`` is running.
 
     ``evaluate`` publishes its results into ``model.metrics`` under it, and ``fit``
     registers under it (:func:`fitting`) before touching them, so a publish never
     lands in the middle of a fit's epoch.
     """
     with _FITS_LOCK:
-        yield model.__dict__.get("_fits_running", 0) > 0
+        yield _FITS_RUNNING.get(model, 0) > 0
 
 
 @contextlib.contextmanager
 def fitting(model: Any) -> Iterator[None]:
     """Mark ``model`` as being fitted for the duration of the block."""
     with _FITS_LOCK:
-        model.__dict__["_fits_running"] = model.__dict__.get("_fits_running", 0) + 1
+        _FITS_RUNNING[model] = _FITS_RUNNING.get(model, 0) + 1
     try:
         yield
     finally:
         with _FITS_LOCK:
-            model.__dict__["_fits_running"] -= 1
+            _FITS_RUNNING[model] -= 1
 
 
 def evaluate(

@@ -17,6 +17,7 @@ import torch
 from cnnkit import activations, mixed_precision
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.metrics import Mean
+from cnnkit.training._step_lock import step_lock
 from cnnkit.utils import tree
 
 if TYPE_CHECKING:
@@ -283,6 +284,12 @@ class StepRunner:
     # ------------------------------------------------------------------ steps
 
     def train_step(self, x: Any, y: Any, sw: Any) -> None:
+        # Exclusive: an inference batch in another thread sees the weights (and
+        # moving statistics) of before or after this step, never of both.
+        with step_lock(self.owner).writing():
+            self._train_step(x, y, sw)
+
+    def _train_step(self, x: Any, y: Any, sw: Any) -> None:
         if y is None:
             raise InvalidArgumentError(
                 "Training needs labels: pass `y` (or a dataset yielding (x, y) pairs)."
@@ -314,7 +321,7 @@ class StepRunner:
             self.optimizer.build(self.params, names=self.param_names)
 
     def test_step(self, x: Any, y: Any, sw: Any) -> None:
-        with torch.no_grad():
+        with step_lock(self.owner).reading(), torch.no_grad():
             loss, outputs, per_output = self._loss_and_predictions(
                 x, y, sw, training=False
             )
@@ -333,7 +340,8 @@ class StepRunner:
             # As in Keras, fit builds the optimizer on the trainable weights first,
             # so a custom step may call `self.optimizer.apply(grads)` alone.
             self._build_optimizer()
-            logs = _detached(self.owner.train_step(pack_batch(x, y, sw)))
+            with step_lock(self.owner).writing():
+                logs = _detached(self.owner.train_step(pack_batch(x, y, sw)))
             return lambda: pythonify_logs(logs)
         self.train_step(x, y, sw)
         return self.logs
@@ -341,7 +349,7 @@ class StepRunner:
     def run_test_step(self, x: Any, y: Any, sw: Any) -> Callable[[], dict[str, float]]:
         """One evaluation step, through the model's own ``test_step`` if it has one."""
         if overrides(self.owner, "test_step"):
-            with torch.no_grad():
+            with step_lock(self.owner).reading(), torch.no_grad():
                 logs = self.owner.test_step(pack_batch(x, y, sw))
             return lambda: pythonify_logs(logs)
         self.test_step(x, y, sw)

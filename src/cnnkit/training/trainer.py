@@ -141,8 +141,8 @@ class Trainer(Layer):
         ``fit`` of the model is running (in any thread, or from one of its
         callbacks), the results are returned but not copied into
         ``model.metrics``, which belong to that fit until it ends. Two evaluates
-        ending together publish one after the other, whole. The weights it reads
-        are those ``fit`` is updating meanwhile (see ``predict``). A model with
+        ending together publish one after the other, whole. Each batch sees the
+        weights between two training steps (see ``predict``). A model with
         its own ``test_step`` updates ``model.metrics`` itself, so such an
         evaluate is not isolated from a concurrent ``fit``.
         """
@@ -158,11 +158,13 @@ class Trainer(Layer):
         Thread safety: once the model is built, ``predict`` may run in several
         threads at once, and while ``fit`` trains the same model in another
         thread; each predict still sees inference mode
-        (``tests/reliability/test_modes.py``). What it cannot give
-        is a consistent snapshot of weights that ``fit`` is updating meanwhile: a
-        predict made during training may mix weights of neighbouring steps, so
-        predict on a copy (``clone_model`` + ``set_weights``) when that matters.
-        ``evaluate`` during ``fit`` is isolated the same way (see ``evaluate``).
+        (``tests/reliability/test_modes.py``). Each batch holds the model's step
+        lock shared and each training step holds it exclusively, so a batch
+        predicted during training sees the weights between two steps, never a mix
+        of two; different batches of one ``predict`` may see different steps.
+        Predict on a copy (``clone_model`` + ``set_weights``) for one snapshot
+        of the whole data. ``evaluate`` during ``fit`` is isolated the same way
+        (see ``evaluate``).
         """
         return predict(self, *args, **kwargs)
 
