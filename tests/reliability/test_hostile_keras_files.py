@@ -161,6 +161,11 @@ def _build_config_list(config: dict[str, Any]) -> None:
     _first_layer(config)["build_config"] = [4]
 
 
+def _input_shape_str(config: dict[str, Any]) -> None:
+    # Was a RecursionError inside the layer's build (a str is a list of strs).
+    _first_layer(config)["build_config"] = {"input_shape": "abc"}
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -170,6 +175,8 @@ def _build_config_list(config: dict[str, Any]) -> None:
         (_layers_dict, r"at \$ in the model config, 'config.layers' is dict"),
         (_class_name_int, r"'class_name' is int, not a string"),
         (_build_config_list, r"'build_config' is list, not an object"),
+        (_input_shape_str, r"'build_config.input_shape' is 'abc', not a shape such "
+                           r"as \[null, 28, 28, 1\]"),
     ],
 )  # fmt: skip
 def test_mutated_configs_name_file_and_place(

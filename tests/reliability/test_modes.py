@@ -8,6 +8,7 @@ BatchNormalization into training mode.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
@@ -250,11 +251,12 @@ def test_predict_during_fit_sees_weights_between_steps() -> None:
     for weights in snapshots:
         reference.set_weights(weights)
         expected.append(reference.predict_on_batch(probe))
-    step = min(float(np.abs(a - b).max()) for a, b in zip(expected, expected[1:]))
+    step = min(float(np.abs(a - b).max()) for a, b in itertools.pairwise(expected))
     assert step > 1e-4  # the premise: every step moves the outputs
     torn = [
         output
         for output in seen
         if min(float(np.abs(output - e).max()) for e in expected) > 1e-6
     ]
-    assert seen and not torn, f"{len(torn)} of {len(seen)} predictions mixed steps"
+    assert seen, "no predict ran during fit"
+    assert not torn, f"{len(torn)} of {len(seen)} predictions mixed steps"
