@@ -3,7 +3,6 @@ header, before their data is read."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import h5py
@@ -24,7 +23,7 @@ def _weights(tmp_path: Path, edit: object) -> tuple[object, Path]:
     return model, path
 
 
-def test_fill_value_shape_bomb_is_refused_fast(tmp_path: Path) -> None:
+def test_fill_value_shape_bomb_is_refused(tmp_path: Path) -> None:
     def bomb(h5: h5py.File) -> None:
         del h5["layers/dense/vars/0"]
         # 4 GB declared, a few bytes stored: chunked, nothing written.
@@ -35,10 +34,10 @@ def test_fill_value_shape_bomb_is_refused_fast(tmp_path: Path) -> None:
 
     model, path = _weights(tmp_path, bomb)
     before = [w.copy() for w in model.get_weights()]
-    start = time.perf_counter()
+    # Refused from the header, before a byte is read (test_bounded_memory loads
+    # the same bomb under a 1.5 GiB address-space cap).
     with pytest.raises(FileFormatError, match=r"possible decompression bomb"):
         model.load_weights(path)
-    assert time.perf_counter() - start < 5
     assert all((a == b).all() for a, b in zip(before, model.get_weights()))
 
 
