@@ -150,3 +150,27 @@ def test_npz_member_over_the_cap_is_not_inflated(
         "the 1048576",
     ):
         _formats.read_npz(path, ["x_train"])
+
+
+def _unknown_compression(path: Path) -> None:
+    """Set every central-directory entry's compression method to 99 (AES)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + 10, 99)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_npz_with_an_unknown_compression_method(tmp_path: Path) -> None:
+    # Found by the npz fuzzer: zipfile raises NotImplementedError, which no
+    # dataset source expected.
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.arange(6, dtype=np.uint8))
+    _unknown_compression(path)
+    with pytest.raises(
+        FileFormatError,
+        match=r"mnist.npz is a damaged or unsupported zip archive \(That compression "
+        "method is not supported\\)",
+    ):
+        _formats.read_npz(path, ["x_train"])

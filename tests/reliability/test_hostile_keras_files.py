@@ -403,3 +403,19 @@ def test_load_weights_from_keras_is_bounded_by_the_model(
         FileFormatError, match=r"'model.weights.h5' declares \d+ bytes, more than"
     ):
         tiny_model().load_weights(path)
+
+
+def test_member_with_an_unknown_compression_method(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + 10, 99)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(
+        FileFormatError,
+        match=r"member '.*' is corrupted or truncated: That compression method is "
+        "not supported",
+    ):
+        load_model(path)
