@@ -260,3 +260,28 @@ def test_predict_during_fit_sees_weights_between_steps() -> None:
     ]
     assert seen, "no predict ran during fit"
     assert not torn, f"{len(torn)} of {len(seen)} predictions mixed steps"
+
+
+def test_private_metric_copies_keep_referencing_the_model() -> None:
+    # evaluate's private copies of the metrics are deep copies, but a custom
+    # metric holding the model must still see the model, not a copy of it.
+    model = cnnkit.Sequential([cnnkit.Input((3,)), cnnkit.layers.Dense(2)])
+    seen: list[int] = []
+
+    class Holder(cnnkit.metrics.Mean):
+        def __init__(self) -> None:
+            super().__init__(name="holder")
+            self.model = model
+
+        def update_state(
+            self, y_true: Any, y_pred: Any, sample_weight: Any = None
+        ) -> None:
+            seen.append(id(self.model))
+            super().update_state(y_pred)
+
+    model.compile(optimizer="sgd", loss="mse", metrics=[Holder()])
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
+    assert len(seen) >= 3  # evaluate, fit's step, fit's validation
+    assert set(seen) == {id(model)}

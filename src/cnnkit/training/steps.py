@@ -112,10 +112,16 @@ class MetricSet:
             private=False,
         )
 
-    def private_copy(self) -> MetricSet:
-        """Fresh, zeroed copies of every metric, with the same names and settings."""
+    def private_copy(self, shared: tuple[Any, ...] = ()) -> MetricSet:
+        """Fresh, zeroed copies of every metric, with the same names and settings.
+
+        Objects in ``shared`` (the model) are referenced, not copied, should a
+        custom metric hold one.
+        """
+        memo = {id(item): item for item in shared}
         trackers, outputs, groups, weighted = copy.deepcopy(
-            (self.loss_tracker, self.output_loss_trackers, self.groups, self.weighted)
+            (self.loss_tracker, self.output_loss_trackers, self.groups, self.weighted),
+            memo,
         )
         fresh = MetricSet(trackers, outputs, groups, weighted, private=True)
         fresh.reset()
@@ -218,7 +224,7 @@ class StepRunner:
         unless :meth:`MetricSet.publish_into` puts it there.
         """
         runner = copy.copy(self)
-        runner.metric_set = self.metric_set.private_copy()
+        runner.metric_set = self.metric_set.private_copy((self.owner, self.model))
         return runner
 
     # ------------------------------------------------------------------ helpers
