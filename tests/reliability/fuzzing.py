@@ -114,6 +114,30 @@ def tiny_model() -> Any:
     return model
 
 
+def _state(model: Any) -> list[np.ndarray]:
+    """The model's weights and optimizer variables, copied."""
+    values = [w.copy() for w in model.get_weights()]
+    values += [v.detach().cpu().numpy().copy() for v in model.optimizer.variables]
+    return values
+
+
+def load_weights_atomically(model: Any, path: Path) -> None:
+    """``model.load_weights(path)``; a refused file must leave the model as it
+    was (issue 15, part 3: a failed load used to leave it half-loaded)."""
+    before = _state(model)
+    try:
+        model.load_weights(path)
+    except BaseException:
+        after = _state(model)
+        changed = len(after) != len(before) or any(
+            a.shape != b.shape or not np.array_equal(a, b, equal_nan=True)
+            for a, b in zip(before, after)
+        )
+        if changed:
+            raise AssertionError("a refused load_weights changed the model") from None
+        raise
+
+
 # ------------------------------------------------------------------ HDF5 mutants
 
 
@@ -292,7 +316,7 @@ class KerasTarget(Target):
 
         # Both readers: the whole model, and weights into a built one.
         if run % 2:
-            self.model.load_weights(path)
+            load_weights_atomically(self.model, path)
         else:
             load_model(path)
 
@@ -310,7 +334,7 @@ class WeightsTarget(Target):
         return mutate_h5(rng, path, self.folder)
 
     def load(self, path: Path, run: int) -> None:
-        self.model.load_weights(path)
+        load_weights_atomically(self.model, path)
 
 
 class LegacyTarget(Target):

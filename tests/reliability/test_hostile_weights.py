@@ -204,3 +204,33 @@ def test_damaged_object_header_is_the_files_error(tmp_path: Path) -> None:
         "Save the model again, or use an intact copy of the file",
     ):
         model.load_weights(path)
+
+
+def test_optimizer_slot_of_another_shape_changes_nothing(tmp_path: Path) -> None:
+    # Found by the weights fuzzer: the layers were loaded, then the optimizer
+    # refused a slot of another shape with its own InvalidArgumentError, leaving
+    # the model half-loaded.
+    model = tiny_model()
+    path = tmp_path / "m.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "a") as h5:
+        for layer in h5["layers"].values():
+            for variable in layer["vars"].values():
+                variable[...] = 9.0  # the file's weights differ from the model's
+        slot = h5["optimizer/vars/2"]
+        shape = slot.shape
+        del h5["optimizer/vars/2"]
+        h5.create_dataset("optimizer/vars/2", data=np.zeros((*shape, 2), "f4"))
+    before = [w.copy() for w in model.get_weights()]
+    slots = [v.detach().cpu().numpy().copy() for v in model.optimizer.variables]
+    with pytest.raises(
+        FileFormatError,
+        match=r"m\.weights\.h5': optimizer/vars: the optimizer state does not fit the "
+        r"model's optimizer: .* has shape \(4, 3\) but the value received has shape "
+        r"\(4, 3, 2\)\. No weight was changed",
+    ):
+        model.load_weights(path)
+    for old, now in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, now)
+    for old, now in zip(slots, model.optimizer.variables):
+        np.testing.assert_array_equal(old, now.detach().cpu().numpy())

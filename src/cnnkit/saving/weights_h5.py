@@ -30,7 +30,12 @@ import h5py
 import numpy as np
 import torch
 
-from cnnkit.errors import CnnkitError, FileFormatError
+from cnnkit.errors import (
+    CnnkitError,
+    FileFormatError,
+    InvalidArgumentError,
+    NotBuiltError,
+)
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.base.weights import LayerWeights
 from cnnkit.naming import to_snake_case
@@ -344,7 +349,7 @@ def load_state(
     already loaded get their old values back before the error names every layer
     that could not be loaded. With ``skip_mismatch`` a warning names them instead
     and they keep their current values. The optimizer loads last, only once the
-    layers have.
+    layers have; if its state does not fit, the layers get their old values back.
 
     Raises:
         FileFormatError: If some layer's variables do not match the file.
@@ -391,15 +396,25 @@ def load_state(
                 + " Pass skip_mismatch=True to load the other layers anyway; no "
                 "layer was changed."
             )
+        # Inside the block: an optimizer state that does not fit (a slot of
+        # another shape) puts the layers back too. load_variables checks every
+        # value before it assigns one, so the optimizer itself is unchanged.
+        for (path, obj), store in zip(walked, stores):
+            # A file without optimizer state (saved before compile) is not an error.
+            if isinstance(obj, Optimizer) and store is not None:
+                where = f"{filename!r}: {path}/vars"
+                try:
+                    _load_optimizer(obj, root, _indexed(store, where))
+                except (InvalidArgumentError, NotBuiltError) as error:
+                    raise FileFormatError(
+                        f"{where}: the optimizer state does not fit the model's "
+                        f"optimizer: {error} No weight was changed; load with a "
+                        "model compiled as the saved one was."
+                    ) from error
     except BaseException:
         for variable, value in before:
             variable.assign(value)
         raise
-    for (path, obj), store in zip(walked, stores):
-        # A file without optimizer state (saved before compile) is not an error.
-        if isinstance(obj, Optimizer) and store is not None:
-            where = f"{filename!r}: {path}/vars"
-            _load_optimizer(obj, root, _indexed(store, where))
     if failures:
         warnings.warn(
             _failure_message(filename, failures)
