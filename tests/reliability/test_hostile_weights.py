@@ -4,6 +4,7 @@ header, before their data is read."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -234,3 +235,65 @@ def test_optimizer_slot_of_another_shape_changes_nothing(tmp_path: Path) -> None
         np.testing.assert_array_equal(old, now)
     for old, now in zip(slots, model.optimizer.variables):
         np.testing.assert_array_equal(old, now.detach().cpu().numpy())
+
+
+def _legacy_file(tmp_path: Path) -> tuple[Any, Path, list[str]]:
+    model = tiny_model()
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="HDF5"):
+        model.save(path)
+    with h5py.File(path, "a") as h5:
+        names = [str(n) for n in h5["model_weights"].attrs["layer_names"]]
+    return model, path, names
+
+
+def test_legacy_load_weights_is_all_or_nothing(tmp_path: Path) -> None:
+    # The legacy reader assigned layer by layer: a mismatch in the second layer
+    # left the first one overwritten.
+    model, path, names = _legacy_file(tmp_path)
+    with h5py.File(path, "a") as h5:
+        first, second = h5["model_weights"][names[0]], h5["model_weights"][names[1]]
+        first.visititems(
+            lambda _, item: (
+                item.__setitem__(Ellipsis, 9.0)
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+        datasets: list[str] = []
+        second.visititems(
+            lambda name, item: (
+                datasets.append(name) if isinstance(item, h5py.Dataset) else None
+            )
+        )
+        del second[datasets[0]]
+        second.create_dataset(datasets[0], data=np.zeros((5, 5), "f4"))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(FileFormatError, match=r"old\.h5': Shape mismatch in layer #1"):
+        model.load_weights(path)
+    for old, now in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, now)
+
+
+def test_legacy_optimizer_state_that_does_not_fit(tmp_path: Path) -> None:
+    _, path, _ = _legacy_file(tmp_path)
+    with h5py.File(path, "a") as h5:
+        group = h5["optimizer_weights"]
+        datasets: list[str] = []
+        group.visititems(
+            lambda name, item: (
+                datasets.append(name)
+                if isinstance(item, h5py.Dataset) and item.ndim == 2
+                else None
+            )
+        )
+        shape = group[datasets[0]].shape
+        del group[datasets[0]]
+        group.create_dataset(datasets[0], data=np.zeros((*shape, 2), "f4"))
+    with pytest.raises(
+        FileFormatError,
+        match=r"old\.h5': the saved optimizer state does not fit Adam: .* but the "
+        r"value received has shape .* Load with compile=False to skip it",
+    ):
+        load_model(path)
+    load_model(path, compile=False)
