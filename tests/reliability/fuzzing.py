@@ -371,6 +371,39 @@ class LegacyTarget(Target):
             load_model(path, compile=bool(run % 3))
 
 
+class BackupTarget(Target):
+    """A BackupAndRestore training state (weights, optimizer, progress, RNG)."""
+
+    suffix = ".weights.h5"
+
+    def source(self) -> Path:
+        from cnnkit.saving.training_state import save_training_state
+
+        self.model = tiny_model()
+        path = self.folder / "latest.weights.h5"
+        save_training_state(self.model, str(path), {"epoch": 1, "batch": 0})
+        return path
+
+    def mutate(self, rng: random.Random, path: Path) -> str:
+        return mutate_h5(rng, path, self.folder)
+
+    def load(self, path: Path, run: int) -> None:
+        from cnnkit.saving.training_state import load_training_state
+
+        before = _state(self.model)
+        try:
+            load_training_state(self.model, str(path))
+        except BaseException:
+            after = _state(self.model)
+            if len(after) != len(before) or any(
+                not np.array_equal(a, b, equal_nan=True) for a, b in zip(before, after)
+            ):
+                raise AssertionError(
+                    "a refused training state changed the model"
+                ) from None
+            raise
+
+
 class NpzTarget(Target):
     """Keras-style ``mnist.npz``, read as a dataset source reads it."""
 
@@ -512,6 +545,7 @@ TARGETS: dict[str, type[Target]] = {
     "keras": KerasTarget,
     "weights": WeightsTarget,
     "legacy": LegacyTarget,
+    "backup": BackupTarget,
     "npz": NpzTarget,
     "image": ImageTarget,
 }

@@ -1,7 +1,7 @@
 """The seeded fuzzers of ``fuzzing.py``, each in a child process capped at 1.5 GiB
 of address space, with a hang guard per mutant: every mutant of a ``.keras``,
-``.weights.h5``, ``.h5``, ``.npz`` or image file either loads or is refused with
-the library's own error. A short run per target by default, ten seeds of 100
+``.weights.h5``, ``.h5``, BackupAndRestore state, ``.npz`` or image file either
+loads or is refused with the library's own error. A short run per target by default, ten seeds of 100
 mutants each behind ``slow``."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import cnnkit
 
 SRC = str(Path(cnnkit.__file__).resolve().parents[1])
 HERE = Path(__file__).resolve().parent
-TARGETS = ["keras", "weights", "legacy", "npz", "image"]
+TARGETS = ["keras", "weights", "legacy", "backup", "npz", "image"]
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="RLIMIT_AS and SIGALRM are Linux's"

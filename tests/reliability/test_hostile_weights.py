@@ -297,3 +297,71 @@ def test_legacy_optimizer_state_that_does_not_fit(tmp_path: Path) -> None:
     ):
         load_model(path)
     load_model(path, compile=False)
+
+
+def _backup(tmp_path: Path) -> tuple[Any, Path]:
+    from cnnkit.saving.training_state import save_training_state
+
+    model = tiny_model()
+    path = tmp_path / "latest.weights.h5"
+    save_training_state(model, str(path), {"epoch": 1, "batch": 0})
+    with h5py.File(path, "a") as h5:  # the file's weights differ from the model's
+        for layer in h5["layers"].values():
+            for variable in layer["vars"].values():
+                variable[...] = 9.0
+    return model, path
+
+
+def _edit_backup(path: Path, edit: Any) -> None:
+    with h5py.File(path, "a") as h5:
+        edit(h5["cnnkit_training_state"])
+
+
+def _replace_dataset(name: str, data: Any) -> Any:
+    def edit(group: h5py.Group) -> None:
+        del group[name]
+        group.create_dataset(name, data=data)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda g: g.attrs.__setitem__("progress", "[1, 2]"),
+         r"the training progress should be an object like \{\"epoch\": 3, "
+         r"\"batch\": 0\} with a non-negative epoch; found \[1, 2\]"),
+        (lambda g: g.attrs.__setitem__("progress", '{"epoch": "x"}'),
+         r"the training progress should be an object"),
+        (_replace_dataset("torch", np.zeros(7, np.uint8)),
+         r"a random-generator state in the backup is invalid .*Delete it to train "
+         "from the start"),
+        (_replace_dataset("python", np.int64(3)),
+         r"the training state is unreadable: TypeError"),
+        (lambda g: g.attrs.__setitem__("numpy_extra", "[1]"),
+         r"the training state is unreadable: ValueError"),
+        (_replace_dataset("python", np.full(625, -1, np.int64)),
+         r"the training state is unreadable: OverflowError"),
+    ],
+)  # fmt: skip
+def test_damaged_backup_changes_nothing(
+    tmp_path: Path, edit: Any, message: str
+) -> None:
+    # Found by the backup fuzzer: the weights were restored before the progress
+    # and generator states were read, so a damaged state left the model (and
+    # some generators) changed; a 0-d state was a bare IndexError/TypeError.
+    import random
+
+    from cnnkit.saving.training_state import load_training_state
+
+    model, path = _backup(tmp_path)
+    _edit_backup(path, edit)
+    before = [w.copy() for w in model.get_weights()]
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    with pytest.raises(FileFormatError, match=message):
+        load_training_state(model, str(path))
+    for old, now in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, now)
+    assert random.random() == expected  # Python's generator was put back too
