@@ -285,3 +285,49 @@ def test_private_metric_copies_keep_referencing_the_model() -> None:
     model.fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
     assert len(seen) >= 3  # evaluate, fit's step, fit's validation
     assert set(seen) == {id(model)}
+
+
+class _OwnTestStep(cnnkit.Sequential):
+    # Keras' guide's test_step: it updates model.metrics itself, so evaluate
+    # cannot give it private copies.
+    def test_step(self, data: Any) -> dict[str, Any]:
+        x, y = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_own_test_step_evaluated_inside_fit_gives_fits_values_back() -> None:
+    x, y = _data("dense", np.random.default_rng(0))
+
+    def build() -> Any:
+        model = _OwnTestStep([cnnkit.Input((16,)), cnnkit.layers.Dense(4, name="out")])
+        model.compile(
+            optimizer=cnnkit.optimizers.SGD(0.01), loss="mse", metrics=["mae"]
+        )
+        return model
+
+    cnnkit.utils.set_random_seed(0)
+    alone = build().fit(x, y, batch_size=8, epochs=2, verbose=0).history
+
+    class EvaluateMidEpoch(cnnkit.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if batch == 5:
+                self.model.evaluate(x[:40], y[:40], verbose=0)
+
+    cnnkit.utils.set_random_seed(0)
+    model = build()
+    history = model.fit(
+        x, y, batch_size=8, epochs=2, verbose=0, callbacks=[EvaluateMidEpoch()]
+    )
+    for key, values in alone.items():
+        assert history.history[key] == pytest.approx(values, rel=1e-6), key
+    result = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert {k: float(v) for k, v in model.get_metrics_result().items()} == (
+        pytest.approx(result)
+    )  # outside a fit, model.metrics hold evaluate's results (Keras)

@@ -39,10 +39,13 @@ def run_test_loop(
     evaluate in another thread; with ``publish`` the model's metrics then take the
     results, as Keras' do after ``evaluate`` (skipped while a ``fit`` of the model
     runs, whose values they are). A custom ``test_step`` updates ``model.metrics``
-    itself: they are reset first and, unless ``publish``, restored afterwards.
+    itself: they are reset first and, unless ``publish`` outside a fit, restored
+    afterwards.
     """
     if overrides(runner.owner, "test_step"):
-        return _shared_test_loop(runner, adapter, callbacks, restore=not publish)
+        with fit_guard(runner.owner) as fitting:
+            restore = not publish or fitting  # fit's values are put back
+        return _shared_test_loop(runner, adapter, callbacks, restore=restore)
     private = runner.with_private_metrics()
     read_logs = private.logs
     for step, (x, y, sw) in enumerate(adapter.epoch()):
