@@ -551,3 +551,24 @@ def test_kill_during_checkpoints_leaves_loadable_files(
         warnings.simplefilter("error")
         loaded.save(folder / "m.keras")
     assert _temps(folder) == []
+
+
+def test_finished_backup_removes_temporaries_of_killed_writes(tmp_path: Path) -> None:
+    # Found by the kill -9 fit test: a kill mid-backup left
+    # `.latest.weights.h5.<random>.tmp`; the resumed run finished, deleted the
+    # backup, and the fresh temporary (too young to be "stale") kept the folder.
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    ours = backup_dir / ".latest.weights.h5.ab12cd34.tmp"
+    ours.write_bytes(b"partial")
+    model = _small_model()
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    backup = cnnkit.callbacks.BackupAndRestore(backup_dir)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[backup])
+    assert not backup_dir.exists()
+    # Another program's temporaries are not ours to remove.
+    backup_dir.mkdir()
+    foreign = backup_dir / ".notes.txt.ab12cd34.tmp"
+    foreign.write_bytes(b"partial")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[backup])
+    assert sorted(p.name for p in backup_dir.iterdir()) == [foreign.name]

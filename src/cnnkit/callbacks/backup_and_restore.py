@@ -200,8 +200,10 @@ class BackupAndRestore(Callback):
             json.dump(progress, handle)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        """Delete the backup files (only ours), and the directory if left empty."""
+        """Delete the backup files (only ours, with the temporaries of killed
+        writes of them), and the directory if left empty."""
         from cnnkit.distributed import is_main_process
+        from cnnkit.saving._files import clean_stale_temps
 
         if not self.delete_checkpoint or not is_main_process():
             return
@@ -232,6 +234,21 @@ class BackupAndRestore(Callback):
                 RuntimeWarning,
                 stacklevel=2,
             )
+        # A run killed while writing a backup left a temporary of it; training is
+        # over, so no later backup would clean it: remove it now, whatever its age.
+        clean_stale_temps(
+            self.backup_dir,
+            older_than_s=0.0,
+            targets=tuple(
+                os.path.basename(p)
+                for p in (
+                    self._weights_path,
+                    self._metadata_path,
+                    self._prev_weights_path,
+                    self._prev_metadata_path,
+                )
+            ),
+        )
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)
 
