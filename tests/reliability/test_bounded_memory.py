@@ -1,6 +1,7 @@
 """The worst hostile files, loaded in a child process whose address space is
 capped at 1.5 GiB (importing torch and cnnkit takes ~0.6 GiB of it): each must
-fail with a FileFormatError, quickly, instead of exhausting memory."""
+fail with a FileFormatError instead of exhausting memory (the child's timeout
+guards against a hang; the seconds each took are printed, not asserted)."""
 
 from __future__ import annotations
 
@@ -80,4 +81,3 @@ def test_hostile_files_fail_within_bounded_memory(tmp_path: Path) -> None:
     assert "units=100000000" in lines[1]
     assert "nests too deeply" in lines[2]
     assert "decompression bomb" in lines[3]
-    assert all(float(line.split()[2]) < 10 for line in lines), lines

@@ -109,3 +109,68 @@ def test_gzip_bomb_in_the_mnist_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
         FileFormatError, match=r"mnist.pkl.gz inflates to more than 1048576 bytes"
     ):
         _formats.decode_mnist_pickle(stream)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "position", "raised"),
+    [
+        ("BMP", 30, "unknown raw mode"),  # the compression field
+        ("PNG", 35, "broken PNG file"),  # a chunk type (Pillow's SyntaxError)
+    ],
+)
+def test_damaged_image_headers_are_file_errors(
+    tmp_path: Path, fmt: str, position: int, raised: str
+) -> None:
+    # Found by the image fuzzer: Pillow raises ValueError or SyntaxError, not
+    # only OSError, for some damaged headers; they were bare.
+    pixels = np.random.default_rng(0).integers(0, 255, (12, 16, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=fmt)
+    data = bytearray(buffer.getvalue())
+    data[position] ^= 1 << (0 if fmt == "BMP" else 1)
+    path = tmp_path / f"damaged.{fmt.lower()}"
+    path.write_bytes(bytes(data))
+    with pytest.raises(
+        FileFormatError, match=r"Cannot read .*damaged.* as an image"
+    ) as info:
+        load_img(path)
+    assert raised in str(info.value)
+
+
+def test_npz_member_over_the_cap_is_not_inflated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_formats, "MAX_DECOMPRESSED_BYTES", 1 << 20)
+    path = tmp_path / "mnist.npz"
+    # Honest (the header matches the data) and 2 MiB of zeros: ~2 kB on disk.
+    np.savez_compressed(path, x_train=np.zeros(2 << 20, np.uint8))
+    with pytest.raises(
+        FileFormatError,
+        match=r"mnist.npz: array 'x_train.npy' inflates to 2097\d+ bytes, more than "
+        "the 1048576",
+    ):
+        _formats.read_npz(path, ["x_train"])
+
+
+def _unknown_compression(path: Path) -> None:
+    """Set every central-directory entry's compression method to 99 (AES)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + 10, 99)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_npz_with_an_unknown_compression_method(tmp_path: Path) -> None:
+    # Found by the npz fuzzer: zipfile raises NotImplementedError, which no
+    # dataset source expected.
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.arange(6, dtype=np.uint8))
+    _unknown_compression(path)
+    with pytest.raises(
+        FileFormatError,
+        match=r"mnist.npz is a damaged or unsupported zip archive \(That compression "
+        "method is not supported\\)",
+    ):
+        _formats.read_npz(path, ["x_train"])

@@ -161,6 +161,11 @@ def _build_config_list(config: dict[str, Any]) -> None:
     _first_layer(config)["build_config"] = [4]
 
 
+def _input_shape_str(config: dict[str, Any]) -> None:
+    # Was a RecursionError inside the layer's build (a str is a list of strs).
+    _first_layer(config)["build_config"] = {"input_shape": "abc"}
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -170,6 +175,8 @@ def _build_config_list(config: dict[str, Any]) -> None:
         (_layers_dict, r"at \$ in the model config, 'config.layers' is dict"),
         (_class_name_int, r"'class_name' is int, not a string"),
         (_build_config_list, r"'build_config' is list, not an object"),
+        (_input_shape_str, r"'build_config.input_shape' is 'abc', not a shape such "
+                           r"as \[null, 28, 28, 1\]"),
     ],
 )  # fmt: skip
 def test_mutated_configs_name_file_and_place(
@@ -195,6 +202,107 @@ def test_other_constructor_errors_become_file_errors() -> None:
         "InvalidArgumentError: An activation",
     ):
         model_from_json(text)
+
+
+# ------------------------------------------------------------------ legacy .h5 configs
+
+
+def _legacy_with(tmp_path: Path, attr: str, edit: Any) -> Path:
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="HDF5"):
+        tiny_model().save(path)
+    with h5py.File(path, "a") as h5:
+        value = json.loads(h5.attrs[attr])
+        value = edit(value)
+        h5.attrs[attr] = json.dumps(value)
+    return path
+
+
+def _legacy_layer(edit: Any) -> Any:
+    def apply(config: dict[str, Any]) -> dict[str, Any]:
+        edit(config["config"]["layers"][1])
+        return config
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_legacy_layer(lambda e: e.__setitem__("config", [1, 2])),
+         r"at \$\.config\.layers\[1\] in the model config, the 'config' of 'Dense' "
+         "is list, not a JSON object"),
+        (_legacy_layer(lambda e: e.__setitem__("class_name", ["Dense"])),
+         r"at \$\.config\.layers\[1\] in the model config, 'class_name' is list"),
+        (_legacy_layer(lambda e: e["config"].__setitem__(
+            "dtype", {"class_name": "Policy", "config": "float32"})),
+         r"'config\.dtype\.config' is str, not a JSON object"),
+        (lambda c: {**c, "config": {**c["config"], "layers": {"a": 1}}},
+         r"at \$ in the model config, 'config\.layers' is dict, not a list"),
+        (lambda c: {**c, "config": [7]},  # Keras 2.0's bare layer list, of junk
+         r"found int at \$\.config\.layers\[0\]"),
+    ],
+)  # fmt: skip
+def test_mutated_legacy_configs_name_file_and_place(
+    tmp_path: Path, edit: Any, message: str
+) -> None:
+    # These were a bare TypeError/AttributeError from the legacy config upgrade.
+    path = _legacy_with(tmp_path, "model_config", edit)
+    with pytest.raises(FileFormatError, match=message) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+
+
+def test_legacy_functional_nodes_unreadable(tmp_path: Path) -> None:
+    import cnnkit
+
+    inputs = cnnkit.Input((4,))
+    model = cnnkit.Model(inputs, cnnkit.layers.Dense(2)(inputs))
+    path = tmp_path / "old.h5"
+    with pytest.warns(UserWarning, match="HDF5"):
+        model.save(path)
+    with h5py.File(path, "a") as h5:
+        config = json.loads(h5.attrs["model_config"])
+        config["config"]["layers"][1]["inbound_nodes"] = [[[]]]  # a ref of nothing
+        h5.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(
+        FileFormatError,
+        match=r"old\.h5'.*at \$\.config\.layers\[1\] in the model config, the "
+        "inbound nodes are unreadable",
+    ):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: [t], r"the training_config attribute is list, not a JSON object"),
+        (lambda t: {**t, "optimizer_config": {"class_name": "Adam", "config": "x"}},
+         r"'optimizer_config\.config' is str, not a JSON object like "
+         r"\{'learning_rate': 0\.001\}"),
+        (lambda t: {**t, "loss": {"class_name": "MeanSquaredError", "config": "x"}},
+         r"the training_config attribute is malformed \(ValueError: "),
+    ],
+)  # fmt: skip
+def test_mutated_training_config_is_the_files_error(
+    tmp_path: Path, edit: Any, message: str
+) -> None:
+    path = _legacy_with(tmp_path, "training_config", edit)
+    with pytest.raises(FileFormatError, match=message) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+    assert "Load with compile=False" in str(info.value)
+    load_model(path, compile=False)  # the model itself is fine
+
+
+def test_deep_json_errors_name_the_file(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    contents = members(path)
+    contents["config.json"] = b"[" * 100_000 + b"]" * 100_000
+    write_zip(path, contents)
+    with pytest.raises(FileFormatError) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
 
 
 # ------------------------------------------------------------------ config bounds
@@ -295,3 +403,19 @@ def test_load_weights_from_keras_is_bounded_by_the_model(
         FileFormatError, match=r"'model.weights.h5' declares \d+ bytes, more than"
     ):
         tiny_model().load_weights(path)
+
+
+def test_member_with_an_unknown_compression_method(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + 10, 99)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(
+        FileFormatError,
+        match=r"member '.*' is corrupted or truncated: That compression method is "
+        "not supported",
+    ):
+        load_model(path)

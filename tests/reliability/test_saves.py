@@ -2,9 +2,11 @@
 
 HDF5 written straight to a file segfaults inside h5py's close when the write fails
 (full disk, file-size limit); every HDF5 cnnkit writes is now built in memory and
-written with a checked, atomic write. The failing writes run in a child process
-under ``RLIMIT_FSIZE`` (with SIGXFSZ ignored, so the write gets EFBIG instead of a
-signal): a crash there shows as a negative exit code instead of killing pytest.
+written with a checked, atomic write. The failing writes run in a child process,
+once under ``RLIMIT_FSIZE`` (with SIGXFSZ ignored, so the write gets EFBIG instead
+of a signal) and once on a real full disk (ENOSPC: a 512 KiB tmpfs the child
+fills; skipped where mounting is not permitted): a crash there shows as a
+negative exit code instead of killing pytest.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ SRC = str(Path(cnnkit.__file__).resolve().parents[1])
 # files), then limits file sizes to LIMIT bytes and saves again; it prints one JSON
 # line per case. LIMIT is below any of the files' sizes, above the tiny metadata.
 CHILD = r"""
-import json, os, resource, signal, sys, warnings
+import errno, json, os, resource, signal, sys, warnings
 import numpy as np
 import cnnkit
 
@@ -65,8 +67,16 @@ model.save(paths["legacy"])
 model.save(paths["keras"])
 model.layers[0].kernel.assign(np.full((32, 64), 3.0, "float32"))  # changed weights
 
-signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+if sys.argv[2] == "fsize":
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+else:  # a real full disk: fill the small file system the folder is
+    with open(os.path.join(folder, "filler"), "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(bytes(4096))
+        except OSError as error:
+            assert error.errno == errno.ENOSPC, error
 for case, path in paths.items():
     try:
         if case == "weights":
@@ -116,26 +126,62 @@ def _temps(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*.tmp"))
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the child once; return its exit code, results and the folder."""
-    folder = tmp_path_factory.mktemp("limited")
-    script = folder / "child.py"
-    script.write_text(CHILD)
+# What each way of running out of room reads as, in the SaveError's message.
+_CAUSE = {"fsize": "file-size limit", "full": "disk is full"}
+
+
+def _mount_small_tmpfs(folder: Path) -> None:
+    """Mount a 512 KiB tmpfs on ``folder``, or skip saying why it cannot be."""
+    if sys.platform != "linux":
+        pytest.skip("the full-disk case mounts a tmpfs, which is Linux's")
+    if os.geteuid() != 0:
+        pytest.skip("the full-disk case mounts a small tmpfs, which needs root")
     proc = subprocess.run(
-        [sys.executable, str(script), str(folder)],
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)],
         capture_output=True,
         text=True,
-        timeout=300,
-        env=_child_env(),
         check=False,
     )
-    results = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("{"):
-            record = json.loads(line)
-            results[record["case"]] = record
-    return {"proc": proc, "results": results, "folder": folder}
+    if proc.returncode != 0:
+        pytest.skip(
+            "mounting a small tmpfs is not permitted here (a container without "
+            f"CAP_SYS_ADMIN?): {proc.stderr.strip()}"
+        )
+
+
+@pytest.fixture(scope="module", params=["fsize", "full"])
+def limited(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """Run the child once; yield its exit code, results, folder and mode.
+
+    ``fsize``: a file-size limit (``RLIMIT_FSIZE``, EFBIG). ``full``: a real full
+    disk (ENOSPC), a 512 KiB tmpfs the child fills before its second saves.
+    """
+    mode: str = request.param
+    folder = tmp_path_factory.mktemp(f"limited-{mode}")
+    if mode == "full":
+        _mount_small_tmpfs(folder)
+    try:
+        script = folder / "child.py"
+        script.write_text(CHILD)
+        proc = subprocess.run(
+            [sys.executable, str(script), str(folder), mode],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_child_env(),
+            check=False,
+        )
+        results = {}
+        for line in proc.stdout.splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)
+                results[record["case"]] = record
+        yield {"proc": proc, "results": results, "folder": folder, "mode": mode}
+    finally:
+        if mode == "full":
+            subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_size_limited_saves_exit_normally(limited: dict[str, Any]) -> None:
@@ -152,7 +198,7 @@ def test_size_limited_save_is_a_clear_error(limited: dict[str, Any], case: str) 
     assert result["is_oserror"]
     name = {"weights": "m.weights.h5", "legacy": "m.h5", "keras": "m.keras"}[case]
     assert name in result["message"]
-    assert "file-size limit" in result["message"]
+    assert _CAUSE[limited["mode"]] in result["message"]
 
 
 def test_size_limited_checkpoint_raises_clearly(limited: dict[str, Any]) -> None:
@@ -161,6 +207,7 @@ def test_size_limited_checkpoint_raises_clearly(limited: dict[str, Any]) -> None
     assert result is not None, limited["proc"].stderr[-3000:]
     assert result["error"] == "SaveError"
     assert "m.weights.h5" in result["message"]
+    assert _CAUSE[limited["mode"]] in result["message"]
 
 
 def test_size_limited_saves_keep_old_files_and_leave_no_temps(
@@ -193,6 +240,7 @@ def test_backup_failure_warns_and_training_continues(
     assert result["epochs"] == 2  # resumed after epoch 1, ran epochs 2 and 3
     assert result["warnings"], "a failed backup must warn"
     assert all("latest.weights.h5" in w for w in result["warnings"])
+    assert all(_CAUSE[limited["mode"]] in w for w in result["warnings"])
     assert all("training continues" in w for w in result["warnings"])
     folder: Path = limited["folder"]
     model = cnnkit.Sequential(
@@ -228,21 +276,152 @@ def test_parent_that_is_a_file_is_a_clear_error(tmp_path: Path, name: str) -> No
     assert blocker.read_text() == "not a folder"
 
 
-def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root ignores folder permissions; see the parent-is-a-file test")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    model = _small_model()
-    model.save_weights(folder / "m.weights.h5")
-    before = _digest(folder / "m.weights.h5")
-    folder.chmod(0o555)
+# Saves into a read-only folder, in a child: as root (CI runs tests as root, and
+# root ignores permissions) the child drops to the unprivileged `nobody` after
+# building its model and before saving.
+READ_ONLY_CHILD = r"""
+import json, os, sys, warnings
+import numpy as np
+import cnnkit
+
+folder = sys.argv[1]
+model = cnnkit.Sequential([cnnkit.Input((3,)), cnnkit.layers.Dense(2, name="d")])
+model.compile(optimizer="sgd", loss="mse")
+model.layers[0].kernel.assign(np.full((3, 2), 3.0, "float32"))
+x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+# A warm-up with privileges, so every lazy import happens now: the interpreter's
+# own files may not be readable by `nobody`.
+warm = os.path.join(folder, "warm")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for name in ("m.weights.h5", "m.h5", "m.keras"):
+        path = os.path.join(warm, name)
+        model.save_weights(path) if name.endswith(".weights.h5") else model.save(path)
+    backup = cnnkit.callbacks.BackupAndRestore(os.path.join(warm, "backup"))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[backup])
+if os.geteuid() == 0:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+assert os.geteuid() != 0
+results = {}
+for case, name in [("weights", "m.weights.h5"), ("legacy", "m.h5"),
+                   ("keras", "m.keras")]:
+    path = os.path.join(folder, "ro", name)
     try:
-        with pytest.raises(SaveError, match=r"m\.weights\.h5.*permission denied"):
-            model.save_weights(folder / "m.weights.h5")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save_weights(path) if case == "weights" else model.save(path)
+        results[case] = {"error": None}
+    except Exception as error:
+        results[case] = {"error": type(error).__name__, "message": str(error)}
+for case, backup_dir in [("backup_new", os.path.join(folder, "ro", "backup")),
+                         ("backup_old", os.path.join(folder, "ro_backup"))]:
+    backup = cnnkit.callbacks.BackupAndRestore(backup_dir)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = model.fit(x, y, epochs=3, verbose=0, callbacks=[backup])
+        results[case] = {
+            "error": None, "epochs": len(history.history["loss"]),
+            "warnings": [str(w.message) for w in caught
+                         if w.category is RuntimeWarning],
+        }
+    except Exception as error:
+        results[case] = {"error": type(error).__name__, "message": str(error)}
+print(json.dumps(results), flush=True)
+"""
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def traversable_tmp() -> Any:
+    """A folder the unprivileged child can reach: pytest's own tmp folders are
+    private to their owner (0o700 up the tree)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cnnkit-read-only-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
     finally:
-        folder.chmod(0o755)
-    assert _digest(folder / "m.weights.h5") == before
+        for path in [folder, *folder.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="permissions and setuid are POSIX")
+@pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")
+def test_read_only_folder_is_a_clear_error(traversable_tmp: Path) -> None:
+    folder = traversable_tmp
+    read_only, old_backup = folder / "ro", folder / "ro_backup"
+    read_only.mkdir()
+    model = _small_model()
+    model.save_weights(read_only / "m.weights.h5")
+    model.save(read_only / "m.h5")
+    model.save(read_only / "m.keras")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    model.fit(
+        x,
+        y,
+        epochs=1,
+        verbose=0,
+        callbacks=[
+            cnnkit.callbacks.BackupAndRestore(old_backup, delete_checkpoint=False)
+        ],
+    )
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    before = {p: _digest(p) for p in files}
+    for path in (read_only, old_backup):
+        path.chmod(0o555)
+    script = folder / "child.py"
+    script.write_text(READ_ONLY_CHILD.replace("NOBODY", str(NOBODY)))
+    proc = subprocess.run(
+        [sys.executable, str(script), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_child_env(),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout.splitlines()[-1])
+    for case, name in [
+        ("weights", "m.weights.h5"),
+        ("legacy", "m.h5"),
+        ("keras", "m.keras"),
+    ]:
+        assert results[case]["error"] == "SaveError", results[case]
+        message = results[case]["message"]
+        assert str(read_only / name) in message
+        assert "permission denied" in message
+        assert "save into a folder you can write to" in message
+    # No backup folder can be made: each epoch warns, all three run.
+    new = results["backup_new"]
+    assert new["error"] is None, new
+    assert new["epochs"] == 3
+    assert len(new["warnings"]) == 3, new["warnings"]
+    assert all("Could not create the backup folder" in w for w in new["warnings"])
+    assert all("permission denied" in w.lower() for w in new["warnings"])
+    # An old backup in a read-only folder: restored (epoch 1 done), then every
+    # new backup warns, and the one it cannot delete at the end warns too.
+    old = results["backup_old"]
+    assert old["error"] is None, old
+    assert old["epochs"] == 2
+    writes = [w for w in old["warnings"] if "could not write its backup" in w]
+    assert len(writes) == 2, old["warnings"]
+    assert all("latest.weights.h5" in w and "permission denied" in w for w in writes)
+    deletes = [w for w in old["warnings"] if "could not delete" in w]
+    assert len(deletes) == 1, old["warnings"]
+    assert str(old_backup) in deletes[0]
+    # Nothing changed, nothing added.
+    assert sorted(
+        p for p in folder.rglob("*") if p.is_file() and "warm" not in p.parts
+    ) == sorted([*files, script])
+    assert {p: _digest(p) for p in files} == before
     assert _temps(folder) == []
 
 
@@ -372,3 +551,24 @@ def test_kill_during_checkpoints_leaves_loadable_files(
         warnings.simplefilter("error")
         loaded.save(folder / "m.keras")
     assert _temps(folder) == []
+
+
+def test_finished_backup_removes_temporaries_of_killed_writes(tmp_path: Path) -> None:
+    # Found by the kill -9 fit test: a kill mid-backup left
+    # `.latest.weights.h5.<random>.tmp`; the resumed run finished, deleted the
+    # backup, and the fresh temporary (too young to be "stale") kept the folder.
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    ours = backup_dir / ".latest.weights.h5.ab12cd34.tmp"
+    ours.write_bytes(b"partial")
+    model = _small_model()
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    backup = cnnkit.callbacks.BackupAndRestore(backup_dir)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[backup])
+    assert not backup_dir.exists()
+    # Another program's temporaries are not ours to remove.
+    backup_dir.mkdir()
+    foreign = backup_dir / ".notes.txt.ab12cd34.tmp"
+    foreign.write_bytes(b"partial")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[backup])
+    assert sorted(p.name for p in backup_dir.iterdir()) == [foreign.name]

@@ -51,7 +51,9 @@ class BackupAndRestore(Callback):
 
     A backup that cannot be written (disk full, quota, permission) warns with a
     ``RuntimeWarning`` naming the file and the cause; training continues and the
-    last good backup stays in place, since every write is atomic.
+    last good backup stays in place, since every write is atomic. A backup that
+    cannot be deleted when training ends warns too (delete it by hand, or the next
+    ``fit`` with this ``backup_dir`` resumes from it).
 
     Raises:
         InvalidArgumentError: For an empty ``backup_dir`` or a bad ``save_freq``.
@@ -198,21 +200,55 @@ class BackupAndRestore(Callback):
             json.dump(progress, handle)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        """Delete the backup files (only ours), and the directory if left empty."""
+        """Delete the backup files (only ours, with the temporaries of killed
+        writes of them), and the directory if left empty."""
         from cnnkit.distributed import is_main_process
+        from cnnkit.saving._files import clean_stale_temps
 
         if not self.delete_checkpoint or not is_main_process():
             return
+        kept: list[str] = []
         for path in (
             self._weights_path,
             self._metadata_path,
             self._prev_weights_path,
             self._prev_metadata_path,
         ):
-            # NotADirectoryError: the folder never came to be (a failed backup
-            # warned already); nothing of ours to delete.
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            try:
                 os.remove(path)
+            except (FileNotFoundError, NotADirectoryError):
+                # NotADirectoryError: the folder never came to be (a failed backup
+                # warned already); nothing of ours to delete.
+                continue
+            except OSError as error:
+                kept.append(f"{path!r} ({error.strerror or error})")
+        if kept:
+            # The training it protected is done: a backup that cannot be removed
+            # (read-only folder) must not turn a finished fit into an exception,
+            # but left in place it would make the next fit with this folder
+            # resume at the end, so say so.
+            warnings.warn(
+                f"BackupAndRestore could not delete its backup after training "
+                f"ended: {', '.join(kept)}. Delete it by hand: a later `fit` with "
+                f"backup_dir={self.backup_dir!r} would resume from it.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        # A run killed while writing a backup left a temporary of it; training is
+        # over, so no later backup would clean it: remove it now, whatever its age.
+        clean_stale_temps(
+            self.backup_dir,
+            older_than_s=0.0,
+            targets=tuple(
+                os.path.basename(p)
+                for p in (
+                    self._weights_path,
+                    self._metadata_path,
+                    self._prev_weights_path,
+                    self._prev_metadata_path,
+                )
+            ),
+        )
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)
 

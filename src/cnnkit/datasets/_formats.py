@@ -127,11 +127,17 @@ def read_npz(path: Path, keys: Sequence[str]) -> dict[str, np.ndarray]:
     with open(path, "rb") as f:  # our handle: np.load leaks its own on bad zips
         if f.read(4) != _ZIP_MAGIC:
             raise FileFormatError(f"{path.name} is not an .npz file (no zip header).")
-        f.seek(0)
-        _check_npz_sizes(f, path)
-        f.seek(0)
-        with np.load(f, allow_pickle=False) as npz:
-            return {k: npz[k] for k in keys if k in npz.files}
+        try:
+            f.seek(0)
+            _check_npz_sizes(f, path)
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as npz:
+                return {k: npz[k] for k in keys if k in npz.files}
+        except NotImplementedError as error:  # zipfile: an unknown compression
+            raise FileFormatError(
+                f"{path.name} is a damaged or unsupported zip archive ({error}). "
+                "Delete it and download again."
+            ) from error
 
 
 def _check_npz_sizes(f: IO[bytes], path: Path) -> None:
@@ -142,6 +148,15 @@ def _check_npz_sizes(f: IO[bytes], path: Path) -> None:
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
                 continue
+            if info.file_size > MAX_DECOMPRESSED_BYTES:
+                # An honest but enormous member (zeros deflate ~1000:1): np.load
+                # would inflate it whole.
+                raise FileFormatError(
+                    f"{path.name}: array {info.filename!r} inflates to "
+                    f"{info.file_size} bytes, more than the {MAX_DECOMPRESSED_BYTES} "
+                    "cnnkit reads from a dataset file; it was not read. Delete the "
+                    "file and download again."
+                )
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)
                 read_header = (

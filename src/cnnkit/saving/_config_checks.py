@@ -95,6 +95,25 @@ def _check_shape(entry: dict[str, Any], path: str, where: str) -> None:
         raise _refuse(
             path, where, f"'build_config' is {type(build).__name__}, not an object."
         )
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if shape is not None and not _is_shape(shape):
+        raise _refuse(
+            path,
+            where,
+            f"'build_config.input_shape' is {shape!r:.80}, not a shape such as "
+            "[null, 28, 28, 1] (a list of sizes and nulls, or of such lists).",
+        )
+
+
+def _is_shape(value: Any, depth: int = 0) -> bool:
+    """A shape (``[None, 4]``), or a list of shapes for a multi-input layer."""
+    if not isinstance(value, list) or depth > 2:
+        return False
+    if all(
+        v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value
+    ):
+        return True
+    return all(_is_shape(v, depth + 1) for v in value)
 
 
 def _ints(value: Any) -> list[int]:

@@ -217,12 +217,17 @@ STALE_AFTER_S = 60.0
 _OWN_TEMPS: set[str] = set()
 
 
-def clean_stale_temps(directory: str, older_than_s: float = STALE_AFTER_S) -> list[str]:
+def clean_stale_temps(
+    directory: str,
+    older_than_s: float = STALE_AFTER_S,
+    targets: tuple[str, ...] | None = None,
+) -> list[str]:
     """Remove temporaries of our naming pattern left in ``directory`` by dead saves.
 
     Only files named like ours, older than ``older_than_s`` and not being written
-    by this process are removed; errors are ignored (cleaning is best effort: a
-    save must not fail because an old temporary could not be deleted).
+    by this process are removed (with ``targets``, only the temporaries of those
+    file names); errors are ignored (cleaning is best effort: a save must not
+    fail because an old temporary could not be deleted).
 
     Returns:
         The paths removed.
@@ -235,6 +240,10 @@ def clean_stale_temps(directory: str, older_than_s: float = STALE_AFTER_S) -> li
         return removed
     for entry in entries:
         if not _TEMP_NAME.match(entry.name) or entry.path in _OWN_TEMPS:
+            continue
+        if targets is not None and not entry.name.startswith(
+            tuple(f".{name}." for name in targets)
+        ):
             continue
         with contextlib.suppress(OSError):
             if not entry.is_file(follow_symlinks=False):

@@ -208,7 +208,13 @@ def read_member(
         with archive.open(info) as member:
             while chunk := member.read(_CHUNK_BYTES):
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,  # "That compression method is not supported"
+    ) as error:
         raise FileFormatError(
             f"{path!r}: member {name!r} is corrupted or truncated: {error}"
         ) from error

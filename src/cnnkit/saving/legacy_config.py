@@ -71,37 +71,71 @@ def _upgrade_layer_config(class_name: str, config: dict[str, Any]) -> dict[str, 
         config["axis"] = int(axis[0])
     dtype = config.get("dtype")
     if isinstance(dtype, dict) and dtype.get("class_name") == "Policy":
-        config["dtype"] = (dtype.get("config") or {}).get("name")
+        policy = dtype.get("config") or {}
+        # A non-object policy config is left for the layer checks to refuse.
+        if isinstance(policy, dict):
+            config["dtype"] = policy.get("name")
     return config
 
 
-def upgrade_model_config(entry: Any) -> dict[str, Any]:
+def _refuse(where: str, message: str) -> FileFormatError:
+    return FileFormatError(f"at {where} in the model config, {message}")
+
+
+def upgrade_model_config(entry: Any, where: str = "$") -> dict[str, Any]:
     """Any legacy model or layer entry → the Keras 3 entry ``deserialize_layer`` reads.
 
+    ``where`` is the entry's place in the config (``$.config.layers[1]``), for
+    messages about a malformed file.
+
     Raises:
-        FileFormatError: If ``entry`` is not a ``{class_name, config}`` dict.
+        FileFormatError: If ``entry`` is not a ``{class_name, config}`` dict, or
+            its parts are not of the types Keras writes (a ``config`` that is not
+            an object, a ``layers`` that is not a list).
     """
     if not isinstance(entry, dict) or "class_name" not in entry:
         raise FileFormatError(
             "A model config must be a dict with 'class_name' and 'config'; found "
-            f"{type(entry).__name__}."
+            f"{type(entry).__name__}" + ("." if where == "$" else f" at {where}.")
         )
-    class_name = str(LEGACY_CLASS_NAMES.get(entry["class_name"], entry["class_name"]))
+    raw_name = entry["class_name"]
+    if not isinstance(raw_name, str):
+        raise _refuse(
+            where, f"'class_name' is {type(raw_name).__name__}, not a string."
+        )
+    class_name = str(LEGACY_CLASS_NAMES.get(raw_name, raw_name))
     config = entry.get("config")
-    if class_name == "Sequential":
-        if isinstance(config, list):  # Keras 2.0-2.2 wrote the layer list only
+    legacy_list = class_name == "Sequential" and isinstance(config, list)
+    if config is not None and not isinstance(config, dict) and not legacy_list:
+        raise _refuse(
+            where,
+            f"the 'config' of {class_name!r} is {type(config).__name__}, not a JSON "
+            "object.",
+        )
+    if class_name in _MODEL_CLASSES:
+        if legacy_list:  # Keras 2.0-2.2 wrote the layer list only
             config = {"layers": config}
         config = dict(config or {})
-        config["layers"] = [upgrade_model_config(e) for e in config.get("layers", [])]
-    elif class_name == "Functional":
-        config = dict(config or {})
-        config["layers"] = [
-            {
-                **upgrade_model_config(layer),
-                "inbound_nodes": _upgrade_nodes(layer.get("inbound_nodes")),
-            }
-            for layer in config.get("layers", [])
-        ]
+        layers = config.get("layers", [])
+        if not isinstance(layers, list):
+            raise _refuse(
+                where,
+                f"'config.layers' is {type(layers).__name__}, not a list of layers.",
+            )
+        upgraded = []
+        for index, layer in enumerate(layers):
+            place = f"{where}.config.layers[{index}]"
+            item = upgrade_model_config(layer, place)
+            if class_name == "Functional":
+                try:
+                    nodes = _upgrade_nodes(layer.get("inbound_nodes"))
+                except (TypeError, IndexError, ValueError) as error:
+                    raise _refuse(
+                        place, f"the inbound nodes are unreadable: {error}."
+                    ) from error
+                item = {**item, "inbound_nodes": nodes}
+            upgraded.append(item)
+        config["layers"] = upgraded
     else:
         config = _upgrade_layer_config(class_name, config or {})
     return {**entry, "class_name": class_name, "config": config}

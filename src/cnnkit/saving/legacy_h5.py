@@ -27,7 +27,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from cnnkit.errors import FileFormatError
+from cnnkit.errors import FileFormatError, InvalidArgumentError, NotBuiltError
 from cnnkit.layers.base.layer import Layer
 from cnnkit.saving._config_checks import check_depth
 from cnnkit.saving._files import expect_kind, h5_bytes, write_bytes
@@ -73,13 +73,22 @@ def _write_names(group: h5py.Group, name: str, values: list[bytes]) -> None:
 
 
 def _read_names(group: h5py.Group, name: str) -> list[str]:
+    """The names listed in ``group``'s attribute ``name`` (or its chunks)."""
     if name in group.attrs:
-        raw = list(group.attrs[name])
+        parts = [group.attrs[name]]
     else:
-        raw, index = [], 0
+        parts, index = [], 0
         while f"{name}{index}" in group.attrs:
-            raw.extend(group.attrs[f"{name}{index}"])
+            parts.append(group.attrs[f"{name}{index}"])
             index += 1
+    raw: list[Any] = []
+    for part in parts:
+        if not isinstance(part, np.ndarray) or part.ndim != 1:
+            raise FileFormatError(
+                f"the {name!r} attribute of the HDF5 group {group.name!r} is "
+                f"{type(part).__name__}, not a list of names: the file is damaged."
+            )
+        raw.extend(part)
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in raw]
 
 
@@ -162,14 +171,21 @@ def _group_values(
     ]
 
 
-def _assign(
+def _checked(
     variables: list[Any], values: list[np.ndarray], where: str, skip_mismatch: bool
-) -> None:
+) -> list[tuple[Any, np.ndarray]]:
+    """The ``(variable, value)`` pairs to assign for one layer, all checked.
+
+    Raises:
+        FileFormatError: On a count or shape mismatch (unless ``skip_mismatch``,
+            which warns and leaves that weight out).
+    """
     if len(values) != len(variables):
         raise FileFormatError(
             f"Weight count mismatch for {where}: the layer expects "
             f"{len(variables)} weight(s), the file holds {len(values)}."
         )
+    pairs = []
     for variable, value in zip(variables, values):
         if tuple(value.shape) != variable.shape:
             message = (
@@ -180,7 +196,8 @@ def _assign(
                 warnings.warn(message + " Skipped.", UserWarning, stacklevel=4)
                 continue
             raise FileFormatError(message)
-        variable.assign(value)
+        pairs.append((variable, value))
+    return pairs
 
 
 def load_legacy_weights(
@@ -192,42 +209,49 @@ def load_legacy_weights(
 ) -> None:
     """Fill ``model`` from a legacy ``model_weights`` group (by order or by name).
 
+    All or nothing: every layer's values are read and checked before any weight
+    changes, so a file that does not fit leaves the model as it was.
+
     Raises:
         FileFormatError: If the layers or weights do not match the file.
     """
     saved = _read_names(group, "layer_names")
     model_layers = as_saved_model(model, "load weights into").layers
     cap = dataset_cap(model)
+    pairs: list[tuple[Any, np.ndarray]] = []
     if by_name:
         wanted = {layer.name: layer for layer in model_layers}
         for name in saved:
             if name in wanted:
                 values = _group_values(safe_group(group, name, filename), filename, cap)
                 try:
-                    _assign(_legacy_weights(wanted[name]), values, f"layer {name!r}",
-                            skip_mismatch)  # fmt: skip
+                    pairs += _checked(_legacy_weights(wanted[name]), values,
+                                      f"layer {name!r}", skip_mismatch)  # fmt: skip
                 except FileFormatError as error:
                     if not skip_mismatch:
                         raise
                     warnings.warn(f"{error} Skipped.", UserWarning, stacklevel=2)
-        return
-    layers = [layer for layer in model_layers if _legacy_weights(layer)]
-    with_weights = [
-        name for name in saved
-        if _read_names(safe_group(group, name, filename), "weight_names")
-    ]  # fmt: skip
-    if len(with_weights) != len(layers):
-        raise FileFormatError(
-            f"{filename!r}: layer count mismatch. The model has {len(layers)} layers "
-            f"with weights ({[layer.name for layer in layers]}); the file has "
-            f"{len(with_weights)} ({with_weights})."
-        )
-    for index, (name, layer) in enumerate(zip(with_weights, layers)):
-        values = _group_values(safe_group(group, name, filename), filename, cap)
-        where = (
-            f"layer #{index} (named {layer.name!r} in the model, {name!r} in the file)"
-        )
-        _assign(_legacy_weights(layer), values, where, skip_mismatch)
+    else:
+        layers = [layer for layer in model_layers if _legacy_weights(layer)]
+        with_weights = [
+            name for name in saved
+            if _read_names(safe_group(group, name, filename), "weight_names")
+        ]  # fmt: skip
+        if len(with_weights) != len(layers):
+            raise FileFormatError(
+                f"{filename!r}: layer count mismatch. The model has {len(layers)} "
+                f"layers with weights ({[layer.name for layer in layers]}); the file "
+                f"has {len(with_weights)} ({with_weights})."
+            )
+        for index, (name, layer) in enumerate(zip(with_weights, layers)):
+            values = _group_values(safe_group(group, name, filename), filename, cap)
+            where = (
+                f"layer #{index} (named {layer.name!r} in the model, {name!r} in the "
+                "file)"
+            )
+            pairs += _checked(_legacy_weights(layer), values, where, skip_mismatch)
+    for variable, value in pairs:
+        variable.assign(value)
 
 
 def _json_attr(h5: h5py.File, key: str, path: str) -> Any:
@@ -267,7 +291,40 @@ def _load_optimizer_weights(h5: h5py.File, model: SavedModel, path: str) -> None
             stacklevel=3,
         )
         return
-    optimizer.load_variables(values)
+    try:
+        optimizer.load_variables(values)
+    except (InvalidArgumentError, NotBuiltError) as error:
+        raise FileFormatError(
+            f"{path!r}: the saved optimizer state does not fit "
+            f"{type(optimizer).__name__}: {error} Load with compile=False to skip it."
+        ) from error
+
+
+def _compile_config(training: Any, path: str) -> dict[str, Any]:
+    """The ``training_config`` attribute as a compile config, or the file's error."""
+    if not isinstance(training, dict):
+        raise FileFormatError(
+            f"{path!r}: the training_config attribute is {type(training).__name__}, "
+            "not a JSON object. Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        )
+    optimizer = training.get("optimizer_config")
+    inner = optimizer.get("config") if isinstance(optimizer, dict) else None
+    if inner is not None and not isinstance(inner, dict):
+        raise FileFormatError(
+            f"{path!r}: in the training_config attribute, 'optimizer_config.config' "
+            f"is {type(inner).__name__}, not a JSON object like "
+            "{'learning_rate': 0.001}. Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        )
+    try:
+        return training_config_to_compile_config(training)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise FileFormatError(
+            f"{path!r}: the training_config attribute is malformed "
+            f"({type(error).__name__}: {error}). Load with compile=False and call "
+            "`model.compile(...)` yourself."
+        ) from error
 
 
 def load_legacy_h5(
@@ -298,7 +355,7 @@ def load_legacy_h5(
             load_legacy_weights(safe_group(h5, "model_weights", path), model, path)
             training = _json_attr(h5, "training_config", path) if compile else None
             if training:
-                compile_config = training_config_to_compile_config(training)
+                compile_config = _compile_config(training, path)
                 compile_loaded(model, compile_config, path, custom_objects)
                 if "optimizer_weights" in h5:
                     _load_optimizer_weights(h5, model, path)

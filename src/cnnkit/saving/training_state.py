@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import h5py
@@ -99,33 +99,96 @@ def _write_rng(group: h5py.Group, model: Layer) -> None:
             data.attrs["device"] = str(device)
 
 
-def _read_rng(group: h5py.Group, model: Layer, path: str) -> None:
-    torch.set_rng_state(torch.from_numpy(safe_dataset(group, "torch", path)))
+def _read_rng(group: h5py.Group, model: Layer, path: str) -> Callable[[], None]:
+    """Read every generator state of the file; returns what applies them.
+
+    Nothing changes until the returned function runs, so a file that fails
+    half-way through being read leaves every generator as it was.
+    """
+    torch_state = torch.from_numpy(safe_dataset(group, "torch", path))
+    cuda_states: dict[int, torch.Tensor] = {}
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             if f"torch_cuda_{index}" in group:
-                state = torch.from_numpy(
+                cuda_states[index] = torch.from_numpy(
                     safe_dataset(group, f"torch_cuda_{index}", path)
                 )
-                torch.cuda.set_rng_state(state, index)
     pos, has_gauss, cached = json.loads(group.attrs["numpy_extra"])
     keys = safe_dataset(group, "numpy", path).astype(np.uint32)
-    np.random.set_state(("MT19937", keys, pos, has_gauss, cached))
     version, gauss_next = json.loads(group.attrs["python_extra"])
     internal = tuple(int(v) for v in safe_dataset(group, "python", path))
-    random.setstate((version, internal, gauss_next))
     layers = safe_group(group, "layers", path)
-    saved = {name: layers[name].attrs["device"] for name in layers}
+    saved = {name: str(layers[name].attrs["device"]) for name in layers}
+    plain: list[tuple[torch.Generator, torch.Tensor]] = []
+    owned: list[tuple[dict[Any, Any], str, torch.Tensor]] = []
     for key, module, attr, value in _layer_generators(model):
         stem = key.replace("/", "|")
         if isinstance(value, torch.Generator) and stem in saved:
-            value.set_state(torch.from_numpy(safe_dataset(layers, stem, path)))
+            plain.append((value, torch.from_numpy(safe_dataset(layers, stem, path))))
             continue
         for name, device in saved.items():
             if name.startswith(f"{stem}#"):
-                generator = torch.Generator(device=device)
-                generator.set_state(torch.from_numpy(safe_dataset(layers, name, path)))
-                getattr(module, attr)[torch.device(device)] = generator
+                state = torch.from_numpy(safe_dataset(layers, name, path))
+                owned.append((getattr(module, attr), device, state))
+
+    def apply() -> None:
+        torch.set_rng_state(torch_state)
+        for index, state in cuda_states.items():
+            torch.cuda.set_rng_state(state, index)
+        np.random.set_state(("MT19937", keys, pos, has_gauss, cached))
+        random.setstate((version, internal, gauss_next))
+        for generator, state in plain:
+            generator.set_state(state)
+        for generators, device, state in owned:
+            generator = torch.Generator(device=device)
+            generator.set_state(state)
+            generators[torch.device(device)] = generator
+
+    return apply
+
+
+def _capture_rng(model: Layer) -> Callable[[], None]:
+    """The generator states now; returns what puts them back."""
+    torch_state = torch.get_rng_state()
+    cuda_states = (
+        torch.cuda.get_rng_state_all()
+        if torch.cuda.is_available() and torch.cuda.is_initialized()
+        else None
+    )
+    numpy_state = np.random.get_state()
+    python_state = random.getstate()
+    plain: list[tuple[torch.Generator, torch.Tensor]] = []
+    owned: list[tuple[dict[Any, Any], dict[Any, Any]]] = []
+    for _, _, _, value in _layer_generators(model):
+        if isinstance(value, torch.Generator):
+            plain.append((value, value.get_state()))
+        else:
+            owned.append((value, dict(value)))
+
+    def restore() -> None:
+        torch.set_rng_state(torch_state)
+        if cuda_states is not None:
+            torch.cuda.set_rng_state_all(cuda_states)
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+        for generator, state in plain:
+            generator.set_state(state)
+        for generators, entries in owned:
+            generators.clear()
+            generators.update(entries)
+
+    return restore
+
+
+def _check_progress(progress: Any, path: str) -> dict[str, Any]:
+    epoch = progress.get("epoch") if isinstance(progress, dict) else None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise FileFormatError(
+            f"{path!r}: the training progress should be an object like "
+            f'{{"epoch": 3, "batch": 0}} with a non-negative epoch; found '
+            f"{progress!r:.100}."
+        )
+    return progress
 
 
 def save_training_state(model: Layer, path: str, progress: dict[str, Any]) -> None:
@@ -151,22 +214,49 @@ def load_training_state(model: Layer, path: str) -> dict[str, Any] | None:
     A plain Keras weights file (no cnnkit group) restores weights and returns
     ``None``.
 
+    All or nothing: when the file is refused, the model's weights, its
+    optimizer and every random generator keep their values.
+
     Raises:
-        FileFormatError: If the file is not a valid weights file for ``model``.
+        FileFormatError: If the file is not a valid weights file for ``model``,
+            or its progress or generator states are damaged.
     """
     expect_kind(path, "hdf5", "a training backup (`.weights.h5`)")
     with open_h5(path, path) as h5:
+        # Read and check everything first; if the generators or the model then
+        # refuse what was read, both are put back: a damaged backup changes
+        # nothing.
+        restore = _capture_rng(model)
         try:
+            progress: dict[str, Any] | None = None
+            apply_rng = None
+            if _GROUP in h5:
+                group = safe_group(h5, _GROUP, path)
+                progress = _check_progress(json.loads(group.attrs["progress"]), path)
+                apply_rng = _read_rng(group, model, path)
+                try:
+                    apply_rng()
+                except RuntimeError as error:  # torch: a state of the wrong size
+                    raise FileFormatError(
+                        f"{path!r}: a random-generator state in the backup is "
+                        f"invalid ({error}); the backup is damaged. Delete it to "
+                        "train from the start."
+                    ) from error
             load_state(h5, model, path)
-            if _GROUP not in h5:
-                return None
-            group = safe_group(h5, _GROUP, path)
-            progress = json.loads(group.attrs["progress"])
-            _read_rng(group, model, path)
-        except (OSError, KeyError, ValueError, TypeError) as error:
-            if isinstance(error, FileFormatError):
+        except BaseException as error:
+            restore()
+            if isinstance(error, FileFormatError) or not isinstance(
+                error,
+                OSError
+                | KeyError
+                | ValueError
+                | TypeError
+                | IndexError
+                | OverflowError,
+            ):
                 raise
             raise FileFormatError(
-                f"{path!r}: the training state is unreadable: {error}"
+                f"{path!r}: the training state is unreadable: "
+                f"{type(error).__name__}: {error}"
             ) from error
     return progress

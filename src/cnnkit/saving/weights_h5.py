@@ -20,15 +20,22 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import h5py
 import numpy as np
 import torch
 
-from cnnkit.errors import FileFormatError
+from cnnkit.errors import (
+    CnnkitError,
+    FileFormatError,
+    InvalidArgumentError,
+    NotBuiltError,
+)
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.base.weights import LayerWeights
 from cnnkit.naming import to_snake_case
@@ -194,12 +201,18 @@ def safe_dataset(
     be that one; without, it may declare at most ``max_bytes``.
 
     Raises:
-        FileFormatError: For a link, an external or virtual dataset, a non-numeric
+        FileFormatError: For a missing dataset, a link, an external or virtual
+            dataset, a non-numeric
             dtype, a dataset declaring far more data than the file stores, another
             shape than ``expected_shape``, or more than ``max_bytes``.
     """
     where = f"{group.name}/{name}"
     link = group.get(name, getclass=True, getlink=True)
+    if link is None:
+        raise FileFormatError(
+            f"{filename!r}: the dataset {where!r} is missing (the file's weight names "
+            "list it); the file is damaged or was edited."
+        )
     if link in (h5py.SoftLink, h5py.ExternalLink):
         raise FileFormatError(
             f"{filename!r}: {where!r} is an HDF5 {link.__name__}; refused."
@@ -336,7 +349,7 @@ def load_state(
     already loaded get their old values back before the error names every layer
     that could not be loaded. With ``skip_mismatch`` a warning names them instead
     and they keep their current values. The optimizer loads last, only once the
-    layers have.
+    layers have; if its state does not fit, the layers get their old values back.
 
     Raises:
         FileFormatError: If some layer's variables do not match the file.
@@ -383,15 +396,25 @@ def load_state(
                 + " Pass skip_mismatch=True to load the other layers anyway; no "
                 "layer was changed."
             )
+        # Inside the block: an optimizer state that does not fit (a slot of
+        # another shape) puts the layers back too. load_variables checks every
+        # value before it assigns one, so the optimizer itself is unchanged.
+        for (path, obj), store in zip(walked, stores):
+            # A file without optimizer state (saved before compile) is not an error.
+            if isinstance(obj, Optimizer) and store is not None:
+                where = f"{filename!r}: {path}/vars"
+                try:
+                    _load_optimizer(obj, root, _indexed(store, where))
+                except (InvalidArgumentError, NotBuiltError) as error:
+                    raise FileFormatError(
+                        f"{where}: the optimizer state does not fit the model's "
+                        f"optimizer: {error} No weight was changed; load with a "
+                        "model compiled as the saved one was."
+                    ) from error
     except BaseException:
         for variable, value in before:
             variable.assign(value)
         raise
-    for (path, obj), store in zip(walked, stores):
-        # A file without optimizer state (saved before compile) is not an error.
-        if isinstance(obj, Optimizer) and store is not None:
-            where = f"{filename!r}: {path}/vars"
-            _load_optimizer(obj, root, _indexed(store, where))
     if failures:
         warnings.warn(
             _failure_message(filename, failures)
@@ -408,15 +431,54 @@ def _failure_message(filename: str, failures: list[tuple[str, str]]) -> str:
     )
 
 
-def open_h5(source: Any, label: str) -> h5py.File:
-    """Open an HDF5 file (a path or a file-like object) for reading.
+# What h5py raises when a damaged file's structures cannot be decoded: a KeyError
+# or RuntimeError opening an object, an OSError reading data, a ValueError or
+# TypeError from an attribute of an unexpected type or shape.
+_HDF5_READ_ERRORS = (OSError, KeyError, RuntimeError, ValueError, TypeError)
+
+
+def _raised_by_h5py(error: BaseException) -> bool:
+    """Whether ``error`` was raised inside h5py (its innermost frame is h5py's)."""
+    trace = error.__traceback__
+    if trace is None:
+        return False
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    filename = trace.tb_frame.f_code.co_filename.replace("\\", "/")
+    return "h5py/" in filename
+
+
+@contextlib.contextmanager
+def open_h5(source: Any, label: str) -> Iterator[h5py.File]:
+    """Open an HDF5 file (a path or a file-like object) for reading, as a context.
+
+    Inside the block, what h5py raises on a damaged file becomes the file's error.
 
     Raises:
-        FileFormatError: If HDF5 cannot read it (truncated or corrupted).
+        FileFormatError: If HDF5 cannot open it, or cannot decode what the block
+            reads from it (truncated or corrupted).
     """
     try:
-        return h5py.File(source, "r")
+        h5 = h5py.File(source, "r")
     except OSError as error:
         raise FileFormatError(
             f"{label!r} is not a readable HDF5 file (truncated or corrupted?): {error}"
         ) from error
+    with h5:
+        try:
+            yield h5
+        except FileFormatError as error:
+            if label in str(error):
+                raise
+            # Every file error names its file, even one raised deep in a reader.
+            raise FileFormatError(f"{label!r}: {error}") from error
+        except CnnkitError:
+            raise
+        except _HDF5_READ_ERRORS as error:
+            if not _raised_by_h5py(error):
+                raise  # a layer's own loader, say: not the file's fault
+            raise FileFormatError(
+                f"{label!r} is corrupted: reading it failed with "
+                f"{type(error).__name__}: {error}. Save the model again, or use an "
+                "intact copy of the file."
+            ) from error

@@ -8,6 +8,7 @@ import torch
 
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.training import checks, prepare
+from cnnkit.training._step_lock import step_lock
 from cnnkit.training.data_adapter import (
     class_weight_to_sample_weight,
     to_tensor,
@@ -77,6 +78,6 @@ def predict_on_batch(model: Trainer, x: Any) -> Any:
     device = prepare.training_device(model)
     x = tree.map_structure(lambda v: to_tensor(v), x)
     prepare.prepare_model(model, device, x)
-    with torch.no_grad(), autocast(device):
+    with step_lock(model).reading(), torch.no_grad(), autocast(device):
         outputs = model(tree.map_structure(lambda v: v.to(device), x), training=False)
     return tree.map_structure(lambda t: t.detach().float().cpu().numpy(), outputs)

@@ -308,11 +308,24 @@ class CompileState:
             )
         return total, per_output
 
-    def update_metrics(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+    def update_metrics(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        sample_weight: Any,
+        groups: list[list[Any]] | None = None,
+        weighted: list[list[Any]] | None = None,
+    ) -> None:
+        """Update the compiled metrics, or ``groups``/``weighted`` (a private copy
+        of them, one group per output) when given."""
         flat_true, flat_pred = self.flatten_targets(y_true), tree.flatten(y_pred)
         flat_weights = self._flat_weights(sample_weight, len(flat_pred))
         for group, weighted_group, true, pred, weight in zip(
-            self.metrics, self.weighted, flat_true, flat_pred, flat_weights
+            self.metrics if groups is None else groups,
+            self.weighted if weighted is None else weighted,
+            flat_true,
+            flat_pred,
+            flat_weights,
         ):
             for metric in group:
                 metric.update_state(true, pred)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +19,7 @@ from cnnkit.training.data_adapter import (
     make_adapter,
     to_tensor,
 )
-from cnnkit.training.steps import StepRunner, runner_for
+from cnnkit.training.steps import MetricSet, StepRunner, overrides
 from cnnkit.utils import tree
 
 if TYPE_CHECKING:
@@ -24,17 +27,47 @@ if TYPE_CHECKING:
 
 
 def run_test_loop(
-    runner: StepRunner, adapter: Any, callbacks: CallbackList | None
+    runner: StepRunner,
+    adapter: Any,
+    callbacks: CallbackList | None,
+    publish: bool = False,
 ) -> dict[str, float]:
     """Evaluate over one pass of ``adapter`` with fresh metrics; returns the logs.
 
-    Training metrics are saved and restored, so validation inside ``fit`` does not
-    disturb the running training values.
+    The default test step tracks a private copy of the metrics, so the model's own
+    (``fit``'s running training values) are never disturbed, not even by an
+    evaluate in another thread; with ``publish`` the model's metrics then take the
+    results, as Keras' do after ``evaluate`` (skipped while a ``fit`` of the model
+    runs, whose values they are). A custom ``test_step`` updates ``model.metrics``
+    itself: they are reset first and, unless ``publish`` outside a fit, restored
+    afterwards.
     """
+    if overrides(runner.owner, "test_step"):
+        with fit_guard(runner.owner) as fitting:
+            restore = not publish or fitting  # fit's values are put back
+        return _shared_test_loop(runner, adapter, callbacks, restore=restore)
+    private = runner.with_private_metrics()
+    read_logs = private.logs
+    for step, (x, y, sw) in enumerate(adapter.epoch()):
+        if callbacks is not None:
+            callbacks.on_test_batch_begin(step)
+        read_logs = private.run_test_step(x, y, sw)
+        if callbacks is not None:
+            callbacks.on_test_batch_end(step, read_logs)
+    logs = read_logs()
+    if publish:
+        with fit_guard(runner.owner) as fitting:
+            if not fitting:
+                private.metric_set.publish_into(MetricSet.of(runner.state))
+    return logs
+
+
+def _shared_test_loop(
+    runner: StepRunner, adapter: Any, callbacks: CallbackList | None, restore: bool
+) -> dict[str, float]:
     metrics = runner.owner.metrics
     saved = [[v.clone() for v in metric.variables] for metric in metrics]
     runner.reset()
-    logs: dict[str, float] = {}
     read_logs = runner.logs
     for step, (x, y, sw) in enumerate(adapter.epoch()):
         if callbacks is not None:
@@ -43,11 +76,42 @@ def run_test_loop(
         if callbacks is not None:
             callbacks.on_test_batch_end(step, read_logs)
     logs = read_logs()
-    with torch.no_grad():
-        for metric, values in zip(metrics, saved):
-            for variable, value in zip(metric.variables, values):
-                variable.copy_(value)
+    if restore:
+        with torch.no_grad():
+            for metric, values in zip(metrics, saved):
+                for variable, value in zip(metric.variables, values):
+                    variable.copy_(value)
     return logs
+
+
+_FITS_LOCK = threading.Lock()
+# How many fits of each model are running. Kept beside the model, not on it, so
+# a copy of a model made during its fit (deepcopy, pickling) carries no count.
+_FITS_RUNNING: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def fit_guard(model: Any) -> Iterator[bool]:
+    """Hold the fit lock; yields whether a ``fit`` of ``model`` is running.
+
+    ``evaluate`` publishes its results into ``model.metrics`` under it, and ``fit``
+    registers under it (:func:`fitting`) before touching them, so a publish never
+    lands in the middle of a fit's epoch.
+    """
+    with _FITS_LOCK:
+        yield _FITS_RUNNING.get(model, 0) > 0
+
+
+@contextlib.contextmanager
+def fitting(model: Any) -> Iterator[None]:
+    """Mark ``model`` as being fitted for the duration of the block."""
+    with _FITS_LOCK:
+        _FITS_RUNNING[model] = _FITS_RUNNING.get(model, 0) + 1
+    try:
+        yield
+    finally:
+        with _FITS_LOCK:
+            _FITS_RUNNING[model] -= 1
 
 
 def evaluate(
@@ -86,7 +150,9 @@ def evaluate(
         if sample is not None:
             prepare.prepare_model(model, device, sample[0])
             prepare.build_compile_state(model, sample[0], sample[1], full_y)
-            runner = runner_for(model, device)
+            # A runner of its own, not the cached one `runner_for` refreshes: a
+            # fit in another thread may be stepping that one right now.
+            runner = StepRunner(model, device)
     callback_list = CallbackList(
         callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
         epochs=1, steps=adapter.steps_per_epoch,
@@ -95,7 +161,7 @@ def evaluate(
     source: Any = adapter
     if runner is None:
         runner, source = _runner_from_first_batch(model, device, adapter)
-    logs = run_test_loop(runner, source, callback_list)
+    logs = run_test_loop(runner, source, callback_list, publish=True)
     callback_list.on_test_end(logs)
     return format_results(runner, logs, return_dict)
 
@@ -128,7 +194,7 @@ def _runner_from_first_batch(
     checks.check_inputs_against_model(model, x)
     prepare.prepare_model(model, device, x)
     prepare.build_compile_state(model, x, y)
-    return runner_for(model, device), _Replay(first, batches)
+    return StepRunner(model, device), _Replay(first, batches)
 
 
 def format_results(

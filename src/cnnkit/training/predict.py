@@ -9,6 +9,7 @@ import torch
 
 from cnnkit.callbacks import CallbackList
 from cnnkit.training import checks, prepare
+from cnnkit.training._step_lock import step_lock
 from cnnkit.training.data_adapter import is_array_structure, make_adapter, to_tensor
 from cnnkit.training.steps import autocast, overrides
 from cnnkit.utils import tree
@@ -46,11 +47,14 @@ def predict(
                 prepare.prepare_model(model, device, bx)
                 prepared = True
             callback_list.on_predict_batch_begin(step)
-            outputs = (
-                model.predict_step((bx,))
-                if overrides(model, "predict_step")
-                else model(bx, training=False)
-            )
+            # Shared with other inference, exclusive of a training step: each
+            # batch sees the weights between two steps of a concurrent fit.
+            with step_lock(model).reading():
+                outputs = (
+                    model.predict_step((bx,))
+                    if overrides(model, "predict_step")
+                    else model(bx, training=False)
+                )
             collected.append(
                 tree.map_structure(lambda t: t.detach().float().cpu(), outputs)
             )

@@ -8,6 +8,7 @@ metrics keep device state; a callable returns the logs, and only the progress ba
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ import torch
 from cnnkit import activations, mixed_precision
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.metrics import Mean
+from cnnkit.training._step_lock import step_lock
 from cnnkit.utils import tree
 
 if TYPE_CHECKING:
@@ -75,6 +77,96 @@ def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
     return contextlib.nullcontext()
 
 
+class MetricSet:
+    """The running values one loop updates: the loss tracker, the compiled metrics
+    (one group per output, plain and weighted) and the per-output loss trackers.
+
+    The model's own set (:meth:`of`) holds the very objects ``model.metrics``
+    lists; ``fit`` updates it. ``evaluate`` and ``fit``'s validation update a
+    private copy (:meth:`private_copy`), so an evaluate running while ``fit``
+    trains the same model in another thread neither sees nor disturbs fit's values.
+    """
+
+    def __init__(
+        self,
+        loss_tracker: LossTracker,
+        output_loss_trackers: list[LossTracker],
+        groups: list[list[Any]],
+        weighted: list[list[Any]],
+        private: bool,
+    ) -> None:
+        self.loss_tracker = loss_tracker
+        self.output_loss_trackers = output_loss_trackers
+        self.groups = groups
+        self.weighted = weighted
+        self.private = private
+
+    @classmethod
+    def of(cls, state: Any) -> MetricSet:
+        """The compile state's own metrics (the lists themselves, not copies)."""
+        return cls(
+            state.loss_tracker,
+            state.output_loss_trackers,
+            state.metrics,
+            state.weighted,
+            private=False,
+        )
+
+    def private_copy(self, shared: tuple[Any, ...] = ()) -> MetricSet:
+        """Fresh, zeroed copies of every metric, with the same names and settings.
+
+        Objects in ``shared`` (the model) are referenced, not copied, should a
+        custom metric hold one.
+        """
+        memo = {id(item): item for item in shared}
+        trackers, outputs, groups, weighted = copy.deepcopy(
+            (self.loss_tracker, self.output_loss_trackers, self.groups, self.weighted),
+            memo,
+        )
+        fresh = MetricSet(trackers, outputs, groups, weighted, private=True)
+        fresh.reset()
+        return fresh
+
+    def metric_objects(self) -> list[Any]:
+        """The compiled metrics, plain then weighted (the compile state's order)."""
+        return [m for group in self.groups for m in group] + [
+            m for group in self.weighted for m in group
+        ]
+
+    def objects(self) -> list[Any]:
+        return [self.loss_tracker, *self.metric_objects(), *self.output_loss_trackers]
+
+    def reset(self) -> None:
+        for metric in self.objects():
+            metric.reset_state()
+
+    def publish_into(self, target: MetricSet) -> None:
+        """Make ``target``'s metrics hold this set's values (Keras: after
+        ``evaluate``, ``model.metrics`` hold its results)."""
+        while len(target.output_loss_trackers) < len(self.output_loss_trackers):
+            extra = self.output_loss_trackers[len(target.output_loss_trackers)]
+            target.output_loss_trackers.append(LossTracker(extra.name))
+        for source, dest in zip(self.objects(), target.objects()):
+            _copy_metric_state(source, dest)
+
+
+def _copy_metric_state(source: Any, dest: Any) -> None:
+    """``dest`` takes ``source``'s state: in place when the variables match (so a
+    reference to one stays live), else whole (state built lazily on an update)."""
+    names = list(source._variable_names)
+    if names == list(dest._variable_names) and all(
+        getattr(source, n).shape == getattr(dest, n).shape for n in names
+    ):
+        with torch.no_grad():
+            for name in names:
+                target = getattr(dest, name)
+                target.copy_(getattr(source, name).to(target.device))
+        return
+    state = copy.deepcopy(source.__dict__)
+    state["name"] = dest.name
+    dest.__dict__.update(state)
+
+
 def batch_size_of(x: Any) -> int:
     return int(tree.flatten(x)[0].shape[0])
 
@@ -90,8 +182,9 @@ class StepRunner:
         self.device = device
         self.state = model._require_state("fit")
         self.optimizer = model.optimizer
-        self.loss_tracker: LossTracker = self.state.loss_tracker
-        self.output_loss_trackers: list[LossTracker] = self.state.output_loss_trackers
+        # What the steps update: the model's own metrics, unless this runner is a
+        # `with_private_metrics()` copy (evaluate, validation).
+        self.metric_set = MetricSet.of(self.state)
         self.params: list[torch.Tensor] = []
         self.param_names: list[str] = []
         self.constrained: list[Any] = []
@@ -114,6 +207,25 @@ class StepRunner:
         ]
         if mixed_precision.global_policy().compute_dtype == "float16":
             self.scaler = mixed_precision.LossScaler()
+
+    @property
+    def loss_tracker(self) -> LossTracker:
+        return self.metric_set.loss_tracker
+
+    @property
+    def output_loss_trackers(self) -> list[LossTracker]:
+        return self.metric_set.output_loss_trackers
+
+    def with_private_metrics(self) -> StepRunner:
+        """This runner, stepping a private, zeroed copy of the metrics.
+
+        The copy shares the model and its variable lists (test steps only read
+        them) but no metric state: what it tracks never reaches ``model.metrics``
+        unless :meth:`MetricSet.publish_into` puts it there.
+        """
+        runner = copy.copy(self)
+        runner.metric_set = self.metric_set.private_copy((self.owner, self.model))
+        return runner
 
     # ------------------------------------------------------------------ helpers
 
@@ -166,13 +278,24 @@ class StepRunner:
                 self.output_loss_trackers.append(LossTracker(f"{name}_loss"))
             for tracker, value in zip(self.output_loss_trackers, per_output):
                 tracker.update(value, batch)
+        metrics = self.metric_set
         self.state.update_metrics(
-            y, tree.map_structure(lambda t: t.detach(), outputs), sw
+            y,
+            tree.map_structure(lambda t: t.detach(), outputs),
+            sw,
+            groups=metrics.groups,
+            weighted=metrics.weighted,
         )
 
     # ------------------------------------------------------------------ steps
 
     def train_step(self, x: Any, y: Any, sw: Any) -> None:
+        # Exclusive: an inference batch in another thread sees the weights (and
+        # moving statistics) of before or after this step, never of both.
+        with step_lock(self.owner).writing():
+            self._train_step(x, y, sw)
+
+    def _train_step(self, x: Any, y: Any, sw: Any) -> None:
         if y is None:
             raise InvalidArgumentError(
                 "Training needs labels: pass `y` (or a dataset yielding (x, y) pairs)."
@@ -204,7 +327,7 @@ class StepRunner:
             self.optimizer.build(self.params, names=self.param_names)
 
     def test_step(self, x: Any, y: Any, sw: Any) -> None:
-        with torch.no_grad():
+        with step_lock(self.owner).reading(), torch.no_grad():
             loss, outputs, per_output = self._loss_and_predictions(
                 x, y, sw, training=False
             )
@@ -223,7 +346,8 @@ class StepRunner:
             # As in Keras, fit builds the optimizer on the trainable weights first,
             # so a custom step may call `self.optimizer.apply(grads)` alone.
             self._build_optimizer()
-            logs = _detached(self.owner.train_step(pack_batch(x, y, sw)))
+            with step_lock(self.owner).writing():
+                logs = _detached(self.owner.train_step(pack_batch(x, y, sw)))
             return lambda: pythonify_logs(logs)
         self.train_step(x, y, sw)
         return self.logs
@@ -231,7 +355,7 @@ class StepRunner:
     def run_test_step(self, x: Any, y: Any, sw: Any) -> Callable[[], dict[str, float]]:
         """One evaluation step, through the model's own ``test_step`` if it has one."""
         if overrides(self.owner, "test_step"):
-            with torch.no_grad():
+            with step_lock(self.owner).reading(), torch.no_grad():
                 logs = self.owner.test_step(pack_batch(x, y, sw))
             return lambda: pythonify_logs(logs)
         self.test_step(x, y, sw)
@@ -241,7 +365,11 @@ class StepRunner:
 
     def reset(self) -> None:
         """Reset every metric of ``model.metrics`` (loss trackers included), as Keras
-        does at the start of each epoch and evaluation."""
+        does at the start of each epoch and evaluation; a runner with private
+        metrics resets only its own."""
+        if self.metric_set.private:
+            self.metric_set.reset()
+            return
         for metric in self.owner.metrics:
             metric.reset_state()
 
@@ -252,7 +380,7 @@ class StepRunner:
             # One tracker per output *with a loss*: outputs without one have no key.
             for tracker in self.output_loss_trackers:
                 values[tracker.name] = tracker.result()
-        for metric in self.state.metric_objects():
+        for metric in self.metric_set.metric_objects():
             values[metric.name] = metric.result()
         return dict(sorted(values.items()))
 

@@ -40,7 +40,7 @@ from cnnkit.metrics import Metric
 from cnnkit.training import prepare
 from cnnkit.training.batch import predict_on_batch, test_on_batch, train_on_batch
 from cnnkit.training.compile import CompileState, compile_state
-from cnnkit.training.evaluate import evaluate
+from cnnkit.training.evaluate import evaluate, fitting
 from cnnkit.training.fit import fit
 from cnnkit.training.predict import predict
 from cnnkit.training.steps import runner_for
@@ -124,11 +124,28 @@ class Trainer(Layer):
     def fit(self, *args: Any, **kwargs: Any) -> Any:
         """Train for a number of epochs (Keras' ``fit`` arguments); returns History."""
         self.stop_training = False
-        self.history = fit(self, *args, **kwargs)
+        with fitting(self):
+            self.history = fit(self, *args, **kwargs)
         return self.history
 
     def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        """Loss and metric values on data (Keras' ``evaluate`` arguments)."""
+        """Loss and metric values on data (Keras' ``evaluate`` arguments).
+
+        As in Keras, ``model.metrics`` hold the results afterwards.
+
+        Thread safety: ``evaluate`` runs every layer in inference mode through the
+        call (as ``predict`` does) and tracks its loss and metrics in a private
+        copy of the compiled metrics, so it may run in several threads at once and
+        while ``fit`` trains the same model in another thread: it neither resets
+        nor mixes into fit's running values, and fit's cannot leak into it. While a
+        ``fit`` of the model is running (in any thread, or from one of its
+        callbacks), the results are returned but not copied into
+        ``model.metrics``, which belong to that fit until it ends. Two evaluates
+        ending together publish one after the other, whole. Each batch sees the
+        weights between two training steps (see ``predict``). A model with
+        its own ``test_step`` updates ``model.metrics`` itself, so such an
+        evaluate is not isolated from a concurrent ``fit``.
+        """
         return evaluate(self, *args, **kwargs)
 
     def predict(self, *args: Any, **kwargs: Any) -> Any:
@@ -140,12 +157,14 @@ class Trainer(Layer):
 
         Thread safety: once the model is built, ``predict`` may run in several
         threads at once, and while ``fit`` trains the same model in another
-        thread; each predict still sees inference mode (``tests/reliability/test_modes.py``). What it cannot give
-        is a consistent snapshot of weights that ``fit`` is updating meanwhile: a
-        predict made during training may mix weights of neighbouring steps, so
-        predict on a copy (``clone_model`` + ``set_weights``) when that matters.
-        ``evaluate`` during ``fit`` on the same model is not supported: both update
-        the model's metric state.
+        thread; each predict still sees inference mode
+        (``tests/reliability/test_modes.py``). Each batch holds the model's step
+        lock shared and each training step holds it exclusively, so a batch
+        predicted during training sees the weights between two steps, never a mix
+        of two; different batches of one ``predict`` may see different steps.
+        Predict on a copy (``clone_model`` + ``set_weights``) for one snapshot
+        of the whole data. ``evaluate`` during ``fit`` is isolated the same way
+        (see ``evaluate``).
         """
         return predict(self, *args, **kwargs)
 

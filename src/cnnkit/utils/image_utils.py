@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import pathlib
+import struct
 import warnings
 from typing import IO, Any, Literal
 
@@ -24,7 +25,12 @@ from PIL import Image
 
 from cnnkit._layout import layout_of
 from cnnkit.config import floatx, normalize_data_format
-from cnnkit.errors import FileFormatError, InvalidArgumentError, InvalidTypeError
+from cnnkit.errors import (
+    CnnkitError,
+    FileFormatError,
+    InvalidArgumentError,
+    InvalidTypeError,
+)
 
 __all__ = ["array_to_img", "img_to_array", "load_img", "save_img"]
 
@@ -163,7 +169,19 @@ def load_img(
         check_pixels(img, path)
         img.load()  # decode now, so a truncated file fails here and not later
         img = _to_color_mode(img, color_mode)
-    except (Image.UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
+    except CnnkitError:
+        raise
+    except (
+        Image.UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        # What Pillow's decoders raise on damaged headers and data, besides
+        # OSError: "unknown raw mode", "broken PNG file", a short struct.
+        ValueError,
+        SyntaxError,
+        EOFError,
+        struct.error,
+    ) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise FileFormatError(
