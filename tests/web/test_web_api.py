@@ -128,7 +128,8 @@ def test_explain_bad_class_is_400(
 
 def test_filters_are_the_first_convolution(client: Any) -> None:
     body = client.get("/api/filters").json()
-    assert body["layer"] == "conv2d"
+    first = client.get("/api/model").json()["layers"][0]
+    assert (body["layer"], first["class_name"]) == (first["name"], "Conv2D")
     assert body["shape"] == [5, 5, 1, 32]
     assert np.array(body["filters"]).shape == (32, 5, 5)
 
