@@ -24,9 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from workloads import BY_NAME, compile_for, run_once  # noqa: E402
+import keras
+import tensorflow as tf
+from workloads import BY_NAME, compile_for, run_once
 
 
 def reply(payload: dict[str, Any]) -> None:
