@@ -47,8 +47,10 @@ ANCHORS_PYTHON = ROOT / ".venv-anchors" / "bin" / "python"
 class KerasTF:
     """The Keras/TF subprocess, one JSON line per command."""
 
-    def __init__(self, python: Path) -> None:
+    def __init__(self, python: Path, threads: int) -> None:
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
+        if threads:
+            env["BENCH_THREADS"] = str(threads)
         self.process = subprocess.Popen(
             [str(python), str(ROOT / "bench" / "anchors" / "keras_tf.py")],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -81,7 +83,7 @@ class KerasTF:
         self.process.wait(timeout=30)
 
 
-def start_keras(skip: bool) -> tuple[KerasTF | None, str]:
+def start_keras(skip: bool, threads: int) -> tuple[KerasTF | None, str]:
     if skip:
         return None, "Keras/TF skipped (--no-keras)."
     if not ANCHORS_PYTHON.exists():
@@ -90,7 +92,7 @@ def start_keras(skip: bool) -> tuple[KerasTF | None, str]:
             "run `make bench-anchors` to create it."
         )
     try:
-        keras_tf = KerasTF(ANCHORS_PYTHON)
+        keras_tf = KerasTF(ANCHORS_PYTHON, threads)
     except (OSError, RuntimeError, json.JSONDecodeError) as error:
         return None, f"Keras/TF column empty: the anchors venv failed ({error})."
     versions = keras_tf.versions
@@ -201,6 +203,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--rounds", type=int, default=0, help="default 3, full 7")
     parser.add_argument("--no-keras", action="store_true")
+    parser.add_argument(
+        "--threads", type=int, default=0,
+        help="intra-op threads for all three sides (default: each framework's own)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     wanted = [name for name in args.only.split(",") if name]
@@ -209,7 +215,9 @@ def main() -> None:
         if (w.name in wanted if wanted else args.full or not w.slow)
     ]  # fmt: skip
     rounds = args.rounds or (7 if args.full else 3)
-    keras_tf, note = start_keras(args.no_keras)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    keras_tf, note = start_keras(args.no_keras, args.threads)
     print(
         f"cnnkit {cnnkit.__version__}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads; {note}; {rounds} rounds, medians",

@@ -35,6 +35,10 @@ def reply(payload: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    threads = int(os.environ.get("BENCH_THREADS", "0"))
+    if threads:  # the same intra-op threads as the torch sides (before any op runs)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     state: dict[str, Any] = {}
     reply({"ready": True, "keras": keras.__version__, "tensorflow": tf.__version__})
     for line in sys.stdin:

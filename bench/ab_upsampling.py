@@ -1,0 +1,87 @@
+"""Before/after of UpSampling2D's kernel on the autoencoder workload, in one process.
+
+"before" runs UpSampling as the broadcast-and-reshape repeat cnnkit used until
+issue 14 (its backward is a strided ``sum``), "after" as torch's upsample kernels
+(``_kernels/upsampling.py``); plain torch runs alongside for the ratio. The switch is
+a module attribute swapped between rounds, so all three share the rounds' noise.
+
+    .venv/bin/python bench/ab_upsampling.py [--rounds 5] [--workload autoencoder]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch_models
+from workloads import BY_NAME, calls, compile_for, run_once
+
+import cnnkit
+from cnnkit._kernels.upsampling import repeat_spatial, upsample_nearest
+from cnnkit._layout import Layout
+from cnnkit.layers.reshaping import up_sampling
+
+
+def _before(
+    inputs: torch.Tensor, layout: Layout, factors: Sequence[int]
+) -> torch.Tensor:
+    return repeat_spatial(inputs, layout.spatial_axes, factors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workload", default="autoencoder")
+    args = parser.parse_args()
+    workload = BY_NAME[args.workload]
+    torch.manual_seed(0)
+    model = workload.build(cnnkit)
+    compile_for(cnnkit, model, workload)
+    x, y = workload.data(False)
+
+    def with_kernel(kernel: Callable[..., torch.Tensor]) -> Callable[[], None]:
+        def run() -> None:
+            up_sampling.upsample_nearest = kernel  # type: ignore[assignment]
+            try:
+                run_once(model, workload, x, y, False)
+            finally:
+                up_sampling.upsample_nearest = upsample_nearest  # type: ignore[assignment]
+
+        return run
+
+    runners = {
+        "before": with_kernel(_before),
+        "after": with_kernel(upsample_nearest),
+        "torch": torch_models.make_runner(
+            workload, torch.from_numpy(x), torch.from_numpy(y), False,
+            calls(workload, False),
+        ),
+    }  # fmt: skip
+    for run in runners.values():
+        run()
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    names = list(runners)
+    for round_ in range(args.rounds):
+        for name in names[round_ % 3 :] + names[: round_ % 3]:
+            start = time.perf_counter()
+            runners[name]()
+            seconds[name].append(time.perf_counter() - start)
+    count = calls(workload, False)
+    rate = {name: count / statistics.median(v) for name, v in seconds.items()}
+    print(f"{workload.title}: samples/s, {args.rounds} interleaved rounds, medians")
+    for name, value in rate.items():
+        print(f"  {name:7s} {value:8,.0f}")
+    print(f"after / before = {rate['after'] / rate['before']:.2f}")
+    print(f"cnnkit / torch: before {rate['before'] / rate['torch']:.2f}, "
+          f"after {rate['after'] / rate['torch']:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
