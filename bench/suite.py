@@ -124,7 +124,7 @@ def kernel_bound(model: Any, workload: Workload) -> float:
     train = workload.kind == "train"
     batch = 1 if workload.kind == "predict1" else min(workload.batch, 128)
     x = torch.rand(batch, *workload.input_shape)
-    convs = kernel_limit.record_convs(lambda: model(x))
+    convs = kernel_limit.record_convs(lambda: model(x), bfloat16=workload.mixed)
     rate = kernel_limit.conv_flops_per_second(convs, train)
     per_sample = cnnkit.explain.analyze(model).total.flops * (3 if train else 1)
     return rate / per_sample
