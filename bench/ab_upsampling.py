@@ -5,7 +5,7 @@ issue 14 (its backward is a strided ``sum``), "after" as torch's upsample kernel
 (``_kernels/upsampling.py``); plain torch runs alongside for the ratio. The switch is
 a module attribute swapped between rounds, so all three share the rounds' noise.
 
-    .venv/bin/python bench/ab_upsampling.py [--rounds 5] [--workload autoencoder]
+    .venv/bin/python bench/ab_upsampling.py [--rounds 5] [--threads 1]
 """
 
 from __future__ import annotations
@@ -39,7 +39,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workload", default="autoencoder")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     workload = BY_NAME[args.workload]
     torch.manual_seed(0)
     model = workload.build(cnnkit)
