@@ -2,7 +2,8 @@
 
 "before" runs UpSampling as the broadcast-and-reshape repeat cnnkit used until
 issue 14 (its backward is a strided ``sum``), "after" as torch's upsample kernels
-(``_kernels/upsampling.py``); plain torch runs alongside for the ratio. The switch is
+(``_kernels/upsampling.py``); plain torch and Keras/TF (when the anchors venv exists)
+run alongside for the ratios. The switch is
 a module attribute swapped between rounds, so all three share the rounds' noise.
 
     .venv/bin/python bench/ab_upsampling.py [--rounds 5] [--threads 1]
@@ -21,6 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch_models
+from suite import start_keras
 from workloads import BY_NAME, calls, compile_for, run_once
 
 import cnnkit
@@ -67,23 +69,35 @@ def main() -> None:
             calls(workload, False),
         ),
     }  # fmt: skip
+    keras_tf, note = start_keras(skip=False, threads=args.threads)
+    if keras_tf is not None:
+        keras_tf.ask(cmd="setup", workload=workload.name, full=False)
+        runners["keras"] = lambda: keras_tf.ask(cmd="run")["seconds"]
     for run in runners.values():
         run()
     seconds: dict[str, list[float]] = {name: [] for name in runners}
     names = list(runners)
     for round_ in range(args.rounds):
-        for name in names[round_ % 3 :] + names[: round_ % 3]:
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
-            runners[name]()
-            seconds[name].append(time.perf_counter() - start)
+            reported = runners[name]()  # the Keras/TF process times itself
+            elapsed = time.perf_counter() - start
+            seconds[name].append(reported if isinstance(reported, float) else elapsed)
+    if keras_tf is not None:
+        keras_tf.close()
     count = calls(workload, False)
     rate = {name: count / statistics.median(v) for name, v in seconds.items()}
-    print(f"{workload.title}: samples/s, {args.rounds} interleaved rounds, medians")
+    print(
+        f"{workload.title}: samples/s, {args.rounds} interleaved rounds, medians; {note}"
+    )
     for name, value in rate.items():
         print(f"  {name:7s} {value:8,.0f}")
     print(f"after / before = {rate['after'] / rate['before']:.2f}")
-    print(f"cnnkit / torch: before {rate['before'] / rate['torch']:.2f}, "
-          f"after {rate['after'] / rate['torch']:.2f}")  # fmt: skip
+    for other in ("torch", "keras"):
+        if other in rate:
+            print(f"cnnkit / {other}: before {rate['before'] / rate[other]:.2f}, "
+                  f"after {rate['after'] / rate[other]:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

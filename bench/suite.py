@@ -155,8 +155,9 @@ def measure(
     result: dict[str, Any] = {"workload": workload.name, "title": workload.title}
     for name, values in seconds.items():
         median = statistics.median(values)
+        batches = count / workload.batch
         result[name] = (
-            median / count * 1e3 if workload.kind == "predict" else count / median
+            median / batches * 1e3 if workload.kind == "predict" else count / median
         )
     limit = kernel_bound(model, workload)
     result["limit"] = 1e3 / (limit / workload.batch) if workload.kind == "predict" \
