@@ -51,7 +51,7 @@ class _Recorder(TorchDispatchMode):
         super().__init__()
         self.calls: list[ConvCall] = []
 
-    def __torch_dispatch__(  # type: ignore[override]
+    def __torch_dispatch__(
         self, func: Any, types: Any, args: Any = (), kwargs: Any = None
     ) -> Any:
         out = func(*args, **(kwargs or {}))
