@@ -51,8 +51,8 @@ def main() -> None:
             keras.mixed_precision.set_global_policy(
                 "mixed_bfloat16" if workload.mixed else "float32"
             )
-            # A fresh graph and session per workload: without it, TF ran the 5th
-            # workload of a suite 2x slower than the same workload alone.
+            # Each workload starts from a fresh Keras session, as in its own script:
+            # earlier workloads' models and graphs do not linger in TF's state.
             state.clear()
             keras.backend.clear_session()
             keras.utils.set_random_seed(0)
