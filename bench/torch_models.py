@@ -96,6 +96,54 @@ def _mobilenet() -> nn.Module:
     return nn.Sequential(*blocks)
 
 
+class _UNet(nn.Module):
+    """The keras.io Xception-style U-Net; 'same' convs as symmetric torch padding."""
+
+    def __init__(self, classes: int = 3) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU()
+        )  # fmt: skip
+        self.down = nn.ModuleList()
+        self.down_skip = nn.ModuleList()
+        channels = 32
+        for filters in (64, 128, 256):
+            self.down.append(nn.Sequential(
+                nn.ReLU(), _separable(channels, filters), nn.BatchNorm2d(filters),
+                nn.ReLU(), _separable(filters, filters), nn.BatchNorm2d(filters),
+                nn.MaxPool2d(3, 2, 1),
+            ))  # fmt: skip
+            self.down_skip.append(nn.Conv2d(channels, filters, 1, stride=2))
+            channels = filters
+        self.up = nn.ModuleList()
+        self.up_skip = nn.ModuleList()
+        for filters in (256, 128, 64, 32):
+            self.up.append(nn.Sequential(
+                nn.ReLU(), nn.ConvTranspose2d(channels, filters, 3, padding=1),
+                nn.BatchNorm2d(filters), nn.ReLU(),
+                nn.ConvTranspose2d(filters, filters, 3, padding=1),
+                nn.BatchNorm2d(filters), nn.Upsample(scale_factor=2),
+            ))  # fmt: skip
+            self.up_skip.append(nn.Conv2d(channels, filters, 1))
+            channels = filters
+        self.head = nn.Conv2d(32, classes, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for block, skip in zip(self.down, self.down_skip):
+            x = block(x) + skip(x)
+        for block, skip in zip(self.up, self.up_skip):
+            x = block(x) + skip(F.interpolate(x, scale_factor=2))
+        return self.head(x)
+
+
+def _separable(channels: int, filters: int) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False),
+        nn.Conv2d(channels, filters, 1),
+    )  # fmt: skip
+
+
 class _Seed(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -113,6 +161,7 @@ _MODELS: dict[str, Callable[[], nn.Module]] = {
     "seed": _Seed, "predict1": _Seed, "evaluate": _Seed, "seed_bf16": _Seed,
     "vgg": _vgg, "vgg_bf16": _vgg, "signal": _signal, "volume": _volume,
     "autoencoder": _autoencoder, "resnet": _resnet, "mobilenet": _mobilenet,
+    "unet": _UNet,
 }  # fmt: skip
 
 
@@ -168,6 +217,15 @@ def make_runner(
             float(total)
 
         return evaluate
+
+    if workload.kind == "predict":
+
+        def predict_batches() -> None:
+            with torch.no_grad():
+                for start in range(0, len(x), batch):
+                    torch.softmax(model(x[start : start + batch]), 1).numpy()
+
+        return predict_batches
 
     def predict() -> None:
         with torch.no_grad():
