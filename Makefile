@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: install install-runtime system-deps demo test test-fast bench lint clean
+.PHONY: install install-runtime system-deps demo test test-fast bench bench-anchors lint clean
 
 $(VENV)/.stamp-venv:
 	$(PYTHON) -m venv $(VENV)
@@ -76,12 +76,28 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not slow and not oracle and not gpu and not network and not browser and not distributed"
 
+# `make bench` prints the table of bench/suite.py (a few minutes); pass more with
+# BENCH_ARGS="--full" (longer runs and the U-Net) or "--threads 1 --only seed,signal".
+BENCH_ARGS ?=
 bench: install
-	$(PY) bench/forward.py
+	$(PY) bench/suite.py $(BENCH_ARGS)
+
+# The Keras 3 + TensorFlow column of the bench: a venv of its own, never a dependency
+# of cnnkit (the bench talks to it through a subprocess). If the index has no
+# TensorFlow for this Python, the venv is removed and the bench leaves that column empty.
+ANCHORS := .venv-anchors
+$(ANCHORS)/.stamp-anchors:
+	$(PYTHON) -m venv $(ANCHORS)
+	@$(ANCHORS)/bin/pip install -q "tensorflow-cpu==2.21.0" "keras==3.15.1" || \
+	  $(ANCHORS)/bin/pip install -q tensorflow keras || \
+	  (rm -rf $(ANCHORS); echo "note: no TensorFlow on the index; the bench skips Keras/TF"; exit 0)
+	@[ -d $(ANCHORS) ] && touch $@ || true
+
+bench-anchors: $(ANCHORS)/.stamp-anchors
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) $(ANCHORS) build dist .pytest_cache

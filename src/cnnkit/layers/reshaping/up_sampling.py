@@ -15,12 +15,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 
+from cnnkit._kernels.upsampling import upsample_nearest
 from cnnkit._layout import Layout
 from cnnkit.config import normalize_data_format
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
@@ -36,32 +36,6 @@ Interpolation = Literal["nearest", "bilinear", "bicubic", "area"]
 # input pixel it lies in, i.e. exactly 'nearest'.
 _NEAREST_MODES = ("nearest", "area")
 _TORCH_MODES = ("bilinear", "bicubic")
-
-
-def repeat_spatial(
-    inputs: torch.Tensor, axes: Sequence[int], factors: Sequence[int]
-) -> torch.Tensor:
-    """Repeat each cell ``factor`` times along ``axes`` with one copy.
-
-    Example:
-        >>> repeat_spatial(torch.tensor([[1, 2]]), (1,), (3,))
-        tensor([[1, 1, 1, 2, 2, 2]])
-    """
-    factor_of = dict(zip(axes, factors))
-    view_shape: list[int] = []
-    expanded: list[int] = []
-    final: list[int] = []
-    for axis, size in enumerate(inputs.shape):
-        view_shape.append(size)
-        expanded.append(size)
-        if axis in factor_of:
-            view_shape.append(1)  # a new axis right after each spatial axis...
-            expanded.append(factor_of[axis])  # ...broadcast to the factor (a view)
-            final.append(size * factor_of[axis])
-        else:
-            final.append(size)
-    # (B, H, W, C) -> (B, H, 1, W, 1, C) -> (B, H, f0, W, f1, C) -> (B, H*f0, W*f1, C)
-    return inputs.reshape(view_shape).expand(expanded).reshape(final)
 
 
 class BaseUpSampling(Layer):
@@ -93,7 +67,7 @@ class BaseUpSampling(Layer):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.interpolation in _NEAREST_MODES:
-            return repeat_spatial(inputs, self._axes, self._factors)
+            return upsample_nearest(inputs, self._layout, self._factors)
         x = self._layout.to_channels_first(inputs)  # (B, C, H, W)
         out_size = [n * f for n, f in zip(x.shape[2:], self._factors)]
         y = F.interpolate(
