@@ -6,17 +6,23 @@ Example:
     tensor([0., 2.])
     >>> serialize(get(None))
     'linear'
+    >>> import numpy as np
+    >>> relu(np.array([-1.0, 2.0]))  # arrays too, as in Keras
+    tensor([0., 2.], dtype=torch.float64)
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from cnnkit import serialization
 from cnnkit.errors import InvalidArgumentError
+from cnnkit.ops import convert_to_tensor
 
 __all__ = [
     "celu",
@@ -57,6 +63,21 @@ __all__ = [
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
 
+def _takes_arrays(function: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """Let ``function`` take what Keras' activations take: numpy arrays, lists and
+    scalars become tensors (``relu(model.predict(x))`` works as in Keras). A
+    tensor goes straight through: layers call these on every forward pass."""
+
+    @functools.wraps(function)
+    def activation(x: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            x = convert_to_tensor(x)
+        return function(x, *args, **kwargs)
+
+    return activation
+
+
+@_takes_arrays
 def relu(
     x: torch.Tensor,
     negative_slope: float = 0.0,
@@ -73,121 +94,150 @@ def relu(
     return out
 
 
+@_takes_arrays
 def leaky_relu(x: torch.Tensor, negative_slope: float = 0.2) -> torch.Tensor:
     """Leaky ReLU; the *function* defaults to 0.2 (the layer defaults to 0.3)."""
     return F.leaky_relu(x, negative_slope)
 
 
+@_takes_arrays
 def relu6(x: torch.Tensor) -> torch.Tensor:
     return F.relu6(x)
 
 
+@_takes_arrays
 def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     return torch.softmax(x, dim=axis)
 
 
+@_takes_arrays
 def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     return torch.log_softmax(x, dim=axis)
 
 
+@_takes_arrays
 def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     return F.elu(x, alpha)
 
 
+@_takes_arrays
 def selu(x: torch.Tensor) -> torch.Tensor:
     return F.selu(x)
 
 
+@_takes_arrays
 def celu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     return F.celu(x, alpha)
 
 
+@_takes_arrays
 def softplus(x: torch.Tensor) -> torch.Tensor:
     return F.softplus(x)
 
 
+@_takes_arrays
 def softsign(x: torch.Tensor) -> torch.Tensor:
     return F.softsign(x)
 
 
+@_takes_arrays
 def silu(x: torch.Tensor) -> torch.Tensor:
     return F.silu(x)
 
 
+@_takes_arrays
 def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
     return F.gelu(x, approximate="tanh" if approximate else "none")
 
 
+@_takes_arrays
 def glu(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     return F.glu(x, dim=axis)
 
 
+@_takes_arrays
 def tanh(x: torch.Tensor) -> torch.Tensor:
     return torch.tanh(x)
 
 
+@_takes_arrays
 def tanh_shrink(x: torch.Tensor) -> torch.Tensor:
     return x - torch.tanh(x)
 
 
+@_takes_arrays
 def hard_tanh(x: torch.Tensor) -> torch.Tensor:
     return F.hardtanh(x)
 
 
+@_takes_arrays
 def hard_shrink(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     return F.hardshrink(x, threshold)
 
 
+@_takes_arrays
 def soft_shrink(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     return F.softshrink(x, threshold)
 
 
+@_takes_arrays
 def threshold(x: torch.Tensor, threshold: float, default_value: float) -> torch.Tensor:
     return torch.where(x > threshold, x, torch.full_like(x, default_value))
 
 
+@_takes_arrays
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(x)
 
 
+@_takes_arrays
 def log_sigmoid(x: torch.Tensor) -> torch.Tensor:
     return F.logsigmoid(x)
 
 
+@_takes_arrays
 def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """Keras 3's ``clip(x/6 + 0.5, 0, 1)`` (Keras 2 used ``0.2x + 0.5``)."""
     return F.relu6(x + 3.0) / 6.0
 
 
+@_takes_arrays
 def hard_silu(x: torch.Tensor) -> torch.Tensor:
     return x * hard_sigmoid(x)
 
 
+@_takes_arrays
 def sparse_sigmoid(x: torch.Tensor) -> torch.Tensor:
     return ((x + 1.0) * 0.5).clamp(0.0, 1.0)
 
 
+@_takes_arrays
 def sparse_plus(x: torch.Tensor) -> torch.Tensor:
     middle = (x + 1.0) ** 2 / 4.0
     return torch.where(x <= -1.0, torch.zeros_like(x), torch.where(x >= 1.0, x, middle))
 
 
+@_takes_arrays
 def squareplus(x: torch.Tensor, b: float = 4.0) -> torch.Tensor:
     return (x + torch.sqrt(x * x + b)) / 2.0
 
 
+@_takes_arrays
 def exponential(x: torch.Tensor) -> torch.Tensor:
     return torch.exp(x)
 
 
+@_takes_arrays
 def mish(x: torch.Tensor) -> torch.Tensor:
     return F.mish(x)
 
 
+@_takes_arrays
 def linear(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+@_takes_arrays
 def sparsemax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """Euclidean projection onto the probability simplex (Martins & Astudillo)."""
     moved = x.movedim(axis, -1)
