@@ -238,3 +238,23 @@ def test_uploaded_photos_and_scans_are_read(client: Any, name: str, digit: int) 
     kind = "image/jpeg" if name.endswith(".jpg") else "image/png"
     body = client.post("/api/predict", files={"image": (name, data, kind)}).json()
     assert body["class"] == digit
+
+
+def test_more_models_than_stay_loaded_keep_answering(
+    seed_model_path: Path, tmp_path: Path, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    from starlette.testclient import TestClient
+
+    from cnnkit.web import create_app
+
+    for i in range(6):  # the shelf keeps 4 loaded: the first ones are dropped
+        (tmp_path / f"m{i}.keras").write_bytes(seed_model_path.read_bytes())
+    image = upload(png_bytes(mnist_test[0][0]))
+    with TestClient(create_app(models_dir=tmp_path)) as client:
+        answers = [
+            client.post(f"/api/predict?model=m{i % 6}.keras", files=image).json()[
+                "class"
+            ]
+            for i in range(9)  # m0..m5, then m0..m2 loaded again
+        ]
+    assert answers == [int(mnist_test[1][0])] * 9

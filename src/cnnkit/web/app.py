@@ -75,17 +75,20 @@ class _Api:
     def __init__(self, shelf: ModelShelf, max_upload_bytes: int) -> None:
         self.shelf = shelf
         self.max_upload_bytes = max_upload_bytes
-        self._batchers: dict[str, PredictBatcher] = {}
+        # name -> (the loaded model, its batcher): a model dropped from the shelf
+        # and loaded again gets a new batcher, so the old one is not kept alive.
+        self._batchers: dict[str, tuple[ServedModel, PredictBatcher]] = {}
 
     async def served(self, request: Request) -> ServedModel:
         name = request.query_params.get("model")
         return await run_in_threadpool(self.shelf.get, name)
 
     def batcher(self, served: ServedModel) -> PredictBatcher:
-        batcher = self._batchers.get(served.name)
-        if batcher is None:
-            batcher = PredictBatcher(lambda xs: views.probabilities(served, xs))
-            self._batchers[served.name] = batcher
+        known = self._batchers.get(served.name)
+        if known is not None and known[0] is served:
+            return known[1]
+        batcher = PredictBatcher(lambda xs: views.probabilities(served, xs))
+        self._batchers[served.name] = (served, batcher)
         return batcher
 
     @contextlib.asynccontextmanager
