@@ -47,19 +47,26 @@ def run_test_loop(
             restore = not publish or fitting  # fit's values are put back
         return _shared_test_loop(runner, adapter, callbacks, restore=restore)
     private = runner.with_private_metrics()
-    read_logs = private.logs
-    for step, (x, y, sw) in enumerate(adapter.epoch()):
-        if callbacks is not None:
-            callbacks.on_test_batch_begin(step)
-        read_logs = private.run_test_step(x, y, sw)
-        if callbacks is not None:
-            callbacks.on_test_batch_end(step, read_logs)
-    logs = read_logs()
+    logs = _run_batches(private, adapter, callbacks)
     if publish:
         with fit_guard(runner.owner) as fitting:
             if not fitting:
                 private.metric_set.publish_into(MetricSet.of(runner.state))
     return logs
+
+
+def _run_batches(
+    runner: StepRunner, adapter: Any, callbacks: CallbackList | None
+) -> dict[str, float]:
+    """One pass of test steps over ``adapter`` with ``runner``'s metrics; the logs."""
+    read_logs = runner.logs
+    for step, (x, y, sw) in enumerate(adapter.epoch()):
+        if callbacks is not None:
+            callbacks.on_test_batch_begin(step)
+        read_logs = runner.run_test_step(x, y, sw)
+        if callbacks is not None:
+            callbacks.on_test_batch_end(step, read_logs)
+    return read_logs()
 
 
 def _shared_test_loop(
@@ -68,14 +75,7 @@ def _shared_test_loop(
     metrics = runner.owner.metrics
     saved = [[v.clone() for v in metric.variables] for metric in metrics]
     runner.reset()
-    read_logs = runner.logs
-    for step, (x, y, sw) in enumerate(adapter.epoch()):
-        if callbacks is not None:
-            callbacks.on_test_batch_begin(step)
-        read_logs = runner.run_test_step(x, y, sw)
-        if callbacks is not None:
-            callbacks.on_test_batch_end(step, read_logs)
-    logs = read_logs()
+    logs = _run_batches(runner, adapter, callbacks)
     if restore:
         with torch.no_grad():
             for metric, values in zip(metrics, saved):
