@@ -21,7 +21,7 @@ ORDER: list[set[str]] = [
     {"errors", "naming", "_version", "_layout"},
     {"config", "mixed_precision", "serialization"},
     {"utils"},
-    {"_kernels", "ops", "distributed", "datasets", "backend"},
+    {"_kernels", "ops", "random", "distributed", "datasets", "backend"},
     {"activations", "initializers", "regularizers", "constraints"},
     {"layers"},
     {"testing", "losses"},

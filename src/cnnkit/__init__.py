@@ -28,12 +28,13 @@ from cnnkit import (
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
 )
 from cnnkit._version import __version__
-from cnnkit.layers import Input, InputLayer, Layer
+from cnnkit.layers import Input, InputLayer, Layer, Variable
 from cnnkit.models import Model, Sequential
 
 version = __version__
@@ -44,6 +45,7 @@ __all__ = [
     "Layer",
     "Model",
     "Sequential",
+    "Variable",
     "__version__",
     "activations",
     "backend",
@@ -61,6 +63,7 @@ __all__ = [
     "models",
     "ops",
     "optimizers",
+    "random",
     "regularizers",
     "saving",
     "utils",

@@ -52,6 +52,13 @@ KERAS_MODULES = {
     "mixed_precision": "cnnkit.mixed_precision",
     "preprocessing": "cnnkit.compat.preprocessing",
     "preprocessing.image": "cnnkit.compat.preprocessing",
+    # keras.ops / keras.random (Keras 3's backend-neutral numerics).
+    "ops": "cnnkit.ops",
+    "ops.core": "cnnkit.ops.core",
+    "ops.image": "cnnkit.ops.image",
+    "ops.nn": "cnnkit.ops.nn",
+    "ops.numpy": "cnnkit.ops.numpy",
+    "random": "cnnkit.random",
 }
 # Keras 2 tutorials import layers from their defining modules
 # (``from keras.layers.convolutional import Conv2D``); cnnkit's layers are flat.
@@ -156,7 +163,7 @@ def keras_target(fullname: str) -> str | None:
     """The cnnkit module behind a keras-like module name, or None if unsupported.
 
     Example:
-        >>> keras_target("tensorflow.keras.layers"), keras_target("keras.ops")
+        >>> keras_target("tensorflow.keras.layers"), keras_target("keras.applications")
         ('cnnkit.layers', None)
     """
     root = _keras_root(fullname)

@@ -15,14 +15,16 @@ from cnnkit import (
     metrics,
     mixed_precision,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     saving,
 )
 from cnnkit._version import __version__ as _cnnkit_version
 from cnnkit.compat import keras_utils as utils
 from cnnkit.compat import preprocessing
-from cnnkit.layers import Input, InputLayer, Layer
+from cnnkit.layers import Input, InputLayer, Layer, Variable
 from cnnkit.models import Model, Sequential
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Layer",
     "Model",
     "Sequential",
+    "Variable",
     "__version__",
     "activations",
     "backend",
@@ -44,8 +47,10 @@ __all__ = [
     "metrics",
     "mixed_precision",
     "models",
+    "ops",
     "optimizers",
     "preprocessing",
+    "random",
     "regularizers",
     "saving",
     "utils",

@@ -128,3 +128,46 @@ class Keras2Methods:
         _deprecated("predict_proba", "model.predict(x)")
         model: Any = self
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=verbose))
+
+    @property
+    def compiled_metrics(self) -> _CompiledMetrics:
+        """tf.keras 2's ``self.compiled_metrics.update_state(y, y_pred)`` in a custom
+        ``train_step`` (Keras 3 keeps it on TensorFlow): updates the compiled metrics.
+
+        Unlike Keras 3's shim, the loss tracker is left alone: it would otherwise
+        average the predictions under the name ``loss``.
+        """
+        return _CompiledMetrics(self)
+
+    def compiled_loss(
+        self,
+        y: Any,
+        y_pred: Any,
+        sample_weight: Any = None,
+        regularization_losses: Any = None,
+    ) -> Any:
+        """tf.keras 2's ``self.compiled_loss(y, y_pred)`` → ``self.compute_loss``.
+
+        ``regularization_losses`` is not needed: ``compute_loss`` adds
+        ``self.losses`` itself.
+        """
+        del regularization_losses
+        _deprecated("compiled_loss", "self.compute_loss(y=y, y_pred=y_pred)")
+        model: Any = self
+        return model.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+
+
+class _CompiledMetrics:
+    """What ``model.compiled_metrics`` gives: ``update_state`` on the compiled metrics."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def update_state(self, y: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        _deprecated(
+            "compiled_metrics.update_state",
+            "self.compute_metrics(x, y, y_pred) or, for each metric of self.metrics, "
+            "metric.update_state(y, y_pred)",
+        )
+        state = self._model._require_state("compiled_metrics")
+        state.compile_metrics.update_state(y, y_pred, sample_weight)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +210,11 @@ class StepRunner:
             self.scaler = mixed_precision.LossScaler()
 
     @property
+    def _own_loss(self) -> bool:
+        """The model computes its loss itself (penalties included, or not)."""
+        return overrides(self.owner, "compute_loss")
+
+    @property
     def loss_tracker(self) -> LossTracker:
         return self.metric_set.loss_tracker
 
@@ -252,6 +258,13 @@ class StepRunner:
         self, x: Any, y: Any, sw: Any, training: bool
     ) -> tuple[torch.Tensor, Any, list[torch.Tensor]]:
         state = self.state
+        if overrides(self.owner, "compute_loss"):
+            # As in Keras: the model's own `compute_loss` is the whole loss (it adds
+            # `self.losses` only if it calls `super().compute_loss`).
+            with self.autocast():
+                outputs = self.forward(x, training=training)
+                loss = call_compute_loss(self.owner, x, y, outputs, sw, training)
+            return loss, outputs, []
         with self.autocast(), state.logits_forward() as fused:
             outputs = self.forward(x, training=training)
             loss, per_output = state.compute_loss(
@@ -296,13 +309,13 @@ class StepRunner:
             self._train_step(x, y, sw)
 
     def _train_step(self, x: Any, y: Any, sw: Any) -> None:
-        if y is None:
+        if y is None and not overrides(self.owner, "compute_loss"):
             raise InvalidArgumentError(
                 "Training needs labels: pass `y` (or a dataset yielding (x, y) pairs)."
             )
         self._build_optimizer()
         loss, outputs, per_output = self._loss_and_predictions(x, y, sw, training=True)
-        penalty = self.regularization()
+        penalty = None if self._own_loss else self.regularization()
         total = loss if penalty is None else loss + penalty
         if self.scaler is not None:
             (total * self.scaler.scale).backward()
@@ -331,7 +344,7 @@ class StepRunner:
             loss, outputs, per_output = self._loss_and_predictions(
                 x, y, sw, training=False
             )
-            penalty = self.regularization()
+            penalty = None if self._own_loss else self.regularization()
             total = loss if penalty is None else loss + penalty
             self._track(total, per_output, y, outputs, sw, batch_size_of(x))
 
@@ -410,6 +423,26 @@ def runner_for(model: Trainer, device: torch.device) -> StepRunner:
 def overrides(model: Trainer, method: str) -> bool:
     """Whether ``model``'s class replaces ``Trainer.<method>`` (Keras' customisation)."""
     return bool(model._overrides(method))
+
+
+def call_compute_loss(
+    model: Trainer, x: Any, y: Any, y_pred: Any, sw: Any, training: bool
+) -> torch.Tensor:
+    """``model.compute_loss(...)``, with ``training=`` only if it takes one.
+
+    keras.io examples override it with the older signature ``(self, x=None, y=None,
+    y_pred=None, sample_weight=None, allow_empty=False)``, which Keras still calls.
+    """
+    try:
+        parameters = inspect.signature(model.compute_loss).parameters
+    except (TypeError, ValueError):
+        parameters = {}  # type: ignore[assignment]
+    takes_training = "training" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+    extra = {"training": training} if takes_training else {}
+    loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, **extra)
+    return torch.as_tensor(loss) if not isinstance(loss, torch.Tensor) else loss
 
 
 def pack_batch(x: Any, y: Any, sample_weight: Any) -> tuple[Any, ...]:
