@@ -459,8 +459,11 @@ def check_labels_against_outputs(state: Any, y: Any, outputs: Any) -> None:
             )
 
 
-def check_loss_and_metrics_run(state: Any, y: Any, outputs: Any) -> None:
-    """Run each loss and metric once on a couple of samples.
+def check_loss_and_metrics_run(
+    state: Any, y: Any, outputs: Any, losses: bool = True
+) -> None:
+    """Run each loss (unless ``losses`` is False) and metric once on a couple of
+    samples.
 
     A shape clash (``mse`` with labels of 4 columns for an output of 3) otherwise
     surfaces as a raw torch broadcasting error in the middle of the first step.
@@ -469,7 +472,7 @@ def check_loss_and_metrics_run(state: Any, y: Any, outputs: Any) -> None:
     flat_y, flat_out = state.flatten_targets(y), tree.flatten(outputs)
     try:
         for loss, label, out, name in zip(state.losses, flat_y, flat_out, state.names):
-            if loss is not None:
+            if loss is not None and losses:
                 _run_one("loss", loss, label, out, name)
         for groups in (state.metrics, state.weighted):
             for group, label, out, name in zip(groups, flat_y, flat_out, state.names):

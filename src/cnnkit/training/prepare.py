@@ -112,12 +112,21 @@ def build_compile_state(
     first_time = not state.built
     if first_time:
         state.build(y, outputs)
-    checks.check_labels_against_outputs(
-        state, full_y if full_y is not None else y, outputs
-    )
-    if first_time:
-        checks.check_loss_and_metrics_run(state, y, outputs)
-        doctor.examine_first_batch(model, outputs, full_y, weighted)
+    # The checks below stand in for errors Keras would raise in its own steps. A
+    # model with its own `train_step`/`test_step` decides what the metrics see (a
+    # distiller feeds them its student's outputs), and one with its own
+    # `compute_loss` may never use the compiled loss: checking what Keras never
+    # runs would refuse scripts Keras accepts.
+    own_step = model._overrides("train_step") or model._overrides("test_step")
+    own_loss = own_step or model._overrides("compute_loss")
+    if not own_loss:
+        checks.check_labels_against_outputs(
+            state, full_y if full_y is not None else y, outputs
+        )
+    if first_time and not own_step:
+        checks.check_loss_and_metrics_run(state, y, outputs, losses=not own_loss)
+        if not own_loss:
+            doctor.examine_first_batch(model, outputs, full_y, weighted)
 
 
 def prepare_model(model: Trainer, device: torch.device, sample_x: Any) -> None:
