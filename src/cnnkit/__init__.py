@@ -34,7 +34,8 @@ from cnnkit import (
     utils,
 )
 from cnnkit._version import __version__
-from cnnkit.layers import Input, InputLayer, Layer, Variable
+from cnnkit.layers import Input, InputLayer, Layer
+from cnnkit.layers.base.free_variable import Variable
 from cnnkit.models import Model, Sequential
 
 version = __version__

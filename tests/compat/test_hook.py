@@ -274,7 +274,10 @@ def test_names_outside_keras_and_tensorflow_are_not_handled() -> None:
         ("keras.datasets.cifar10.extra", None),
         ("keras.datasets.imdb", None),  # a Keras dataset cnnkit does not have
         ("keras.datasets._sources", None),  # cnnkit's internals stay hidden
-        ("keras.ops", None),
+        ("keras.ops", "cnnkit.ops"),
+        ("tensorflow.keras.ops.numpy", "cnnkit.ops.numpy"),
+        ("keras.random", "cnnkit.random"),
+        ("keras.ops.linalg", None),  # Keras has it, cnnkit's ops do not
         ("tensorflow.random", "cnnkit.compat.tf.random"),
         ("tensorflow.data.experimental", "cnnkit.compat.tf.data_experimental"),
         ("tensorflow.strings", None),

@@ -24,7 +24,8 @@ from cnnkit import (
 from cnnkit._version import __version__ as _cnnkit_version
 from cnnkit.compat import keras_utils as utils
 from cnnkit.compat import preprocessing
-from cnnkit.layers import Input, InputLayer, Layer, Variable
+from cnnkit.layers import Input, InputLayer, Layer
+from cnnkit.layers.base.free_variable import Variable
 from cnnkit.models import Model, Sequential
 
 __all__ = [

@@ -47,7 +47,7 @@ from cnnkit.compat.tf._common import (
     to_tensor,
 )
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
-from cnnkit.layers.base.weight_tensor import WeightParameter
+from cnnkit.layers.base.free_variable import FreeVariable
 
 __all__ = [
     "Tensor", "Variable", "boolean_mask", "clip_by_global_norm", "clip_by_norm",
@@ -110,7 +110,7 @@ def is_tensor(x: Any) -> builtins.bool:
     return isinstance(x, torch.Tensor)
 
 
-class Variable(WeightParameter):
+class Variable(FreeVariable):
     """``tf.Variable``: a tensor with a name that ``assign``/``assign_add`` change in place.
 
     It is a torch Parameter, so optimizers, ``tf.GradientTape`` and every tensor
@@ -118,7 +118,6 @@ class Variable(WeightParameter):
     """
 
     _tf_name: str
-    _tf_trainable: builtins.bool
 
     def __new__(
         cls,
@@ -143,11 +142,10 @@ class Variable(WeightParameter):
                 f"tf.Variable: `initial_value` has shape {tuple(data.shape)} but "
                 f"shape={list(shape_of(shape))} was given."
             )
-        # Only floating point variables can have gradients (TF gives None for the rest).
-        grad = builtins.bool(trainable) and data.is_floating_point()
-        variable: Variable = torch.nn.Parameter.__new__(cls, data, requires_grad=grad)
+        # Only floating point variables can have gradients (TF gives None for the
+        # rest). As a FreeVariable, a layer it is assigned to tracks it as a weight.
+        variable: Variable = cls._wrap(data, builtins.bool(trainable), name or "Variable")
         variable._tf_name = f"{name or 'Variable'}:0"
-        variable._tf_trainable = builtins.bool(trainable)
         return variable
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -159,7 +157,7 @@ class Variable(WeightParameter):
 
     @property
     def trainable(self) -> builtins.bool:
-        return self._tf_trainable
+        return self._free_trainable
 
     def read_value(self) -> torch.Tensor:
         """The current value as a tensor (still differentiable, as in TF)."""

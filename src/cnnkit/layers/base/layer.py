@@ -36,6 +36,7 @@ from cnnkit.layers.base.call_signature import CallSignature
 from cnnkit.layers.base.graph_access import GraphAccess
 from cnnkit.layers.base.input_spec import check_input_specs
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
+from cnnkit.layers.base.free_variable import FreeVariable
 from cnnkit.layers.base.variable import Variable
 from cnnkit.layers.base.weight_tensor import as_weight_tensor, is_weight_tensor
 from cnnkit.layers.base.weights import LayerWeights
@@ -260,7 +261,27 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
                     if variable.attr == old:
                         variable.attr = key
             return
+        if isinstance(value, FreeVariable) and ids is not None:
+            self._track_free_variable(key, value)
+            return
         super().__setattr__(key, value)
+
+    def _track_free_variable(self, key: str, value: FreeVariable) -> None:
+        """``self.w = tf.Variable(...)`` / ``keras.Variable(...)``: one of this
+        layer's weights, as Keras tracks variables assigned to attributes."""
+        if key in self.__dict__:
+            # A plain attribute of that name would shadow the parameter.
+            object.__delattr__(self, key)
+        # A Parameter either way (torch's optimizers and autograd see it); a
+        # non-trainable one has no gradient and is listed as non-trainable.
+        self.register_parameter(key, value)
+        self._attr_by_tensor_id[id(value)] = key
+        self._variables = [v for v in self._variables if v.attr != key]
+        self._variables.append(
+            Variable(self, value.free_name, key, value.free_trainable)
+        )
+        if not self._trainable:
+            value.requires_grad_(False)
 
     def _ordered_sublayers(self) -> list[Layer]:
         """Sub-layers in the order their weights should be listed (models override)."""
