@@ -26,6 +26,8 @@ import torch
 from cnnkit import config, initializers
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 from cnnkit.layers.base.weight_tensor import WeightParameter
+from cnnkit.naming import unique_name
+from cnnkit.ops.core import convert_to_tensor
 
 __all__ = ["FreeVariable", "Variable"]
 
@@ -88,7 +90,7 @@ class Variable(FreeVariable):
         del autocast, aggregation, synchronization, kwargs
         dtype_name = str(dtype or config.floatx()).removeprefix("torch.")
         data = _initial_value(initializer, shape, dtype, dtype_name)
-        variable: Variable = cls._wrap(data, trainable, name or "variable")
+        variable: Variable = cls._wrap(data, trainable, name or unique_name("variable"))
         return variable
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,14 +150,10 @@ def _initial_value(
             "keras.Variable: `initializer` is required: a value "
             "(keras.Variable(np.zeros((3,)))) or an initializer with `shape`."
         )
-    has_dtype = isinstance(initializer, torch.Tensor | np.ndarray | np.generic)
-    if isinstance(initializer, torch.Tensor):
-        data = initializer.detach().clone()
-    else:
-        data = torch.as_tensor(np.array(initializer))
-    # Keras: `dtype` when given; else an array keeps its own, and Python floats
-    # become floatx().
-    if dtype is not None or (not has_dtype and data.is_floating_point()):
+    # Keras: `dtype` when given; else an array keeps its own, Python floats become
+    # floatx() and Python ints int32 (convert_to_tensor's rules).
+    data = convert_to_tensor(initializer).detach().clone()
+    if dtype is not None:
         data = data.to(getattr(torch, dtype_name))
     if wanted is not None and tuple(data.shape) != wanted:
         raise IncompatibleShapeError(
