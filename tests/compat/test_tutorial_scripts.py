@@ -122,6 +122,20 @@ CASES = [
         0.70,
         ["window: (64, 1) label: 0", "train windows: 1485"],
     ),
+    # check-truth (issue 16 part 6): distillation, denoising autoencoder, a GAN loop.
+    (
+        "knowledge_distillation.py",
+        "mnist",
+        0.70,
+        [
+            "distiller history keys: ['distillation_loss', 'loss', "
+            "'sparse_categorical_accuracy', 'student_loss']",
+            "distiller evaluate keys: ['loss', 'sparse_categorical_accuracy', "
+            "'student_loss']",
+            "compute_loss distiller history keys: ['loss', "
+            "'sparse_categorical_accuracy']",
+        ],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

@@ -7,7 +7,7 @@ teacher is trained first, then distilled into a smaller student on MNIST digits.
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
-from tensorflow.keras import layers
+from tensorflow.keras import layers, ops
 
 keras.utils.set_random_seed(7)
 
@@ -112,6 +112,28 @@ class Distiller(keras.Model):
         return self.student(x)
 
 
+class KerasThreeDistiller(Distiller):
+    """The Keras 3 version of the example: `compute_loss` instead of the steps."""
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, allow_empty=False
+    ):
+        teacher_pred = self.teacher(x, training=False)
+        student_loss = self.student_loss_fn(y, y_pred)
+
+        distillation_loss = self.distillation_loss_fn(
+            ops.softmax(teacher_pred / self.temperature, axis=1),
+            ops.softmax(y_pred / self.temperature, axis=1),
+        ) * (self.temperature**2)
+
+        loss = self.alpha * student_loss + (1 - self.alpha) * distillation_loss
+        return loss
+
+    # The default steps of keras.Model run, and call `compute_loss` above.
+    train_step = keras.Model.train_step
+    test_step = keras.Model.test_step
+
+
 # Create the teacher
 teacher = keras.Sequential(
     [
@@ -180,6 +202,22 @@ print("distiller history keys:", sorted(history.history))
 # Evaluate student on test dataset
 results = distiller.evaluate(x_test, y_test, verbose=0, return_dict=True)
 print("distiller evaluate keys:", sorted(results))
+
+# The same distillation with the Keras 3 `compute_loss` version.
+student_3 = keras.models.clone_model(student_scratch)
+distiller_3 = KerasThreeDistiller(student=student_3, teacher=teacher)
+distiller_3.compile(
+    optimizer=keras.optimizers.Adam(),
+    metrics=[keras.metrics.SparseCategoricalAccuracy()],
+    student_loss_fn=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    distillation_loss_fn=keras.losses.KLDivergence(),
+    alpha=0.1,
+    temperature=10,
+)
+history_3 = distiller_3.fit(x_train, y_train, epochs=1, batch_size=64, verbose=0)
+print("compute_loss distiller history keys:", sorted(history_3.history))
+results_3 = distiller_3.evaluate(x_test, y_test, verbose=0, return_dict=True)
+print("compute_loss distiller accuracy:", round(results_3["sparse_categorical_accuracy"], 3))
 
 # Train student as done usually, for comparison
 student_scratch.compile(
