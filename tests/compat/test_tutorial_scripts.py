@@ -136,6 +136,39 @@ CASES = [
             "'sparse_categorical_accuracy']",
         ],
     ),
+    (
+        "denoising_autoencoder.py",
+        "mnist",
+        0.85,
+        [
+            "reconstruction shape: (500, 28, 28, 1)",
+            "reconstruction error below noise level: True",
+        ],
+    ),
+    (
+        "custom_layer_variables.py",
+        "mnist",
+        0.80,
+        [
+            "trainable: ['kernel', 'bias']",
+            "non-trainable: ['scale']",
+            "model trainable weights: 4",
+            "reloaded model predicts the same: True",
+            "gradients for every variable: True",
+            "scale left alone: True",
+        ],
+    ),
+    (
+        "dcgan_gradient_tape.py",
+        "mnist",
+        0.60,
+        [
+            "generated image: (1, 28, 28, 1)",
+            "steps: 48",
+            "losses finite: True",
+            "samples: (16, 28, 28, 1) in [-1, 1]: True",
+        ],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 
