@@ -66,9 +66,7 @@ class SeedGenerator:
             )
         self._initial_seed = seed
         self.name = name or "seed_generator"
-        self._seed = (
-            int(torch.randint(1, 10**9, (1,)).item()) if seed is None else seed
-        )
+        self._seed = int(torch.randint(1, 10**9, (1,)).item()) if seed is None else seed
         self._counter = 0
 
     def next(self) -> int:

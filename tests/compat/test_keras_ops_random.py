@@ -45,19 +45,24 @@ def test_int_seed_is_stateless_and_seed_generator_moves_on() -> None:
 
 def test_distributions_have_keras_ranges_shapes_and_dtypes() -> None:
     u = random.uniform((1000,), minval=2.0, maxval=3.0, seed=1)
-    assert u.dtype == torch.float32 and 2.0 <= float(u.min()) and float(u.max()) < 3.0
+    assert u.dtype == torch.float32
+    assert float(u.min()) >= 2.0
+    assert float(u.max()) < 3.0
     n = random.normal((2, 3), mean=5.0, stddev=0.0, seed=1)
-    assert n.shape == (2, 3) and torch.equal(n, torch.full((2, 3), 5.0))
+    assert n.shape == (2, 3)
+    assert torch.equal(n, torch.full((2, 3), 5.0))
     t = random.truncated_normal((2000,), seed=2)
     assert float(t.abs().max()) <= 2.0
     r = random.randint((100,), minval=0, maxval=3, seed=4)
-    assert r.dtype == torch.int32 and set(r.tolist()) == {0, 1, 2}
+    assert r.dtype == torch.int32
+    assert set(r.tolist()) == {0, 1, 2}
     d = random.dropout(np.ones((1000,), "float32"), rate=0.5, seed=1)
     assert set(np.unique(d.numpy()).tolist()) == {0.0, 2.0}
     s = random.shuffle(np.arange(10), seed=1)
     assert sorted(s.tolist()) == list(range(10))
     c = random.categorical(np.array([[0.0, 50.0]], "float32"), 5, seed=1)
-    assert c.tolist() == [[1] * 5] and c.dtype == torch.int32
+    assert c.tolist() == [[1] * 5]
+    assert c.dtype == torch.int32
 
 
 def test_bad_arguments_say_what_to_pass() -> None:

@@ -50,7 +50,8 @@ def test_variables_assigned_in_init_and_build_are_weights() -> None:
     assert [v.path for v in layer.non_trainable_weights] == ["scaled/scale"]
     assert layer.count_params() == 3 * 2 + 2 + 1
     layer.trainable = False
-    assert layer.trainable_weights == [] and not layer.w.requires_grad
+    assert layer.trainable_weights == []
+    assert not layer.w.requires_grad
 
 
 def test_fit_trains_them_and_saving_round_trips(tmp_path: Path) -> None:

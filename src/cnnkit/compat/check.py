@@ -487,7 +487,9 @@ class _Scanner(ast.NodeVisitor):
         for keyword in node.keywords:
             note = table.get(keyword.arg or "")
             if note is not None:
-                self.record(node.lineno, f"{shown}({keyword.arg}=...)", True, note, True)
+                self.record(
+                    node.lineno, f"{shown}({keyword.arg}=...)", True, note, True
+                )
 
     def _check_string_ids(self, node: ast.Call) -> None:
         for keyword in node.keywords:

@@ -38,17 +38,29 @@ def make_generator_model():
     model.add(layers.Reshape((7, 7, 32)))
     assert model.output_shape == (None, 7, 7, 32)  # Note: None is the batch size
 
-    model.add(layers.Conv2DTranspose(16, (5, 5), strides=(1, 1), padding="same", use_bias=False))
+    model.add(
+        layers.Conv2DTranspose(
+            16, (5, 5), strides=(1, 1), padding="same", use_bias=False
+        )
+    )
     assert model.output_shape == (None, 7, 7, 16)
     model.add(layers.BatchNormalization())
     model.add(layers.LeakyReLU())
 
-    model.add(layers.Conv2DTranspose(8, (5, 5), strides=(2, 2), padding="same", use_bias=False))
+    model.add(
+        layers.Conv2DTranspose(
+            8, (5, 5), strides=(2, 2), padding="same", use_bias=False
+        )
+    )
     assert model.output_shape == (None, 14, 14, 8)
     model.add(layers.BatchNormalization())
     model.add(layers.LeakyReLU())
 
-    model.add(layers.Conv2DTranspose(1, (5, 5), strides=(2, 2), padding="same", use_bias=False, activation="tanh"))
+    model.add(
+        layers.Conv2DTranspose(
+            1, (5, 5), strides=(2, 2), padding="same", use_bias=False, activation="tanh"
+        )
+    )
     assert model.output_shape == (None, 28, 28, 1)
 
     return model
@@ -85,8 +97,7 @@ cross_entropy = tf.keras.losses.BinaryCrossentropy(from_logits=True)
 def discriminator_loss(real_output, fake_output):
     real_loss = cross_entropy(tf.ones_like(real_output), real_output)
     fake_loss = cross_entropy(tf.zeros_like(fake_output), fake_output)
-    total_loss = real_loss + fake_loss
-    return total_loss
+    return real_loss + fake_loss
 
 
 def generator_loss(fake_output):
@@ -133,15 +144,27 @@ for epoch in range(EPOCHS):
         gen_loss, disc_loss = train_step(image_batch)
         gen_losses.append(float(gen_loss))
         disc_losses.append(float(disc_loss))
-    print(f"epoch {epoch + 1}: gen_loss {gen_losses[-1]:.3f} disc_loss {disc_losses[-1]:.3f}")
+    print(
+        f"epoch {epoch + 1}: gen_loss {gen_losses[-1]:.3f} disc_loss {disc_losses[-1]:.3f}"
+    )
 
 print("steps:", len(gen_losses))
 print("losses finite:", bool(np.all(np.isfinite(gen_losses + disc_losses))))
 samples = generator(tf.random.normal([16, noise_dim]), training=False)
-print("samples:", tuple(samples.shape), "in [-1, 1]:", bool(tf.reduce_max(tf.abs(samples)) <= 1.0))
+print(
+    "samples:",
+    tuple(samples.shape),
+    "in [-1, 1]:",
+    bool(tf.reduce_max(tf.abs(samples)) <= 1.0),
+)
 
 # How well the discriminator tells held-out real digits from generated ones.
 real_scores = discriminator(tf.constant(test_images), training=False)
-fake_scores = discriminator(generator(tf.random.normal([256, noise_dim]), training=False), training=False)
-correct = tf.concat([tf.cast(real_scores > 0, tf.float32), tf.cast(fake_scores <= 0, tf.float32)], axis=0)
+fake_scores = discriminator(
+    generator(tf.random.normal([256, noise_dim]), training=False), training=False
+)
+correct = tf.concat(
+    [tf.cast(real_scores > 0, tf.float32), tf.cast(fake_scores <= 0, tf.float32)],
+    axis=0,
+)
 print("Test accuracy:", float(tf.reduce_mean(correct)))

@@ -15,8 +15,7 @@ keras.utils.set_random_seed(3)
 def preprocess(array):
     """Normalizes the supplied array and reshapes it into the appropriate format."""
     array = array.astype("float32") / 255.0
-    array = np.reshape(array, (len(array), 28, 28, 1))
-    return array
+    return np.reshape(array, (len(array), 28, 28, 1))
 
 
 def noise(array):

@@ -126,8 +126,7 @@ class KerasThreeDistiller(Distiller):
             ops.softmax(y_pred / self.temperature, axis=1),
         ) * (self.temperature**2)
 
-        loss = self.alpha * student_loss + (1 - self.alpha) * distillation_loss
-        return loss
+        return self.alpha * student_loss + (1 - self.alpha) * distillation_loss
 
     # The default steps of keras.Model run, and call `compute_loss` above.
     train_step = keras.Model.train_step
@@ -217,7 +216,10 @@ distiller_3.compile(
 history_3 = distiller_3.fit(x_train, y_train, epochs=1, batch_size=64, verbose=0)
 print("compute_loss distiller history keys:", sorted(history_3.history))
 results_3 = distiller_3.evaluate(x_test, y_test, verbose=0, return_dict=True)
-print("compute_loss distiller accuracy:", round(results_3["sparse_categorical_accuracy"], 3))
+print(
+    "compute_loss distiller accuracy:",
+    round(results_3["sparse_categorical_accuracy"], 3),
+)
 
 # Train student as done usually, for comparison
 student_scratch.compile(
@@ -227,5 +229,7 @@ student_scratch.compile(
 )
 student_scratch.fit(x_train, y_train, epochs=2, batch_size=64, verbose=0)
 scratch = student_scratch.evaluate(x_test, y_test, verbose=0, return_dict=True)
-print("student from scratch accuracy:", round(scratch["sparse_categorical_accuracy"], 3))
+print(
+    "student from scratch accuracy:", round(scratch["sparse_categorical_accuracy"], 3)
+)
 print("Test accuracy:", results["sparse_categorical_accuracy"])

@@ -144,7 +144,9 @@ class Variable(FreeVariable):
             )
         # Only floating point variables can have gradients (TF gives None for the
         # rest). As a FreeVariable, a layer it is assigned to tracks it as a weight.
-        variable: Variable = cls._wrap(data, builtins.bool(trainable), name or "Variable")
+        variable: Variable = cls._wrap(
+            data, builtins.bool(trainable), name or "Variable"
+        )
         variable._tf_name = f"{name or 'Variable'}:0"
         return variable
 

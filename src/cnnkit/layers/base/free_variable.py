@@ -134,8 +134,7 @@ def _initial_value(
 ) -> torch.Tensor:
     wanted = None if shape is None else tuple(int(d) for d in shape)
     if isinstance(initializer, str) or (
-        callable(initializer)
-        and not isinstance(initializer, torch.Tensor | np.ndarray)
+        callable(initializer) and not isinstance(initializer, torch.Tensor | np.ndarray)
     ):
         if wanted is None:
             raise InvalidArgumentError(

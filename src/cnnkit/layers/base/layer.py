@@ -33,10 +33,10 @@ from cnnkit import initializers
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.base import context
 from cnnkit.layers.base.call_signature import CallSignature
+from cnnkit.layers.base.free_variable import FreeVariable
 from cnnkit.layers.base.graph_access import GraphAccess
 from cnnkit.layers.base.input_spec import check_input_specs
 from cnnkit.layers.base.keras_tensor import KerasTensor, Node, contains_keras_tensor
-from cnnkit.layers.base.free_variable import FreeVariable
 from cnnkit.layers.base.variable import Variable
 from cnnkit.layers.base.weight_tensor import as_weight_tensor, is_weight_tensor
 from cnnkit.layers.base.weights import LayerWeights
