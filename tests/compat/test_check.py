@@ -346,3 +346,115 @@ def test_methods_on_datasets_are_checked() -> None:
     found = {(u.line, u.name): u.supported for u in usages}
     assert found[(3, "Dataset.shuffle")] is True
     assert found[(4, "Dataset.interleave")] is False
+
+
+# ------------------------------------------- check-truth: what stops or differs
+
+
+def test_imports_that_would_stop_the_script_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    script = tmp_path / "train.py"
+    script.write_text(
+        textwrap.dedent(
+            """\
+            import numpy as np
+            import tensorflow_datasets as tfds
+            from keras_cv import layers as cv_layers
+            import definitely_not_installed_pkg.sub
+            import helpers
+            try:
+                import another_missing_pkg
+            except ImportError:
+                another_missing_pkg = None
+            import tf_keras.applications
+            """
+        ),
+        encoding="utf-8",
+    )
+    usages = check_source(script.read_text(encoding="utf-8"), str(script))
+    unsupported = {u.line: (u.name, u.note) for u in usages if not u.supported}
+    assert unsupported[2] == (
+        "tensorflow_datasets",
+        "tensorflow_datasets needs TensorFlow: load the data with keras.datasets or "
+        "keras.utils.image_dataset_from_directory instead",
+    )
+    assert unsupported[3][0] == "keras_cv"
+    assert "Keras internals cnnkit does not have" in unsupported[3][1]
+    assert unsupported[4] == (
+        "definitely_not_installed_pkg.sub",
+        "definitely_not_installed_pkg is not installed here: "
+        "`pip install definitely_not_installed_pkg`",
+    )
+    assert unsupported[10][0] == "tf_keras.applications"
+    # numpy is installed, helpers.py sits next to the script, the guarded import
+    # cannot stop it.
+    assert sorted(unsupported) == [2, 3, 4, 10]
+
+
+def test_pip_name_is_given_for_renamed_packages() -> None:
+    from cnnkit.compat import check
+
+    assert check.import_problem("os.path") is None
+    assert check.import_problem("cv2") in (
+        None,
+        "cv2 is not installed here: `pip install opencv-python`",
+    )
+
+
+def test_names_that_run_but_differ_are_flagged_with_what_happens() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            from tensorflow import keras
+            gpus = tf.config.experimental.list_physical_devices("GPU")
+            tf.config.experimental.set_memory_growth(gpus[0], True)
+            keras.mixed_precision.set_global_policy("mixed_float16")
+            model = keras.Sequential([keras.layers.Dense(1)])
+            model.compile(optimizer=keras.optimizers.SGD(decay=1e-6), loss="mse",
+                          jit_compile=True, steps_per_execution=8)
+            @tf.function(jit_compile=True)
+            def step(x):
+                return model(x)
+            model.fit(x, y, workers=4, use_multiprocessing=True)
+            strategy = tf.distribute.MirroredStrategy()
+            """
+        )
+    )
+    differing = {(u.line, u.name): u.note for u in usages if u.differs}
+    assert all(u.supported for u in usages if u.differs)
+    assert set(differing) == {
+        (4, "tensorflow.config.experimental.set_memory_growth"),
+        (5, "tensorflow.keras.mixed_precision.set_global_policy"),
+        (7, "tensorflow.keras.optimizers.SGD(decay=...)"),
+        (7, "compile(jit_compile=...)"),
+        (7, "compile(steps_per_execution=...)"),
+        (9, "tensorflow.function"),
+        (12, "Model.fit(workers=...)"),
+        (12, "Model.fit(use_multiprocessing=...)"),
+    }
+    assert "torch.compile" in differing[(7, "compile(jit_compile=...)")]
+    assert differing[(9, "tensorflow.function")].startswith("runs eagerly")
+    assert "prefer 'mixed_bfloat16'" in differing[
+        (5, "tensorflow.keras.mixed_precision.set_global_policy")
+    ]
+    (strategy,) = [u for u in usages if not u.supported]
+    assert strategy.name == "tensorflow.distribute.MirroredStrategy"
+    assert strategy.note.startswith(
+        "tf.distribute: not in cnnkit's TensorFlow stand-in; cnnkit trains on one "
+        "device per process"
+    )
+
+
+def test_format_report_lists_the_differences_before_the_verdict() -> None:
+    usages = [
+        Usage(1, "tensorflow.function", True, "runs eagerly", differs=True),
+        Usage(2, "keras", True),
+    ]
+    assert format_report(usages, "a.py").splitlines() == [
+        "a.py: 2 Keras/TensorFlow name(s) used",
+        "  line 1: tensorflow.function — runs, but differs from Keras (runs eagerly)",
+        "  line 2: keras — ok",
+        "1 name(s) run but differ from Keras: tensorflow.function (line 1).",
+        "All supported.",
+    ]
