@@ -435,9 +435,10 @@ def test_names_that_run_but_differ_are_flagged_with_what_happens() -> None:
     }
     assert "torch.compile" in differing[(7, "compile(jit_compile=...)")]
     assert differing[(9, "tensorflow.function")].startswith("runs eagerly")
-    assert "prefer 'mixed_bfloat16'" in differing[
-        (5, "tensorflow.keras.mixed_precision.set_global_policy")
-    ]
+    assert (
+        "prefer 'mixed_bfloat16'"
+        in differing[(5, "tensorflow.keras.mixed_precision.set_global_policy")]
+    )
     (strategy,) = [u for u in usages if not u.supported]
     assert strategy.name == "tensorflow.distribute.MirroredStrategy"
     assert strategy.note.startswith(
