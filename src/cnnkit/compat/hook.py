@@ -163,7 +163,7 @@ def keras_target(fullname: str) -> str | None:
     """The cnnkit module behind a keras-like module name, or None if unsupported.
 
     Example:
-        >>> keras_target("tensorflow.keras.layers"), keras_target("keras.applications")
+        >>> keras_target("tensorflow.keras.layers"), keras_target("keras.src.ops")
         ('cnnkit.layers', None)
     """
     root = _keras_root(fullname)
