@@ -71,6 +71,7 @@ def _tensor_devices(model: Trainer, buffers: bool = True) -> set[torch.device]:
     walks cost as much as the seed CNN's forward pass on one image.
     """
     found: set[torch.device] = set()
+    tensor: torch.Tensor | None
     for module in model.modules():
         for tensor in module._parameters.values():
             if tensor is not None:
