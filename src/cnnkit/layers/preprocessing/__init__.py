@@ -12,8 +12,10 @@ from cnnkit.layers.preprocessing.random_brightness import RandomBrightness
 from cnnkit.layers.preprocessing.random_contrast import RandomContrast
 from cnnkit.layers.preprocessing.random_crop import RandomCrop
 from cnnkit.layers.preprocessing.random_flip import RandomFlip
+from cnnkit.layers.preprocessing.random_height import RandomHeight
 from cnnkit.layers.preprocessing.random_rotation import RandomRotation
 from cnnkit.layers.preprocessing.random_translation import RandomTranslation
+from cnnkit.layers.preprocessing.random_width import RandomWidth
 from cnnkit.layers.preprocessing.random_zoom import RandomZoom
 from cnnkit.layers.preprocessing.rescaling import Rescaling
 from cnnkit.layers.preprocessing.resizing import Resizing
@@ -24,8 +26,10 @@ __all__ = [
     "RandomContrast",
     "RandomCrop",
     "RandomFlip",
+    "RandomHeight",
     "RandomRotation",
     "RandomTranslation",
+    "RandomWidth",
     "RandomZoom",
     "Rescaling",
     "Resizing",
