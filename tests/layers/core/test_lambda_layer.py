@@ -131,7 +131,9 @@ def test_named_function_round_trips_through_keras_file(tmp_path: Path) -> None:
         load_model(path)
     loaded = load_model(path, custom_objects={"double": double})
     x = np.ones((3, 4), "float32")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
 
 
 def test_registered_function_loads_without_custom_objects(tmp_path: Path) -> None:

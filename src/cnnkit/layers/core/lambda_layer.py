@@ -129,11 +129,10 @@ def _untracked_weights(fn: Any) -> list[str]:
                 reached[name] = globs[name]
     found = []
     for name, value in reached.items():
-        if isinstance(value, torch.nn.Module) and any(
-            p.requires_grad for p in value.parameters()
-        ):
-            found.append(name)
-        elif isinstance(value, torch.Tensor) and value.requires_grad:
+        if (
+            isinstance(value, torch.nn.Module)
+            and any(p.requires_grad for p in value.parameters())
+        ) or (isinstance(value, torch.Tensor) and value.requires_grad):
             found.append(name)
     return found
 

@@ -50,8 +50,10 @@ class RandomAxisResize(BaseRandomLayer):
         # no device synchronisation.
         lower, upper = self._range
         cpu = torch.device("cpu")
-        scale = 1 + lower + (upper - lower) * float(
-            torch.rand((), generator=self._generator(cpu))
+        scale = (
+            1
+            + lower
+            + (upper - lower) * float(torch.rand((), generator=self._generator(cpu)))
         )
         return max(1, int(scale * size))
 
