@@ -527,7 +527,7 @@ def test_direct_deserialisation_guards() -> None:
         deserialize_layer(["Dense"])  # type: ignore[arg-type]
     # A Lambda is no longer refused by its class name alone: one that names a
     # function loads through custom_objects, so an empty one reports what is missing.
-    with pytest.raises(FileFormatError, match="`Lambda` layer '.*' has no `function`"):
+    with pytest.raises(FileFormatError, match=r"`Lambda` layer '.*' has no `function`"):
         deserialize_layer({"class_name": "Lambda", "config": {}})
     with pytest.raises(FileFormatError, match="`TFOpLambda` layer, which stores Py"):
         deserialize_layer({"class_name": "TFOpLambda", "config": {}})

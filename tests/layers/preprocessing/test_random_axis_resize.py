@@ -29,7 +29,9 @@ def test_training_call_changes_only_its_axis(cls: type) -> None:
 def test_factor_range_bounds_the_new_size(cls: type) -> None:
     layer = cls(factor=0.25, seed=3)
     sizes = {layer(torch.rand(1, 16, 16, 1)).shape[_axis(cls)] for _ in range(20)}
-    assert min(sizes) >= 12 and max(sizes) <= 20 and len(sizes) > 1
+    assert min(sizes) >= 12
+    assert max(sizes) <= 20
+    assert len(sizes) > 1
 
 
 @pytest.mark.parametrize("cls", CLASSES)
