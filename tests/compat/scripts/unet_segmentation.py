@@ -103,9 +103,7 @@ model.compile(
         keras.metrics.MeanIoU(num_classes=NUM_CLASSES, sparse_y_pred=False),
     ],
 )
-model.fit(
-    x_train, y_train, batch_size=32, epochs=12, validation_split=0.1, verbose=2
-)
+model.fit(x_train, y_train, batch_size=32, epochs=12, validation_split=0.1, verbose=2)
 
 loss, accuracy, mean_iou = model.evaluate(x_test, y_test, verbose=0)
 print("metrics:", model.metrics_names)
