@@ -64,7 +64,8 @@ def test_sequential_is_a_chain_with_shapes() -> None:
 
 
 def test_functional_branches_and_merges() -> None:
-    dot = model_to_dot(_resnet_like())
+    model = _resnet_like()
+    dot = model_to_dot(model)
     names = _ids(dot)
     pairs = {(names[a], names[b]) for a, b in _edges(dot)}
     assert ("image", "stem") in pairs

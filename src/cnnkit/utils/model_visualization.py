@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import shutil
 import subprocess
@@ -65,7 +66,7 @@ def _edges(model: Any) -> list[tuple[Any, Any]]:
     """``(producer, consumer)`` layer pairs of ``model``'s own graph."""
     if not _is_graph_model(model):
         chain = list(model.layers)
-        return list(zip(chain, chain[1:], strict=False))
+        return list(itertools.pairwise(chain))
     edges = []
     for node in model._nodes:
         for tensor in node.input_tensors:

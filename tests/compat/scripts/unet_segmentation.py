@@ -56,7 +56,7 @@ print("stretched batch:", tuple(stretch(x_train[:4], training=True).shape))
 
 
 def get_model(img_size, num_classes):
-    inputs = keras.Input(shape=img_size + (1,))
+    inputs = keras.Input(shape=(*img_size, 1))
     # Scale the 0..255 pixels to [-1, 1] inside the model.
     x = layers.Lambda(lambda t: t / 127.5 - 1.0, name="scale")(inputs)
 
