@@ -140,6 +140,10 @@ NOT_CALLED: dict[str, str] = {
     "Lambda": "its argument is a function (code); tests/layers/core/test_lambda_layer.py",
     "RandomHeight": "tf.keras 2 layer; Keras 3 keeps it only in keras.src.legacy (TF "
     "only): tests/layers/preprocessing/test_random_axis_resize.py",
+    "StringLookup": "takes strings, and Keras' lookups need TensorFlow: "
+    "tests/layers/preprocessing/test_lookup_layers.py",
+    "IntegerLookup": "Keras' lookups need TensorFlow: "
+    "tests/layers/preprocessing/test_lookup_layers.py",
     "RandomWidth": "tf.keras 2 layer; Keras 3 keeps it only in keras.src.legacy (TF "
     "only): tests/layers/preprocessing/test_random_axis_resize.py",
 }

@@ -5,9 +5,11 @@ inference. The ``Random*`` augmentation layers augment only when called with
 ``training=True``, which is the default of a direct call and of ``model(x)``;
 ``predict``, ``evaluate`` and the validation pass of ``fit`` call them with
 ``training=False`` and get the images unchanged (``RandomCrop`` centre-crops).
+``StringLookup`` and ``IntegerLookup`` map tokens to indices on the host.
 """
 
 from cnnkit.layers.preprocessing.center_crop import CenterCrop
+from cnnkit.layers.preprocessing.integer_lookup import IntegerLookup
 from cnnkit.layers.preprocessing.random_brightness import RandomBrightness
 from cnnkit.layers.preprocessing.random_contrast import RandomContrast
 from cnnkit.layers.preprocessing.random_crop import RandomCrop
@@ -19,9 +21,11 @@ from cnnkit.layers.preprocessing.random_width import RandomWidth
 from cnnkit.layers.preprocessing.random_zoom import RandomZoom
 from cnnkit.layers.preprocessing.rescaling import Rescaling
 from cnnkit.layers.preprocessing.resizing import Resizing
+from cnnkit.layers.preprocessing.string_lookup import StringLookup
 
 __all__ = [
     "CenterCrop",
+    "IntegerLookup",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
@@ -33,4 +37,5 @@ __all__ = [
     "RandomZoom",
     "Rescaling",
     "Resizing",
+    "StringLookup",
 ]
