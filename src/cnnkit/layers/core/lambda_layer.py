@@ -301,7 +301,7 @@ def resolve_function(
 ) -> Callable[..., Any]:
     """The function a Lambda config names, found in ``custom_objects`` or the registry."""
     if callable(entry):
-        return entry  # type: ignore[no-any-return]
+        return entry
     if entry is None:
         raise FileFormatError(
             f"The `Lambda` layer {layer!r} has no `{what}` in its config, so it "
@@ -332,4 +332,4 @@ def resolve_function(
             f"`load_model(path, custom_objects={{{key!r}: {key}}})`, or decorate it "
             "with `@keras.saving.register_keras_serializable()` before loading."
         )
-    return found  # type: ignore[no-any-return]
+    return found

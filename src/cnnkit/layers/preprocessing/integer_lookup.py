@@ -100,7 +100,7 @@ class IntegerLookup(IndexLookup):
                 return int(value)  # a line of a vocabulary file
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             if isinstance(value, numbers.Real) and float(value).is_integer():
-                return int(value)
+                return int(float(value))
             raise InvalidTypeError(
                 f"IntegerLookup '{self.name}' maps integers; received {value!r} "
                 f"of type {type(value).__name__}. Use StringLookup for strings."
