@@ -132,6 +132,7 @@ CASES = [
             "metrics: ['loss', 'accuracy', 'mean_io_u']",
             "mean IoU above 0.6: True",
             "classes found: [0, 1, 2]",
+            "class names found: ['background', 'square', 'disc']",
         ],
     ),
 ]

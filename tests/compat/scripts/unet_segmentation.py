@@ -3,7 +3,8 @@ segmentation with a U-Net-like architecture", on synthetic pictures).
 
 Each 32x32 picture holds a square and a disc on noise; the mask labels every pixel
 as background (0), square (1) or disc (2). A U-Net with skip connections learns the
-masks; the model scales its input with a Lambda layer and is scored with MeanIoU.
+masks; the model scales its input with a Lambda layer and is scored with MeanIoU;
+an inverted StringLookup turns class ids back into names.
 """
 
 import numpy as np
@@ -114,3 +115,7 @@ print("Test accuracy:", round(float(accuracy), 4))
 predicted = np.argmax(model.predict(x_test[:1], verbose=0), axis=-1)[0]
 found = sorted(int(c) for c in np.unique(predicted))
 print("predicted mask:", predicted.shape, "classes found:", found)
+
+# Class ids back to names with an inverted StringLookup (no OOV index: ids 0..2).
+id_to_name = layers.StringLookup(vocabulary=CLASS_NAMES, num_oov_indices=0, invert=True)
+print("class names found:", [str(name) for name in id_to_name(np.array(found))])
