@@ -173,3 +173,28 @@ def test_from_config_resolves_output_shape_function() -> None:
         config, custom_objects={"double": double, "keep_shape": keep_shape}
     )
     assert rebuilt.compute_output_shape((1, 2)) == (1, 2)
+
+
+@pytest.mark.oracle
+def test_keras_files_with_lambda_layers_both_ways(tmp_path: Path) -> None:
+    keras = pytest.importorskip("keras")
+    theirs = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Lambda(double), keras.layers.Dense(2)]
+    )
+    theirs.save(tmp_path / "named.keras")
+    ours = load_model(tmp_path / "named.keras", custom_objects={"double": double})
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5
+    )
+    ours.save(tmp_path / "back.keras")
+    again = keras.models.load_model(
+        tmp_path / "back.keras", custom_objects={"double": double}
+    )
+    np.testing.assert_allclose(
+        again.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5
+    )
+    coded = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda t: t + 1)])
+    coded.save(tmp_path / "coded.keras")
+    with pytest.raises(FileFormatError, match="stores Python bytecode"):
+        load_model(tmp_path / "coded.keras", safe_mode=False)
