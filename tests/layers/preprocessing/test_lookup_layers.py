@@ -7,6 +7,7 @@ Keras' documented examples and its index rules, written out by hand.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +242,37 @@ def test_string_lookup_labels_feed_a_sequential_model() -> None:
     model = Sequential([Input((2,)), layers.Dense(3, activation="softmax")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(np.ones((4, 2), "float32"), labels, epochs=1, verbose=0)
+
+
+def _keras_style_file(tmp_path: Path, output_mode: str = "int") -> Path:
+    """A .keras file as Keras writes an adapted lookup: no vocabulary in the
+    config, ``assets/layers/integer_lookup/vocabulary.txt`` beside it."""
+    lookup = layers.IntegerLookup(name="integer_lookup", output_mode=output_mode)
+    lookup.adapt(np.array([5, 7, 7, 9, 9, 9]))
+    inputs = Input((3,), dtype="int64")
+    model = Model(inputs, lookup(inputs))
+    model.save(tmp_path / "ours.keras")
+    with zipfile.ZipFile(tmp_path / "ours.keras") as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][1]["config"]["vocabulary"] = None
+    members["config.json"] = json.dumps(config).encode()
+    members["assets/layers/integer_lookup/vocabulary.txt"] = b"-1\n9\n7\n5"
+    path = tmp_path / "keras_style.keras"
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+    return path
+
+
+def test_keras_assets_vocabulary_is_loaded(tmp_path: Path) -> None:
+    loaded = load_model(_keras_style_file(tmp_path))
+    lookup = loaded.layers[1]
+    assert lookup.get_vocabulary() == [-1, 9, 7, 5]
+    assert loaded.predict(torch.tensor([[5, 9, 8]]), verbose=0).tolist() == [[3, 1, 0]]
+
+
+def test_keras_assets_of_a_tf_idf_lookup_are_explained(tmp_path: Path) -> None:
+    lookup = layers.IntegerLookup(output_mode="tf_idf")
+    with pytest.raises(InvalidArgumentError, match="keeps its idf weights beside"):
+        lookup.load_asset_files({"vocabulary.txt": b"-1\n3\n"})

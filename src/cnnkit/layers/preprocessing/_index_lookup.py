@@ -456,6 +456,25 @@ class IndexLookup(Layer, abc.ABC):
             )
         return cls(**config)
 
+    def load_asset_files(self, files: dict[str, bytes]) -> None:
+        """Take the vocabulary Keras writes to ``assets/.../vocabulary.txt`` for an
+        adapted lookup (its config then has ``vocabulary=None``)."""
+        if self._tokens or "vocabulary.txt" not in files:
+            return  # the config carried the vocabulary, as cnnkit writes it
+        lines = files["vocabulary.txt"].decode("utf-8").splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        if lines:
+            idf = None
+            if self.output_mode == "tf_idf":
+                raise InvalidArgumentError(
+                    f"{type(self).__name__} '{self.name}': a tf_idf lookup saved by "
+                    "Keras keeps its idf weights beside the vocabulary; cnnkit "
+                    "reads only the vocabulary. Pass `vocabulary=` and "
+                    "`idf_weights=` when creating the layer instead."
+                )
+            self.set_vocabulary([self._token(line) for line in lines], idf)
+
     def get_build_config(self) -> dict[str, Any] | None:
         return {}
 
