@@ -65,6 +65,7 @@ class IoU(Metric):
     """
 
     _direction = "up"
+    total_confusion_matrix: torch.Tensor
 
     def __init__(
         self,
@@ -93,9 +94,15 @@ class IoU(Metric):
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        self.total_cm = self.add_variable(
+        # Keras' variable name; `to(device)` replaces the attribute of that name.
+        self.add_variable(
             (self.num_classes, self.num_classes), name="total_confusion_matrix"
         )
+
+    @property
+    def total_cm(self) -> torch.Tensor:
+        """The confusion matrix so far (rows: true class, columns: predicted)."""
+        return self.total_confusion_matrix
 
     def _labels(self, values: torch.Tensor, sparse: bool) -> torch.Tensor:
         if not sparse:
