@@ -126,7 +126,9 @@ def _lambda_has_code(config: dict[str, Any]) -> bool:
     shape = config.get("output_shape")
     if isinstance(shape, dict) and shape.get("class_name") != "function":
         return True
-    return isinstance(function, list | str)
+    if isinstance(function, str):  # Keras 2: a name, or base64 bytecode
+        return config.get("function_type") != "function"
+    return isinstance(function, list)
 
 
 def refuse_code(config: Any, filename: str) -> None:

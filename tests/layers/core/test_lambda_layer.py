@@ -198,3 +198,27 @@ def test_keras_files_with_lambda_layers_both_ways(tmp_path: Path) -> None:
     coded.save(tmp_path / "coded.keras")
     with pytest.raises(FileFormatError, match="stores Python bytecode"):
         load_model(tmp_path / "coded.keras", safe_mode=False)
+
+
+def test_keras2_named_function_config_loads_with_custom_objects() -> None:
+    from cnnkit.saving.layer_config import deserialize_layer, refuse_code
+
+    entry = {
+        "class_name": "Lambda",
+        "config": {
+            "name": "k2",
+            "function": "double",
+            "function_type": "function",
+            "module": "__main__",
+            "output_shape": None,
+            "output_shape_type": "raw",
+            "output_shape_module": None,
+            "arguments": {},
+        },
+    }
+    refuse_code(entry, "m.h5")  # a name is not code
+    layer = deserialize_layer(entry, custom_objects={"double": double})
+    assert layer(torch.ones(1, 2)).tolist() == [[2.0, 2.0]]
+    coded = {**entry, "config": {**entry["config"], "function_type": "lambda"}}
+    with pytest.raises(FileFormatError, match="stores Python bytecode"):
+        refuse_code(coded, "m.h5")

@@ -285,6 +285,14 @@ class Lambda(Layer):
         """
         config = dict(config)
         name = config.get("name", "?")
+        if config.pop("function_type", None) == "function":
+            # Keras 2 (.h5): a named function is written as its bare name.
+            config["function"] = {
+                "class_name": "function",
+                "config": config["function"],
+            }
+        for legacy in ("module", "output_shape_type", "output_shape_module"):
+            config.pop(legacy, None)
         config["function"] = resolve_function(
             config.get("function"), name, "function", custom_objects
         )
