@@ -41,7 +41,7 @@ $(VENV)/.stamp-grad-cam: $(VENV)/.stamp-package
 # Debian packages: Fashion-MNIST (an offline dataset source) and chromium (the
 # browser tests drive it with Playwright; nothing downloads a browser). Each is
 # skipped when present; nothing is installed when not root.
-DEBIAN_PACKAGES := dataset-fashion-mnist:/usr/share/datasets/fashion-mnist chromium:/usr/bin/chromium
+DEBIAN_PACKAGES := dataset-fashion-mnist:/usr/share/datasets/fashion-mnist chromium:/usr/bin/chromium graphviz:/usr/bin/dot
 
 system-deps:
 	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
@@ -52,7 +52,7 @@ system-deps:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
 	   (apt-get update -qq >/dev/null 2>&1 && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1)) || \
-	  echo "note: could not install$$missing; Fashion-MNIST uses other sources, browser tests skip"; \
+	  echo "note: could not install$$missing; Fashion-MNIST uses other sources, browser and plot_model image tests skip"; \
 	else echo "note: not root, skipping Debian packages:$$missing"; fi
 
 install: $(VENV)/.stamp-package $(VENV)/.stamp-grad-cam system-deps

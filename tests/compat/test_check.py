@@ -348,6 +348,44 @@ def test_methods_on_datasets_are_checked() -> None:
     assert found[(4, "Dataset.interleave")] is False
 
 
+def test_issue16_part5_names_are_supported() -> None:
+    usages = _check(
+        """
+        import keras
+        from tensorflow.keras import layers, metrics
+        from tensorflow.keras.utils import plot_model, model_to_dot
+        a = layers.Lambda(lambda t: t * 2)
+        b = layers.RandomWidth(0.1)
+        c = layers.RandomHeight(0.1)
+        d = layers.StringLookup()
+        e = layers.IntegerLookup()
+        f = metrics.MeanIoU(num_classes=3)
+        g = keras.metrics.IoU(num_classes=3, target_class_ids=[0])
+        h = keras.metrics.BinaryIoU()
+        i = keras.metrics.OneHotIoU(num_classes=3, target_class_ids=[0])
+        j = keras.metrics.OneHotMeanIoU(num_classes=3)
+        keras.utils.plot_model(model, to_file="m.png")
+        """
+    )
+    names = {name: supported for _, name, supported in usages}
+    for name in (
+        "tensorflow.keras.layers.Lambda",
+        "tensorflow.keras.layers.RandomWidth",
+        "tensorflow.keras.layers.RandomHeight",
+        "tensorflow.keras.layers.StringLookup",
+        "tensorflow.keras.layers.IntegerLookup",
+        "tensorflow.keras.metrics.MeanIoU",
+        "tensorflow.keras.utils.plot_model",
+        "tensorflow.keras.utils.model_to_dot",
+        "keras.metrics.IoU",
+        "keras.metrics.BinaryIoU",
+        "keras.metrics.OneHotIoU",
+        "keras.metrics.OneHotMeanIoU",
+        "keras.utils.plot_model",
+    ):
+        assert names.get(name) is True, (name, names.get(name))
+
+
 # ------------------------------------------- check-truth: what stops or differs
 
 

@@ -122,6 +122,19 @@ CASES = [
         0.70,
         ["window: (64, 1) label: 0", "train windows: 1485"],
     ),
+    # issue 16 part 5: U-Net segmentation with Lambda, RandomWidth/Height, MeanIoU
+    (
+        "unet_segmentation.py",
+        None,
+        0.92,  # pixel accuracy: background alone is 0.87; cnnkit reaches 0.96
+        [
+            "stretched batch: (4, 48, 40, 1)",
+            "metrics: ['loss', 'accuracy', 'mean_io_u']",
+            "mean IoU above 0.6: True",
+            "classes found: [0, 1, 2]",
+            "class names found: ['background', 'square', 'disc']",
+        ],
+    ),
     # check-truth (issue 16 part 6): distillation, denoising autoencoder, a GAN loop.
     (
         "knowledge_distillation.py",

@@ -137,7 +137,19 @@ TABLE: dict[str, Case] = {
 NOT_CALLED: dict[str, str] = {
     "Layer": "the abstract base; subclassing is tested in part B",
     "InputLayer": "not called on data; covered by Input() in every model test",
+    "Lambda": "its argument is a function (code); tests/layers/core/test_lambda_layer.py",
+    "RandomHeight": "tf.keras 2 layer; Keras 3 keeps it only in keras.src.legacy (TF "
+    "only): tests/layers/preprocessing/test_random_axis_resize.py",
+    "StringLookup": "takes strings, and Keras' lookups need TensorFlow: "
+    "tests/layers/preprocessing/test_lookup_layers.py",
+    "IntegerLookup": "Keras' lookups need TensorFlow: "
+    "tests/layers/preprocessing/test_lookup_layers.py",
+    "RandomWidth": "tf.keras 2 layer; Keras 3 keeps it only in keras.src.legacy (TF "
+    "only): tests/layers/preprocessing/test_random_axis_resize.py",
 }
+
+#: classes tutorials use that Keras 3 no longer exports from keras.layers
+NOT_IN_KERAS3 = {"RandomHeight", "RandomWidth"}
 
 #: where Keras 3.15.1 itself is wrong: the Keras class and arguments that give what it
 #: should. ``RandomCrop(h, w)(x, training=False)`` returns ``x`` uncropped, while its

@@ -85,6 +85,10 @@ METRICS: list[tuple[Callable[[], metrics.Metric], str]] = [
     (metrics.CategoricalHinge, "onehot"),
     (lambda: metrics.MeanMetricWrapper(metrics.mean_squared_error), "regression"),
     (lambda: metrics.resolve("acc", (N, 1), (N, C)), "sparse_n1"),
+    # float state: the float sample weights here are not truncated (no warning)
+    (lambda: metrics.MeanIoU(num_classes=C, dtype="float32"), "exact"),
+    (lambda: metrics.OneHotMeanIoU(num_classes=C, dtype="float32"), "onehot"),
+    (lambda: metrics.BinaryIoU(dtype="float32", target_class_ids=[1]), "binary"),
 ]
 IDS = [f"{i}-{kind}" for i, (_, kind) in enumerate(METRICS)]
 HOST_READS = ("item", "__bool__", "__float__", "__int__", "tolist", "numpy")

@@ -525,8 +525,12 @@ def test_direct_deserialisation_guards() -> None:
 
     with pytest.raises(FileFormatError, match="must be a dict with 'class_name'"):
         deserialize_layer(["Dense"])  # type: ignore[arg-type]
-    with pytest.raises(FileFormatError, match="`Lambda` layer, which stores Python"):
+    # A Lambda is no longer refused by its class name alone: one that names a
+    # function loads through custom_objects, so an empty one reports what is missing.
+    with pytest.raises(FileFormatError, match=r"`Lambda` layer '.*' has no `function`"):
         deserialize_layer({"class_name": "Lambda", "config": {}})
+    with pytest.raises(FileFormatError, match="`TFOpLambda` layer, which stores Py"):
+        deserialize_layer({"class_name": "TFOpLambda", "config": {}})
     config = json.loads(BUILDERS["branchy_2d"](cnnkit).to_json())["config"]
     node = config["layers"][1]["inbound_nodes"][0]["args"][0]
     node["config"]["keras_history"][0] = "ghost"

@@ -25,6 +25,7 @@ from cnnkit.layers.convolutional import *  # noqa: F403
 from cnnkit.layers.core import Activation as Activation
 from cnnkit.layers.core import Dense as Dense
 from cnnkit.layers.core import Flatten as Flatten
+from cnnkit.layers.core import Lambda as Lambda
 from cnnkit.layers.input_layer import Input as Input
 from cnnkit.layers.input_layer import InputLayer as InputLayer
 from cnnkit.layers.merging import *  # noqa: F403
@@ -43,6 +44,7 @@ __all__ = sorted(
         "InputLayer",
         "InputSpec",
         "KerasTensor",
+        "Lambda",
         "Layer",
         "Variable",
         *activations.__all__,

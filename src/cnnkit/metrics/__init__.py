@@ -61,6 +61,7 @@ from cnnkit.metrics.confusion import (
     TruePositives,
 )
 from cnnkit.metrics.fscore import F1Score, FBetaScore
+from cnnkit.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from cnnkit.metrics.metric import Metric
 from cnnkit.metrics.numpy_metrics import confusion_matrix
 from cnnkit.metrics.probabilistic import (
@@ -91,6 +92,7 @@ __all__ = [
     "Accuracy",
     "BinaryAccuracy",
     "BinaryCrossentropy",
+    "BinaryIoU",
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "CategoricalHinge",
@@ -100,15 +102,19 @@ __all__ = [
     "FalseNegatives",
     "FalsePositives",
     "Hinge",
+    "IoU",
     "KLDivergence",
     "LogCoshError",
     "Mean",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
+    "MeanIoU",
     "MeanMetricWrapper",
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
     "Metric",
+    "OneHotIoU",
+    "OneHotMeanIoU",
     "Poisson",
     "Precision",
     "Recall",

@@ -21,6 +21,7 @@ from cnnkit.metrics import accuracy_metrics as _accuracy
 from cnnkit.metrics import auc as _auc
 from cnnkit.metrics import confusion as _confusion
 from cnnkit.metrics import fscore as _fscore
+from cnnkit.metrics import iou_metrics as _iou
 from cnnkit.metrics import probabilistic as _probabilistic
 from cnnkit.metrics import regression as _regression
 from cnnkit.metrics.functions import (
@@ -47,7 +48,15 @@ MetricFn = Callable[..., Any]
 Identifier = str | dict[str, Any] | Metric | type | MetricFn | None
 
 _CLASS_LIST: list[type[Metric]] = [Mean, Sum]
-for _module in (_accuracy, _confusion, _auc, _fscore, _regression, _probabilistic):
+for _module in (
+    _accuracy,
+    _confusion,
+    _auc,
+    _fscore,
+    _iou,
+    _regression,
+    _probabilistic,
+):
     _CLASS_LIST += [
         getattr(_module, n)
         for n in _module.__all__

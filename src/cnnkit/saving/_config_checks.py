@@ -67,7 +67,9 @@ def _check_shape(entry: dict[str, Any], path: str, where: str) -> None:
             f"'class_name' is {type(entry['class_name']).__name__}, not a string.",
         )
     config = entry.get("config")
-    if config is not None and not isinstance(config, dict):
+    # A function reference (`Lambda`, custom activations) names it by a string.
+    is_function_name = entry["class_name"] == "function" and isinstance(config, str)
+    if config is not None and not isinstance(config, dict) and not is_function_name:
         raise _refuse(
             path,
             where,

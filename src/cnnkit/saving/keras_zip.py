@@ -43,7 +43,7 @@ from cnnkit.saving.compile_config import compile_from_config
 from cnnkit.saving.layer_config import deserialize_layer, refuse_code, serialize_layer
 from cnnkit.saving.training_record import KEY as RECORD_KEY
 from cnnkit.saving.training_record import record_of, restore_record
-from cnnkit.saving.weights_h5 import load_state, open_h5, write_state
+from cnnkit.saving.weights_h5 import load_state, open_h5, walk, write_state
 
 __all__ = [
     "KERAS_VERSION",
@@ -295,6 +295,38 @@ def rebuild_model(config: Any, path: str, custom_objects: dict[str, Any] | None)
     return model
 
 
+def load_assets(archive: zipfile.ZipFile, model: Layer, path: str) -> None:
+    """Hand each object the files Keras saved for it under ``assets/<its path>/``
+    (e.g. an adapted ``StringLookup``'s ``vocabulary.txt``).
+
+    Only objects with a ``load_asset_files(files)`` method read any; the files are
+    data (cnnkit's lookups parse them as text lines), never code.
+
+    Raises:
+        FileFormatError: If an object cannot use its files.
+    """
+    assets = [n for n in archive.namelist() if n.startswith("assets/")]
+    if not assets:
+        return
+    for inner, obj in walk(model, include_optimizer=False):
+        hook = getattr(obj, "load_asset_files", None)
+        if hook is None:
+            continue
+        prefix = f"assets/{inner}/"
+        files = {
+            name[len(prefix) :]: read_member(archive, name, path, _MAX_JSON_BYTES)
+            for name in assets
+            if name.startswith(prefix) and not name.endswith("/")
+        }
+        if files:
+            try:
+                hook(files)
+            except (CnnkitError, ValueError, UnicodeDecodeError) as error:
+                raise FileFormatError(
+                    f"{path!r}: the assets of {inner!r} could not be read: {error}"
+                ) from error
+
+
 def compile_loaded(
     model: Layer, config: dict[str, Any], path: str, custom_objects: Any
 ) -> None:
@@ -332,6 +364,7 @@ def load_keras(
         config = parse_json(read_member(archive, CONFIG, path), path, CONFIG)
         model = rebuild_model(config, path, custom_objects)
         names = archive.namelist()
+        load_assets(archive, model, path)
         if WEIGHTS not in names:
             raise FileFormatError(
                 f"{path!r} has no {WEIGHTS} member (Keras' .npz weights variant "

@@ -41,8 +41,10 @@ LEGACY_CLASS_NAMES = {
     "Model": "Functional",
 }  # fmt: skip
 
-# Layers whose config carries Python bytecode: always refused (see refuse_code).
-UNSAFE_CLASS_NAMES = ("Lambda", "TFOpLambda", "SlicingOpLambda")
+# Layers whose config always carries Python bytecode: always refused (see
+# refuse_code). A `Lambda` is refused only when its function is bytecode; one that
+# names a function loads when that function is registered or in `custom_objects`.
+UNSAFE_CLASS_NAMES = ("TFOpLambda", "SlicingOpLambda")
 
 
 def _layer_registry() -> dict[str, type]:
@@ -115,29 +117,49 @@ def _clean_config(config: dict[str, Any], cls: type | None = None) -> dict[str, 
     return config
 
 
+def _lambda_has_code(config: dict[str, Any]) -> bool:
+    """Whether a Lambda's config holds a function only running code could rebuild:
+    ``__lambda__`` (Keras 3) or a ``[code, defaults, closure]`` list (Keras 2)."""
+    function = config.get("function")
+    if isinstance(function, dict):
+        return function.get("class_name") != "function"
+    shape = config.get("output_shape")
+    if isinstance(shape, dict) and shape.get("class_name") != "function":
+        return True
+    if isinstance(function, str):  # Keras 2: a name, or base64 bytecode
+        return config.get("function_type") != "function"
+    return isinstance(function, list)
+
+
 def refuse_code(config: Any, filename: str) -> None:
     """Refuse a config that would need Python code from the file to rebuild.
 
-    Keras serialises a ``Lambda`` layer (or a lambda anywhere) as marshalled
-    bytecode; cnnkit never runs it, whatever ``safe_mode`` says.
+    Keras serialises a Python lambda (in a ``Lambda`` layer or anywhere) as
+    marshalled bytecode; cnnkit never runs it, whatever ``safe_mode`` says. A
+    ``Lambda`` whose function is a named reference passes here: loading looks the
+    function up in ``custom_objects`` and the registry.
 
     Raises:
-        FileFormatError: If ``config`` contains a Lambda layer or a ``__lambda__``.
+        FileFormatError: If ``config`` contains Python bytecode.
     """
     stack = [config]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             name = item.get("class_name")
-            if name in UNSAFE_CLASS_NAMES or name == "__lambda__":
-                inner = item.get("config")
+            inner = item.get("config")
+            lambda_code = (
+                name == "Lambda" and isinstance(inner, dict) and _lambda_has_code(inner)
+            )
+            if name in UNSAFE_CLASS_NAMES or name == "__lambda__" or lambda_code:
                 layer = inner.get("name", "?") if isinstance(inner, dict) else "?"
                 raise FileFormatError(
                     f"{filename!r} contains a `{name}` (layer {layer!r}), which "
                     "stores Python bytecode. cnnkit never runs code from a file, "
-                    "even with safe_mode=False: rewrite it as a layer class "
-                    "registered with `@cnnkit.saving.register_keras_serializable()` "
-                    "and pass it in `custom_objects`."
+                    "even with safe_mode=False: define the function with `def` and "
+                    "pass it in `custom_objects={'name': fn}`, or rewrite it as a "
+                    "layer class registered with "
+                    "`@cnnkit.saving.register_keras_serializable()`."
                 )
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -185,7 +207,8 @@ def deserialize_layer(
         entry["class_name"], entry.get("registered_name"), custom_objects
     )
     config = _clean_config(entry.get("config") or {}, cls)
-    if issubclass(cls, model_classes.model_class("Model")):
+    if issubclass(cls, (model_classes.model_class("Model"), layers.Lambda)):
+        # Both resolve names inside their config (sub-layers, the Lambda function).
         layer = cls.from_config(config, custom_objects=custom_objects)  # type: ignore[attr-defined]
     else:
         layer = cls.from_config(config)  # type: ignore[attr-defined]

@@ -160,14 +160,11 @@ def check_inputs_against_model(model: Trainer, x: Any) -> None:
         if not isinstance(value, torch.Tensor) or value.dim() == 0:
             continue  # a 0-d scalar: `check_arrays` explains it
         expected, shape = layer.batch_shape, tuple(value.shape)
-        who = (
-            f"Input '{layer.name}' of {type(model).__name__} '{model.name}' expects "
-            f"data of shape {format_shape(expected)} ({len(expected)}-D), but `x` "
-            f"has shape {format_shape(shape)} ({value.dim()}-D)."
-        )
         one_sample = missing_batch_axis_hint(shape, expected)
         if one_sample is not None:
-            raise TrainingInputError(f"{who} {one_sample}")
+            raise TrainingInputError(
+                f"{_input_intro(model, layer, value)} {one_sample}"
+            )
         if len(shape) == len(expected) - 1 and expected[-1] == 1:
             shape = (*shape, 1)  # the model adds the axis; the sizes must still fit
             _note_added_channel_axis(model, layer.name, tuple(value.shape), expected)
@@ -178,7 +175,19 @@ def check_inputs_against_model(model: Trainer, x: Any) -> None:
         ):
             continue
         fix = _channel_fix(expected, shape, _data_format(model))
-        raise TrainingInputError(f"{who} {fix or _input_fix(expected, shape)}")
+        intro = _input_intro(model, layer, value)
+        raise TrainingInputError(f"{intro} {fix or _input_fix(expected, shape)}")
+
+
+def _input_intro(model: Trainer, layer: Any, value: torch.Tensor) -> str:
+    """The first sentence of an input-shape error (built only to fail: the check
+    runs on every predict call)."""
+    expected = layer.batch_shape
+    return (
+        f"Input '{layer.name}' of {type(model).__name__} '{model.name}' expects "
+        f"data of shape {format_shape(expected)} ({len(expected)}-D), but `x` "
+        f"has shape {format_shape(tuple(value.shape))} ({value.dim()}-D)."
+    )
 
 
 # Models already told that their data lacked the channel axis: the note is said once.
@@ -389,12 +398,14 @@ def warn_if_unscaled_images(model: Trainer, x: Any) -> None:
         if v.dtype == torch.uint8
         or (v.dim() >= 3 and v.dtype != torch.bool and not v.is_complex())
     ]
-    if not images or not config.doctor_enabled() or _takes_raw_input(model):
+    if not images or not config.doctor_enabled():
         return
     for value in images:
         # One host read for both ends (a single sync when the batch is on a GPU).
         low, high = (float(v) for v in torch.stack(torch.aminmax(value)).tolist())
-        if not (low >= 0.0 and high > 1.5):
+        # The model's layers are read only for data that looks raw (a walk of the
+        # model costs more than the min/max of a small batch).
+        if not (low >= 0.0 and high > 1.5) or _takes_raw_input(model):
             continue
         if high <= 255:
             fix = "as the tutorials do: `x = x.astype('float32') / 255`"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,11 +59,16 @@ def predict(
             collected.append(
                 tree.map_structure(lambda t: t.detach().float().cpu(), outputs)
             )
-            callback_list.on_predict_batch_end(step, {"outputs": outputs})
+            # Lazy logs: built only for a callback that reads them.
+            callback_list.on_predict_batch_end(step, _outputs_logs(outputs))
     callback_list.on_predict_end()
     if not collected:
         return np.zeros((0,), dtype="float32")
     return _concatenate(collected)
+
+
+def _outputs_logs(outputs: Any) -> Callable[[], dict[str, Any]]:
+    return lambda: {"outputs": outputs}
 
 
 def _concatenate(batches: list[Any]) -> Any:

@@ -63,11 +63,31 @@ def check_batch_size(batch_size: Any, x: Any) -> None:
         )
 
 
+def _tensor_devices(model: Trainer, buffers: bool = True) -> set[torch.device]:
+    """The devices of the model's parameters (and buffers), in one walk.
+
+    ``parameters()`` and ``buffers()`` each walk the module tree through
+    generators and a memo; this runs before every ``predict`` call, where those
+    walks cost as much as the seed CNN's forward pass on one image.
+    """
+    found: set[torch.device] = set()
+    tensor: torch.Tensor | None
+    for module in model.modules():
+        for tensor in module._parameters.values():
+            if tensor is not None:
+                found.add(tensor.device)
+        if buffers:
+            for tensor in module._buffers.values():
+                if tensor is not None:
+                    found.add(tensor.device)
+    return found
+
+
 def training_device(model: Trainer) -> torch.device:
     """The configured device, unless the model already lives on another one."""
-    for tensor in model.parameters():
-        if tensor.device.type != "cpu":
-            return tensor.device
+    for device in _tensor_devices(model, buffers=False):
+        if device.type != "cpu":
+            return device
     return config.get_device()
 
 
@@ -133,7 +153,5 @@ def prepare_model(model: Trainer, device: torch.device, sample_x: Any) -> None:
     """Build on the first batch, move to ``device``, and check the pixel scale once."""
     ensure_built(model, sample_x)
     checks.warn_if_unscaled_images(model, sample_x)
-    if any(p.device != device for p in model.parameters()) or any(
-        b.device != device for b in model.buffers()
-    ):
+    if any(found != device for found in _tensor_devices(model)):
         model.to(device)

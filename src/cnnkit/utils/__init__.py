@@ -25,6 +25,8 @@ _EXPORTS = {
     "PyDataset": "py_dataset",
     "Sequence": "py_dataset",
     "set_random_seed": "rng",
+    "plot_model": "model_visualization",
+    "model_to_dot": "model_visualization",
 }
 
 __all__ = sorted(_EXPORTS)

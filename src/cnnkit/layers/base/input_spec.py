@@ -121,14 +121,14 @@ def check_input_spec(
     if spec is None:
         return
     ndim = len(shape)
-    who = describe_layer(layer)
-    received = f"Full shape received: {format_shape(shape)}."
 
     def fail(rule: str, expected_rank: int | None, fix: str | None = None) -> None:
+        # The message is built only here: this check runs on every call of every
+        # layer, and describing the layer costs more than the check itself.
         fix = fix or _rank_hint(layer, expected_rank or ndim, shape)
         raise IncompatibleShapeError(
-            f"Input {index} of {who} is incompatible with the layer: {rule}. "
-            f"{received} {fix}"
+            f"Input {index} of {describe_layer(layer)} is incompatible with the "
+            f"layer: {rule}. Full shape received: {format_shape(shape)}. {fix}"
         )
 
     if spec.ndim is not None and ndim != spec.ndim:

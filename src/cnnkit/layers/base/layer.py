@@ -80,6 +80,13 @@ def _dtype_name(dtype: Any) -> str:
     )
 
 
+# Layer dtype names → torch dtypes, looked up on every call (cheaper than getattr).
+_TORCH_DTYPES = {
+    name: getattr(torch, name)
+    for name in ("float16", "bfloat16", "float32", "float64", "int32", "int64")
+}
+
+
 def _shape_of(value: Any) -> Shape:
     # Tensors and arrays already give ints; a symbolic size (torch.export, dynamic
     # torch.compile tracing the batch axis) stays symbolic, where int() would pin it.
@@ -475,12 +482,10 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
             tensor = torch.from_numpy(np.ascontiguousarray(array))
         else:
             return value
-        if (
-            self.autocast
-            and tensor.is_floating_point()
-            and str(tensor.dtype) != f"torch.{self._dtype}"
-        ):
-            tensor = tensor.to(getattr(torch, self._dtype))
+        if self.autocast and tensor.is_floating_point():
+            dtype = _TORCH_DTYPES.get(self._dtype) or getattr(torch, self._dtype)
+            if tensor.dtype != dtype:
+                tensor = tensor.to(dtype)
         device = self._device()
         if device is not None and tensor.device != device:
             tensor = tensor.to(device)
@@ -493,12 +498,18 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
                 "as the first positional argument, e.g. `layer(x)`."
             )
         inputs, rest = args[0], args[1:]
-        if contains_keras_tensor(inputs):
-            return self._symbolic_call(inputs, *rest, **kwargs)
-        if isinstance(inputs, list) and _is_nested_numbers(inputs):
-            inputs = np.asarray(inputs)  # [[0.1, 0.2], ...] is one array, as in Keras
-        inputs = tree.map_structure(self._convert_input, inputs)
-        shapes = tree.map_structure(_shape_of, inputs)
+        if isinstance(inputs, torch.Tensor):
+            # The common case, one tensor: no structure to walk (this runs on every
+            # call of every layer, and the walks cost more than the checks).
+            inputs = self._convert_input(inputs)
+            shapes: Any = _shape_of(inputs)
+        else:
+            if contains_keras_tensor(inputs):
+                return self._symbolic_call(inputs, *rest, **kwargs)
+            if isinstance(inputs, list) and _is_nested_numbers(inputs):
+                inputs = np.asarray(inputs)  # [[0.1, 0.2], ...] is one array, as Keras
+            inputs = tree.map_structure(self._convert_input, inputs)
+            shapes = tree.map_structure(_shape_of, inputs)
         first_call = not self.built
         if first_call:
             self._build_with_shape(shapes)

@@ -1,7 +1,8 @@
-"""Core layers: Dense, Flatten, Activation (and the Input machinery)."""
+"""Core layers: Dense, Flatten, Activation, Lambda (and the Input machinery)."""
 
 from cnnkit.layers.core.activation import Activation
 from cnnkit.layers.core.dense import Dense
 from cnnkit.layers.core.flatten import Flatten
+from cnnkit.layers.core.lambda_layer import Lambda
 
-__all__ = ["Activation", "Dense", "Flatten"]
+__all__ = ["Activation", "Dense", "Flatten", "Lambda"]

@@ -1,0 +1,48 @@
+"""``RandomHeight``: stretch or squeeze the image height by a random factor while training.
+
+Example:
+    >>> import torch
+    >>> layer = RandomHeight(factor=(0.5, 0.5))  # always 1.5 times the height
+    >>> layer(torch.rand(2, 8, 8, 3)).shape
+    torch.Size([2, 12, 8, 3])
+    >>> layer(torch.rand(2, 8, 8, 3), training=False).shape  # inference: unchanged
+    torch.Size([2, 8, 8, 3])
+    >>> layer.compute_output_shape((None, 8, 8, 3))
+    (None, None, 8, 3)
+"""
+
+from __future__ import annotations
+
+from cnnkit.layers.preprocessing._random_axis import RandomAxisResize
+
+__all__ = ["RandomHeight"]
+
+
+class RandomHeight(RandomAxisResize):
+    """Randomly resizes the height of images while training (the width is kept).
+
+    One factor is drawn per call, for the whole batch, so the output is one tensor.
+    It augments when called with ``training=True``, the default of a direct call
+    and of ``model(x)``; ``predict``/``evaluate`` get the images unchanged.
+
+    Args:
+        factor: A number ``f`` for a height scaled by ``1 + U(-f, f)``, or a pair
+            ``(lower, upper)`` with ``lower >= -1``: ``factor=(0.2, 0.3)`` makes the
+            height 20% to 30% larger.
+        interpolation: ``"bilinear"``, ``"nearest"``, ``"bicubic"`` or ``"area"``.
+        seed: An int for a layer-owned generator (reproducible), or ``None`` for
+            torch's global one.
+        data_format: ``"channels_last"`` or ``"channels_first"``; ``None`` uses the
+            global ``image_data_format()``.
+
+    Input shape:
+        - ``channels_last``: ``(batch, height, width, channels)`` or
+          ``(height, width, channels)``.
+        - ``channels_first``: ``(batch, channels, height, width)`` or
+          ``(channels, height, width)``.
+
+    Output shape:
+        The input shape with ``None`` as the height (it changes per call).
+    """
+
+    _axis = "height"
