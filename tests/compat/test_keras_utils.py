@@ -44,10 +44,12 @@ def test_image_dataset_from_directory_is_a_tf_dataset(tmp_path: Path) -> None:
     assert isinstance(train, Dataset)
     assert isinstance(val, Dataset)
     assert keras.utils.to_categorical is cnnkit.utils.to_categorical
+    assert keras.utils.plot_model is cnnkit.utils.plot_model
     with pytest.raises(
-        AttributeError, match=r"keras\.utils\.plot_model is not provided"
+        AttributeError,
+        match=r"keras\.utils\.text_dataset_from_directory is not provided",
     ):
-        _ = keras.utils.plot_model
+        _ = keras.utils.text_dataset_from_directory
 
 
 def test_timeseries_windows_follow_keras_documented_examples() -> None:
