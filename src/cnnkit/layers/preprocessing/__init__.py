@@ -8,6 +8,7 @@ inference. The ``Random*`` augmentation layers augment only when called with
 """
 
 from cnnkit.layers.preprocessing.center_crop import CenterCrop
+from cnnkit.layers.preprocessing.normalization import Normalization
 from cnnkit.layers.preprocessing.random_brightness import RandomBrightness
 from cnnkit.layers.preprocessing.random_contrast import RandomContrast
 from cnnkit.layers.preprocessing.random_crop import RandomCrop
@@ -20,6 +21,7 @@ from cnnkit.layers.preprocessing.resizing import Resizing
 
 __all__ = [
     "CenterCrop",
+    "Normalization",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
