@@ -25,6 +25,7 @@ _EXPORTS = {
     "PyDataset": "py_dataset",
     "Sequence": "py_dataset",
     "set_random_seed": "rng",
+    "get_file": "file_utils",
 }
 
 __all__ = sorted(_EXPORTS)
