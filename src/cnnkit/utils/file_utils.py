@@ -15,7 +15,7 @@ Example:
     >>> _ = source.write_text("hi")
     >>> path = get_file(origin=source.as_uri(), cache_dir=home)  # doctest: +ELLIPSIS
     Downloading data from file:///...hello.txt
-    >>> os.path.relpath(path, home), open(path).read()
+    >>> os.path.relpath(path, home), pathlib.Path(path).read_text()
     ('datasets/hello.txt', 'hi')
 """
 
