@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from cnnkit import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -46,6 +47,7 @@ __all__ = [
     "Sequential",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

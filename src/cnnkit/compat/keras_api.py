@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnkit import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -33,6 +34,7 @@ __all__ = [
     "Sequential",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",
