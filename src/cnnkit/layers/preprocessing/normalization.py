@@ -178,13 +178,7 @@ class Normalization(Layer):
             expanded = [1] * ndim
             for i in range(1, array.ndim + 1):
                 expanded[self._keep_axis[-i]] = array.shape[-i]
-            try:
-                array = array.reshape(expanded)
-            except ValueError as error:
-                raise IncompatibleShapeError(
-                    f"Normalization: `mean`/`variance` of shape {np.shape(value)} do "
-                    f"not fit the kept axes of shape {self._stat_shape}."
-                ) from error
+            array = array.reshape(expanded)
         try:
             return np.broadcast_to(array, self._broadcast_shape)
         except ValueError as error:
