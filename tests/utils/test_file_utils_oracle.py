@@ -31,6 +31,10 @@ def test_paths_match_keras(tmp_path: Path, kwargs: dict) -> None:
         info = tarfile.TarInfo("inner/a.txt")
         info.size = 1
         tar.addfile(info, io.BytesIO(b"a"))
+    # Keras never creates `cache_dir` (a missing one sends it to /tmp/.keras);
+    # cnnkit creates it. Both exist here, so the layouts below must agree.
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
     ours = get_file(origin=archive.as_uri(), cache_dir=str(tmp_path / "ours"), **kwargs)
     theirs = keras.utils.get_file(
         origin=archive.as_uri(), cache_dir=str(tmp_path / "theirs"), **kwargs
