@@ -187,19 +187,20 @@ def get_file(
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     _check_algorithm(hash_algorithm)
+    algorithm_name = _hasher(hash_algorithm, file_hash).name  # "auto" resolved
     folder = _cache_folder(cache_dir, cache_subdir)
     target, extraction_dir = _targets(fname, origin, folder, bool(extract or untar))
     download = force_download or not os.path.exists(target)
     if not download and file_hash is not None:
         if not validate_file(target, file_hash, hash_algorithm):
             print(
-                f"A local file was found at {target}, but its {hash_algorithm} hash "
+                f"A local file was found at {target}, but its {algorithm_name} hash "
                 f"is not {file_hash} (incomplete or outdated): downloading it again."
             )
             download = True
     if download:
         print(f"Downloading data from {origin}")
-        _download(origin, target, file_hash, hash_algorithm)
+        _download(origin, target, file_hash, hash_algorithm)  # noqa: S310
     if extraction_dir is None:
         return target
     if not extract_archive(target, extraction_dir, "tar" if untar else archive_format):
@@ -232,7 +233,7 @@ def _download(origin: str, target: str, file_hash: str | None, algorithm: str) -
                     hasher.update(chunk)
         if file_hash is not None and hasher.hexdigest() != str(file_hash):
             raise FileFormatError(
-                f"get_file: the file downloaded from {origin} has {algorithm} hash "
+                f"get_file: the file downloaded from {origin} has {hasher.name} hash "
                 f"{hasher.hexdigest()}, not the expected {file_hash}: it is "
                 "incomplete or corrupted, or the origin changed. Nothing was kept; "
                 "try again, or check `file_hash`."
