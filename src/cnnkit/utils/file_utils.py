@@ -200,7 +200,7 @@ def get_file(
             download = True
     if download:
         print(f"Downloading data from {origin}")
-        _download(origin, target, file_hash, hash_algorithm)  # noqa: S310
+        _download(origin, target, file_hash, hash_algorithm)
     if extraction_dir is None:
         return target
     if not extract_archive(target, extraction_dir, "tar" if untar else archive_format):
