@@ -122,6 +122,28 @@ CASES = [
         0.70,
         ["window: (64, 1) label: 0", "train windows: 1485"],
     ),
+    # keras.applications, Normalization (issue 16, parts 4 and 5).
+    (
+        "transfer_learning_mobilenet.py",
+        None,
+        0.55,
+        [
+            "trainable weights with the base frozen: 2",
+            "trainable weights after unfreezing: 54",
+            "base layers: 154 first: Conv1",
+        ],
+    ),
+    (
+        "resnet_and_normalization.py",
+        None,
+        0.80,
+        [
+            "ResNet50 parameters: 23608202 top: predictions",
+            "ResNet50 trained one epoch: ['accuracy', 'loss']",
+            "adapted mean shape: (3,) weights: ['mean', 'variance', 'count']",
+            "standardized mean ~ 0: True",
+        ],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 
