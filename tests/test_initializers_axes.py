@@ -18,5 +18,7 @@ def test_variance_scaling_config_has_keras_axes_and_round_trips() -> None:
 
 
 def test_variance_scaling_refuses_chosen_axes() -> None:
-    with pytest.raises(InvalidArgumentError, match=r"`input_axes` and `output_axes` must be None"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"`input_axes` and `output_axes` must be None"
+    ):
         initializers.VarianceScaling(input_axes=[0])

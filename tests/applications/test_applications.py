@@ -49,7 +49,9 @@ def _size(name: str) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize(("name", "top", "classes"), list(KERAS_PARAMS))
-def test_parameter_counts_and_outputs_are_keras(name: str, top: bool, classes: int) -> None:
+def test_parameter_counts_and_outputs_are_keras(
+    name: str, top: bool, classes: int
+) -> None:
     model = getattr(applications, name)(
         weights=None, include_top=top, classes=classes, input_shape=_size(name)
     )
@@ -64,7 +66,10 @@ def test_pooling_input_tensor_and_names() -> None:
                                   input_shape=(32, 32, 3))  # fmt: skip
     assert model.output_shape == (None, 2048)
     assert [layer.name for layer in model.layers[1:5]] == [
-        "conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu",
+        "conv1_pad",
+        "conv1_conv",
+        "conv1_bn",
+        "conv1_relu",
     ]
     assert model.name == "resnet50"
     inputs = cnnkit.Input((40, 40, 3))
@@ -95,7 +100,9 @@ def test_argument_errors_teach(tmp_path: Path) -> None:
         applications.ResNet50(weights="imagenet21k")
     with pytest.raises(InvalidArgumentError, match=r"`classes` must be 1000"):
         applications.VGG16(weights="imagenet", classes=10)
-    with pytest.raises(InvalidArgumentError, match=r"input shape must be \(224, 224, 3\)"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"input shape must be \(224, 224, 3\)"
+    ):
         applications.ResNet50(weights="imagenet", input_shape=(96, 96, 3))
     with pytest.raises(InvalidArgumentError, match=r"at least 71x71"):
         applications.Xception(weights=None, include_top=False, input_shape=(64, 64, 3))
@@ -126,7 +133,9 @@ def test_argument_errors_teach(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ weight files
 
 
-def write_keras2_weights(model: cnnkit.Model, path: Path, rename: dict | None = None) -> None:
+def write_keras2_weights(
+    model: cnnkit.Model, path: Path, rename: dict | None = None
+) -> None:
     """A weights-only HDF5 file as tf.keras 2 wrote them (Keras' published layout)."""
     rename = rename or {}
     with h5py.File(path, "w") as h5:
@@ -136,7 +145,9 @@ def write_keras2_weights(model: cnnkit.Model, path: Path, rename: dict | None = 
         h5.attrs["keras_version"] = b"2.2.4"
         for layer, name in zip(model.layers, names):
             group = h5.create_group(name)
-            variables = list(layer.trainable_weights) + list(layer.non_trainable_weights)
+            variables = list(layer.trainable_weights) + list(
+                layer.non_trainable_weights
+            )
             weight_names = [f"{name}/{v.name}:0" for v in variables]
             group.attrs["weight_names"] = [n.encode() for n in weight_names]
             for weight_name, variable in zip(weight_names, variables):
@@ -148,7 +159,9 @@ def _randomize(model: cnnkit.Model, seed: int = 0) -> None:
     for variable in model.weights:
         value = variable.numpy()
         if value.dtype.kind == "f":
-            variable.assign((rng.normal(size=value.shape) * 0.1 + (value != 0)).astype(value.dtype))
+            variable.assign(
+                (rng.normal(size=value.shape) * 0.1 + (value != 0)).astype(value.dtype)
+            )
 
 
 def test_weights_path_loads_a_keras2_file_by_name(tmp_path: Path) -> None:
@@ -160,11 +173,15 @@ def test_weights_path_loads_a_keras2_file_by_name(tmp_path: Path) -> None:
     loaded = applications.MobileNetV2(weights=str(path), alpha=0.35,
                                       input_shape=(32, 32, 3), classes=5)  # fmt: skip
     x = np.random.rand(2, 32, 32, 3).astype("float32")
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), source.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), source.predict(x, verbose=0)
+    )
 
 
 def test_auto_named_layers_are_matched_in_order(tmp_path: Path) -> None:
-    source = applications.Xception(weights=None, include_top=False, input_shape=(71, 71, 3))
+    source = applications.Xception(
+        weights=None, include_top=False, input_shape=(71, 71, 3)
+    )
     _randomize(source)
     # As in Keras' published file: the shortcut layers carry other counters.
     rename = {
@@ -186,8 +203,13 @@ def test_a_file_for_another_model_loads_nothing(tmp_path: Path) -> None:
     top = applications.VGG16(weights=None, input_shape=(32, 32, 3), classes=3)
     path = tmp_path / "vgg_top.h5"
     write_keras2_weights(top, path)
-    with pytest.raises(FileFormatError, match=r"file layers the model lacks: \['fc1', 'fc2', 'predictions'\]"):
-        applications.VGG16(weights=str(path), include_top=False, input_shape=(32, 32, 3))
+    with pytest.raises(
+        FileFormatError,
+        match=r"file layers the model lacks: \['fc1', 'fc2', 'predictions'\]",
+    ):
+        applications.VGG16(
+            weights=str(path), include_top=False, input_shape=(32, 32, 3)
+        )
     with pytest.raises(FileFormatError, match=r"Shape mismatch in layer 'predictions'"):
         applications.VGG16(weights=str(path), input_shape=(32, 32, 3), classes=4)
 
@@ -207,7 +229,9 @@ def test_imagenet_weights_come_from_the_keras_cache(
     loaded = applications.MobileNetV2(weights="imagenet", alpha=0.35,
                                       input_shape=(96, 96, 3), include_top=False)  # fmt: skip
     x = np.random.rand(1, 96, 96, 3).astype("float32")
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), source.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), source.predict(x, verbose=0)
+    )
 
 
 def test_imagenet_weights_offline_say_where_to_put_the_file(
@@ -217,26 +241,41 @@ def test_imagenet_weights_offline_say_where_to_put_the_file(
     # the exact path and the hash the file must have.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(resnet, "BASE_WEIGHTS_PATH", "http://127.0.0.1:9/")
-    target = tmp_path / "keras" / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    target = (
+        tmp_path
+        / "keras"
+        / "models"
+        / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    )
     target.parent.mkdir(parents=True)
     target.write_bytes(b"not the published file")
     with pytest.raises(DatasetError) as caught:
         applications.ResNet50(weights="imagenet", include_top=False)
-    assert "its md5 hash is not 4d473c1dd8becc155b73f8504c6f6626" in capsys.readouterr().out
-    assert f"put it at {target}. Its hash must be 4d473c1dd8becc155b73f8504c6f6626." in str(
-        caught.value
+    assert (
+        "its md5 hash is not 4d473c1dd8becc155b73f8504c6f6626"
+        in capsys.readouterr().out
+    )
+    assert (
+        f"put it at {target}. Its hash must be 4d473c1dd8becc155b73f8504c6f6626."
+        in str(caught.value)
     )
 
 
 def test_keras_file_round_trip_of_an_application(tmp_path: Path) -> None:
-    model = applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=4)
+    model = applications.EfficientNetB0(
+        weights=None, input_shape=(32, 32, 3), classes=4
+    )
     _randomize(model)
     path = tmp_path / "effnet.keras"
     model.save(path)
     loaded = cnnkit.saving.load_model(path)
     x = np.random.rand(2, 32, 32, 3).astype("float32") * 255
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
-    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
+    assert [layer.name for layer in loaded.layers] == [
+        layer.name for layer in model.layers
+    ]
 
 
 # ------------------------------------------------------------------ preprocessing
@@ -247,7 +286,8 @@ PIXELS = np.array([[[[0.0, 127.5, 255.0]]]], dtype="float32")  # (1, 1, 1, 3)
 
 def test_preprocess_input_modes() -> None:
     np.testing.assert_allclose(
-        applications.mobilenet_v2.preprocess_input(PIXELS.copy())[0, 0, 0], [-1.0, 0.0, 1.0]
+        applications.mobilenet_v2.preprocess_input(PIXELS.copy())[0, 0, 0],
+        [-1.0, 0.0, 1.0],
     )
     np.testing.assert_allclose(
         applications.resnet50.preprocess_input(PIXELS.copy())[0, 0, 0],
@@ -255,7 +295,11 @@ def test_preprocess_input_modes() -> None:
         rtol=1e-6,
     )
     torch_mode = imagenet_utils.preprocess_input(PIXELS.copy(), mode="torch")[0, 0, 0]
-    expected = (np.array([0.0, 0.5, 1.0]) - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+    expected = (np.array([0.0, 0.5, 1.0]) - [0.485, 0.456, 0.406]) / [
+        0.229,
+        0.224,
+        0.225,
+    ]
     np.testing.assert_allclose(torch_mode, expected, rtol=1e-5)
     assert applications.efficientnet.preprocess_input(PIXELS) is PIXELS
     as_tensor = applications.vgg16.preprocess_input(torch.from_numpy(PIXELS))
@@ -263,12 +307,14 @@ def test_preprocess_input_modes() -> None:
         as_tensor.numpy(), applications.vgg16.preprocess_input(PIXELS.copy()), rtol=1e-6
     )
     ints = applications.xception.preprocess_input(np.full((1, 2, 2, 3), 255, "uint8"))
-    assert ints.dtype == np.float32 and ints.max() == 1.0
+    assert ints.dtype == np.float32
+    assert ints.max() == 1.0
     first = imagenet_utils.preprocess_input(
         np.transpose(PIXELS, (0, 3, 1, 2)).copy(), data_format="channels_first"
     )
     np.testing.assert_allclose(
-        first[0, :, 0, 0], applications.resnet50.preprocess_input(PIXELS.copy())[0, 0, 0]
+        first[0, :, 0, 0],
+        applications.resnet50.preprocess_input(PIXELS.copy())[0, 0, 0],
     )
 
 
@@ -321,7 +367,10 @@ def test_decode_predictions(class_index: Path, tmp_path: Path) -> None:
                           ("n00000003", "class_3", pytest.approx(0.2))]  # fmt: skip
     assert decoded[1][0][:2] == ("n00000999", "class_999")
     assert (tmp_path / "keras" / "models" / "imagenet_class_index.json").is_file()
-    with pytest.raises(IncompatibleShapeError, match=r"shape \(samples, 1000\); received shape \(2, 10\)"):
+    with pytest.raises(
+        IncompatibleShapeError,
+        match=r"shape \(samples, 1000\); received shape \(2, 10\)",
+    ):
         applications.vgg16.decode_predictions(np.zeros((2, 10)))
 
 
@@ -330,7 +379,14 @@ def test_decode_predictions_offline_says_where_to_put_the_index(
 ) -> None:
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(imagenet_utils, "_class_index", None)
-    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX_PATH", "http://127.0.0.1:9/imagenet_class_index.json")
+    monkeypatch.setattr(
+        imagenet_utils,
+        "CLASS_INDEX_PATH",
+        "http://127.0.0.1:9/imagenet_class_index.json",
+    )
     target = tmp_path / "keras" / "models" / "imagenet_class_index.json"
-    with pytest.raises(DatasetError, match=rf"put it at {target}\. Its hash must be c2c37ea517e94d9795004a39431a14cb"):
+    with pytest.raises(
+        DatasetError,
+        match=rf"put it at {target}\. Its hash must be c2c37ea517e94d9795004a39431a14cb",
+    ):
         applications.xception.decode_predictions(np.zeros((1, 1000)))

@@ -84,7 +84,9 @@ def test_same_model_as_keras(name: str, top: bool) -> None:
     scale = float(np.abs(expected).max())
     assert scale > 1e-3  # a comparison of values, not of zeros
     diff = float(np.abs(got - expected).max())
-    print(f"{name} include_top={top}: params={ours.count_params()} max|diff|={diff:.2e} (scale {scale:.2e})")
+    print(
+        f"{name} include_top={top}: params={ours.count_params()} max|diff|={diff:.2e} (scale {scale:.2e})"
+    )
     assert diff <= 1e-4 * max(1.0, scale)
 
 
@@ -92,7 +94,9 @@ def _preprocessed(name: str, x: np.ndarray) -> np.ndarray:
     module = {"ResNet50": "resnet50", "MobileNetV2": "mobilenet_v2", "VGG16": "vgg16",
               "Xception": "xception"}[name]  # fmt: skip
     ours = getattr(applications, module).preprocess_input(x.astype("float32").copy())
-    theirs = getattr(keras.applications, module).preprocess_input(x.astype("float32").copy())
+    theirs = getattr(keras.applications, module).preprocess_input(
+        x.astype("float32").copy()
+    )
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     return ours
 
@@ -101,8 +105,9 @@ def test_a_keras2_weights_file_written_by_keras_loads(tmp_path: Path) -> None:
     from keras.src.legacy.saving import legacy_h5_format
 
     theirs = _keras_with_live_statistics(
-        keras.applications.MobileNetV2(weights=None, alpha=0.35, input_shape=(32, 32, 3),
-                                       classes=5)  # fmt: skip
+        keras.applications.MobileNetV2(
+            weights=None, alpha=0.35, input_shape=(32, 32, 3), classes=5
+        )
     )
     path = tmp_path / "mobilenet_v2_keras2.h5"
     with h5py.File(path, "w") as h5:
@@ -119,7 +124,9 @@ def test_a_cnnkit_application_file_loads_in_keras(tmp_path: Path) -> None:
     ours = applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=3)
     for layer in ours.layers:
         if isinstance(layer, cnnkit.layers.BatchNormalization):
-            layer.moving_variance.assign(np.full(layer.moving_variance.shape, 0.5, "float32"))
+            layer.moving_variance.assign(
+                np.full(layer.moving_variance.shape, 0.5, "float32")
+            )
     path = tmp_path / "effnet.keras"
     ours.save(path)
     theirs = keras.models.load_model(path)
@@ -129,4 +136,6 @@ def test_a_cnnkit_application_file_loads_in_keras(tmp_path: Path) -> None:
     )
     theirs.save(tmp_path / "back.keras")
     back = cnnkit.saving.load_model(tmp_path / "back.keras")
-    np.testing.assert_allclose(back.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        back.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-6
+    )

@@ -58,7 +58,9 @@ def test_file_origin_goes_to_the_cache_once(source: Path, tmp_path: Path) -> Non
     assert path == str(cache / "datasets" / "payload.bin")
     assert Path(path).read_bytes() == PAYLOAD
     source.unlink()  # the cached, verified file is used without the origin
-    again = get_file("payload.bin", source.as_uri(), cache_dir=str(cache), file_hash=SHA256)
+    again = get_file(
+        "payload.bin", source.as_uri(), cache_dir=str(cache), file_hash=SHA256
+    )
     assert again == path
     assert [p.name for p in (cache / "datasets").iterdir()] == ["payload.bin"]
 
@@ -77,7 +79,9 @@ def test_an_unwritable_cache_falls_back_to_tmp_keras(
     locked = str(tmp_path / "locked")
     real_access = os.access
     monkeypatch.setattr(
-        file_utils.os, "access", lambda p, m: False if p == locked else real_access(p, m)
+        file_utils.os,
+        "access",
+        lambda p, m: False if p == locked else real_access(p, m),
     )
     subdir = f"cnnkit-test-{os.getpid()}-{tmp_path.name}"
     path = get_file(origin=source.as_uri(), cache_dir=locked, cache_subdir=subdir)
@@ -102,10 +106,16 @@ def test_http_download_with_md5_and_a_stale_cache(server: str, tmp_path: Path) -
     assert forced == path
 
 
-def test_a_wrong_hash_is_refused_and_nothing_is_kept(server: str, tmp_path: Path) -> None:
+def test_a_wrong_hash_is_refused_and_nothing_is_kept(
+    server: str, tmp_path: Path
+) -> None:
     cache = tmp_path / "cache"
-    with pytest.raises(FileFormatError, match=r"not the expected 0{64}: it is incomplete"):
-        get_file(origin=f"{server}/payload.bin", cache_dir=str(cache), file_hash="0" * 64)
+    with pytest.raises(
+        FileFormatError, match=r"not the expected 0{64}: it is incomplete"
+    ):
+        get_file(
+            origin=f"{server}/payload.bin", cache_dir=str(cache), file_hash="0" * 64
+        )
     assert list((cache / "datasets").iterdir()) == []
 
 
@@ -183,8 +193,12 @@ def test_archive_members_outside_the_folder_are_skipped(tmp_path: Path) -> None:
     with zipfile.ZipFile(zipped, "w") as archive_zip:
         archive_zip.writestr("../../zip-escaped.txt", "x")
         archive_zip.writestr("fine.txt", "y")
-    with pytest.warns(UserWarning, match=r"Skipping unsafe archive member '\.\./\.\./zip"):
-        folder = get_file("evilzip", zipped.as_uri(), extract=True, cache_dir=str(cache))
+    with pytest.warns(
+        UserWarning, match=r"Skipping unsafe archive member '\.\./\.\./zip"
+    ):
+        folder = get_file(
+            "evilzip", zipped.as_uri(), extract=True, cache_dir=str(cache)
+        )
     assert os.listdir(folder) == ["fine.txt"]
     assert not (tmp_path / "zip-escaped.txt").exists()
 
@@ -197,7 +211,9 @@ def test_not_an_archive_warns(source: Path, tmp_path: Path) -> None:
 def test_argument_errors_teach(source: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match=r"pass `origin=`"):
         get_file("x.bin")
-    with pytest.raises(InvalidArgumentError, match=r"`fname` is a file name, not a path"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"`fname` is a file name, not a path"
+    ):
         get_file("a/b.bin", source.as_uri(), cache_dir=str(tmp_path))
     with pytest.raises(InvalidArgumentError, match=r"cannot take a file name"):
         get_file(origin="http://127.0.0.1:9/", cache_dir=str(tmp_path))

@@ -40,6 +40,8 @@ from cnnkit.applications.vgg19 import VGG19
 from cnnkit.applications.xception import Xception
 
 __all__ = [
+    "VGG16",
+    "VGG19",
     "EfficientNetB0",
     "EfficientNetB1",
     "EfficientNetB2",
@@ -49,11 +51,9 @@ __all__ = [
     "EfficientNetB6",
     "EfficientNetB7",
     "MobileNetV2",
+    "ResNet50",
     "ResNet101",
     "ResNet152",
-    "ResNet50",
-    "VGG16",
-    "VGG19",
     "Xception",
     "efficientnet",
     "imagenet_utils",

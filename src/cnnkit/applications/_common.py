@@ -145,9 +145,9 @@ def load_h5_by_name(model: Model, path: str) -> None:
             else:
                 unmatched.append(layer)
         spare = [name for name in saved if name not in matched]
-        if any(not _auto_named(layer) for layer in unmatched) or len(
-            spare
-        ) != len(unmatched):
+        if any(not _auto_named(layer) for layer in unmatched) or len(spare) != len(
+            unmatched
+        ):
             missing = [layer.name for layer in unmatched]
             raise FileFormatError(
                 f"{path!r} does not fit model {model.name!r}: model layers without "

@@ -33,19 +33,25 @@ def vgg(
     )  # fmt: skip
     img_input, inputs = _common.image_input(input_tensor, shape)
     x = img_input
-    for block, (filters, convs) in enumerate(zip((64, 128, 256, 512, 512), convs_per_block)):
+    for block, (filters, convs) in enumerate(
+        zip((64, 128, 256, 512, 512), convs_per_block)
+    ):
         for conv in range(convs):
             x = layers.Conv2D(
                 filters, (3, 3), activation="relu", padding="same",
                 name=f"block{block + 1}_conv{conv + 1}",
             )(x)  # fmt: skip
-        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f"block{block + 1}_pool")(x)
+        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f"block{block + 1}_pool")(
+            x
+        )
     if include_top:
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(4096, activation="relu", name="fc1")(x)
         x = layers.Dense(4096, activation="relu", name="fc2")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(
+            x
+        )
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
     elif pooling == "max":

@@ -116,7 +116,9 @@ def _block(
     x = layers.BatchNormalization(axis=axis, name=f"{name}project_bn")(x)
     if strides == 1 and filters_in == filters_out:
         if drop_rate > 0:
-            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
+            x = layers.Dropout(
+                drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop"
+            )(x)
         x = layers.add([x, inputs], name=f"{name}add")
     return x
 
@@ -153,7 +155,7 @@ def _efficientnet(
         return int(new + divisor if new < 0.9 * scaled else new)
 
     def round_repeats(repeats: int) -> int:
-        return int(math.ceil(depth * repeats))
+        return math.ceil(depth * repeats)
 
     x = layers.Rescaling(1.0 / 255.0)(img_input)
     x = layers.Normalization(axis=axis)(x)

@@ -56,7 +56,9 @@ def _data_format(data_format: str | None) -> str:
     return data_format
 
 
-def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe") -> Any:
+def preprocess_input(
+    x: Any, data_format: str | None = None, mode: str = "caffe"
+) -> Any:
     """Preprocess a batch of RGB images with values in ``[0, 255]``.
 
     Args:
@@ -190,7 +192,7 @@ def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[str, str, fl
         row = [(*index[str(i)], pred[i]) for i in best]
         row.sort(key=lambda item: item[2], reverse=True)
         results.append([tuple(item) for item in row])
-    return results  # type: ignore[return-value]
+    return results
 
 
 # ------------------------------------------------------------------ builders' rules
@@ -224,7 +226,11 @@ def obtain_input_shape(
             else (default_size, default_size, channels)
         )
     else:
-        default = (3, default_size, default_size) if first else (default_size, default_size, 3)
+        default = (
+            (3, default_size, default_size)
+            if first
+            else (default_size, default_size, 3)
+        )
     if weights == "imagenet" and require_flatten:
         if input_shape is not None and input_shape != default:
             raise InvalidArgumentError(
@@ -271,10 +277,8 @@ def correct_pad(
     reproduces TensorFlow's 'same' padding (``shape`` is the tensor's shape)."""
     first = _config.image_data_format() == "channels_first"
     size = shape[2:4] if first else shape[1:3]
-    if size[0] is None:
-        adjust = (1, 1)
-    else:
-        adjust = (1 - size[0] % 2, 1 - size[1] % 2)  # type: ignore[operator]
+    unknown = size[0] is None  # an unknown size counts as odd, as in Keras
+    adjust = (1, 1) if unknown else (1 - size[0] % 2, 1 - size[1] % 2)  # type: ignore[operator]
     half = kernel_size // 2
     return ((half - adjust[0], half), (half - adjust[1], half))
 

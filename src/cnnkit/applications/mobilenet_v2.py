@@ -98,7 +98,7 @@ def _default_size(input_shape: Any, input_tensor: Any) -> int:
     return rows if rows == cols and rows in _SIZES else 224
 
 
-def MobileNetV2(  # noqa: N802 - Keras' name
+def MobileNetV2(
     input_shape: Any = None,
     alpha: float = 1.0,
     include_top: bool = True,
@@ -187,7 +187,9 @@ def MobileNetV2(  # noqa: N802 - Keras' name
     if include_top:
         x = layers.GlobalAveragePooling2D()(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(
+            x
+        )
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
     elif pooling == "max":

@@ -17,18 +17,34 @@ from typing import Any
 
 from cnnkit import config as _config
 from cnnkit import layers
-from cnnkit.applications import _common
-from cnnkit.applications import imagenet_utils
+from cnnkit.applications import _common, imagenet_utils
 from cnnkit.models import Model
 
-__all__ = ["ResNet50", "ResNet101", "ResNet152", "decode_predictions", "preprocess_input"]
+__all__ = [
+    "ResNet50",
+    "ResNet101",
+    "ResNet152",
+    "decode_predictions",
+    "preprocess_input",
+]
 
-BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+BASE_WEIGHTS_PATH = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+)
 # Keras' md5 of (the file with the top classifier, the "notop" file).
 WEIGHTS_HASHES = {
-    "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
-    "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
-    "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+    "resnet50": (
+        "2cb95161c43110f7111970584f804107",
+        "4d473c1dd8becc155b73f8504c6f6626",
+    ),
+    "resnet101": (
+        "f1aeb4b969a6efcfb50fad2f0c20cfc5",
+        "88cf7a10940856eca736dc7b7e228a21",
+    ),
+    "resnet152": (
+        "100835be76be38e30d865e96f2aaae62",
+        "ee4c566cf9a93f14d82f913c2dc6dd0c",
+    ),
 }
 _EPSILON = 1.001e-5
 
@@ -40,7 +56,9 @@ def _bn_axis() -> int:
 def _block(x: Any, filters: int, stride: int, conv_shortcut: bool, name: str) -> Any:
     axis = _bn_axis()
     if conv_shortcut:
-        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(
+            x
+        )
         shortcut = layers.BatchNormalization(
             axis=axis, epsilon=_EPSILON, name=f"{name}_0_bn"
         )(shortcut)
@@ -96,7 +114,9 @@ def _resnet(
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(
+            x
+        )
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
@@ -111,7 +131,9 @@ def _resnet(
     return model
 
 
-def _application(depths: tuple[int, int, int, int], weights_name: str) -> Callable[..., Model]:
+def _application(
+    depths: tuple[int, int, int, int], weights_name: str
+) -> Callable[..., Model]:
     def build(
         include_top: bool = True,
         weights: Any = "imagenet",

@@ -16,10 +16,13 @@ from cnnkit.models import Model
 __all__ = ["VGG16", "decode_predictions", "preprocess_input"]
 
 # Keras' md5 of (the file with the top classifier, the "notop" file).
-WEIGHTS_HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")
+WEIGHTS_HASHES = (
+    "64373286793e3c8b2b4e3219cbf3544b",
+    "6d6bbae143d832006294945121d1f1fc",
+)
 
 
-def VGG16(  # noqa: N802 - Keras' name
+def VGG16(
     include_top: bool = True,
     weights: Any = "imagenet",
     input_tensor: Any = None,

@@ -16,10 +16,13 @@ from cnnkit.models import Model
 __all__ = ["VGG19", "decode_predictions", "preprocess_input"]
 
 # Keras' md5 of (the file with the top classifier, the "notop" file).
-WEIGHTS_HASHES = ("cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6")
+WEIGHTS_HASHES = (
+    "cbe5617147190e668d6c5d5026f83318",
+    "253f8cb515780f3b799900260a226db6",
+)
 
 
-def VGG19(  # noqa: N802 - Keras' name
+def VGG19(
     include_top: bool = True,
     weights: Any = "imagenet",
     input_tensor: Any = None,

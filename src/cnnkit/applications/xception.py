@@ -22,7 +22,10 @@ __all__ = ["Xception", "decode_predictions", "preprocess_input"]
 
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
 # Keras' md5 of (the file with the top classifier, the "notop" file).
-WEIGHTS_HASHES = ("0a58e3b7378bc2990ea3b43d5981f1f6", "b0042744bf5b25fce3cb969f33bebb97")
+WEIGHTS_HASHES = (
+    "0a58e3b7378bc2990ea3b43d5981f1f6",
+    "b0042744bf5b25fce3cb969f33bebb97",
+)
 
 
 def _axis() -> int:
@@ -30,7 +33,9 @@ def _axis() -> int:
 
 
 def _sep_bn(x: Any, filters: int, name: str) -> Any:
-    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=name)(x)
+    x = layers.SeparableConv2D(
+        filters, (3, 3), padding="same", use_bias=False, name=name
+    )(x)
     return layers.BatchNormalization(axis=_axis(), name=f"{name}_bn")(x)
 
 
@@ -41,20 +46,20 @@ def _shortcut(x: Any, filters: int) -> Any:
     return layers.BatchNormalization(axis=_axis())(residual)
 
 
-def _entry_block(
-    x: Any, filters: tuple[int, int], block: int, relu_first: bool
-) -> Any:
+def _entry_block(x: Any, filters: tuple[int, int], block: int, relu_first: bool) -> Any:
     residual = _shortcut(x, filters[1])
     if relu_first:
         x = layers.Activation("relu", name=f"block{block}_sepconv1_act")(x)
     x = _sep_bn(x, filters[0], f"block{block}_sepconv1")
     x = layers.Activation("relu", name=f"block{block}_sepconv2_act")(x)
     x = _sep_bn(x, filters[1], f"block{block}_sepconv2")
-    x = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="same", name=f"block{block}_pool")(x)
+    x = layers.MaxPooling2D(
+        (3, 3), strides=(2, 2), padding="same", name=f"block{block}_pool"
+    )(x)
     return layers.add([x, residual])
 
 
-def Xception(  # noqa: N802 - Keras' name
+def Xception(
     include_top: bool = True,
     weights: Any = "imagenet",
     input_tensor: Any = None,
@@ -90,7 +95,9 @@ def Xception(  # noqa: N802 - Keras' name
     )  # fmt: skip
     img_input, inputs = _common.image_input(input_tensor, shape)
     axis = _axis()
-    x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(img_input)
+    x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(
+        img_input
+    )
     x = layers.BatchNormalization(axis=axis, name="block1_conv1_bn")(x)
     x = layers.Activation("relu", name="block1_conv1_act")(x)
     x = layers.Conv2D(64, (3, 3), use_bias=False, name="block1_conv2")(x)
@@ -114,7 +121,9 @@ def Xception(  # noqa: N802 - Keras' name
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(
+            x
+        )
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
     elif pooling == "max":

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -99,10 +100,9 @@ def _check_algorithm(algorithm: str) -> None:
 
 def _cache_folder(cache_dir: str | None, cache_subdir: str) -> str:
     base = os.path.expanduser(cache_dir if cache_dir is not None else keras_home())
-    try:
+    # Not ours to create? The writability test below falls back then.
+    with contextlib.suppress(OSError):
         os.makedirs(base, exist_ok=True)
-    except OSError:
-        pass  # not ours to create: the writability test below falls back
     if not os.access(base, os.W_OK):
         base = os.path.join(
             "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras"
@@ -191,13 +191,16 @@ def get_file(
     folder = _cache_folder(cache_dir, cache_subdir)
     target, extraction_dir = _targets(fname, origin, folder, bool(extract or untar))
     download = force_download or not os.path.exists(target)
-    if not download and file_hash is not None:
-        if not validate_file(target, file_hash, hash_algorithm):
-            print(
-                f"A local file was found at {target}, but its {algorithm_name} hash "
-                f"is not {file_hash} (incomplete or outdated): downloading it again."
-            )
-            download = True
+    if (
+        not download
+        and file_hash is not None
+        and not validate_file(target, file_hash, hash_algorithm)
+    ):
+        print(
+            f"A local file was found at {target}, but its {algorithm_name} hash "
+            f"is not {file_hash} (incomplete or outdated): downloading it again."
+        )
+        download = True
     if download:
         print(f"Downloading data from {origin}")
         _download(origin, target, file_hash, hash_algorithm)
@@ -205,8 +208,7 @@ def get_file(
         return target
     if not extract_archive(target, extraction_dir, "tar" if untar else archive_format):
         warnings.warn(
-            f"get_file: could not extract {target!r} (not a {archive_format} "
-            "archive).",
+            f"get_file: could not extract {target!r} (not a {archive_format} archive).",
             UserWarning,
             stacklevel=2,
         )
@@ -215,7 +217,9 @@ def get_file(
 
 def _download(origin: str, target: str, file_hash: str | None, algorithm: str) -> None:
     handle, part = tempfile.mkstemp(
-        prefix=os.path.basename(target) + ".", suffix=".part", dir=os.path.dirname(target)
+        prefix=os.path.basename(target) + ".",
+        suffix=".part",
+        dir=os.path.dirname(target),
     )
     hasher = _hasher(algorithm, file_hash)
     try:
@@ -242,7 +246,9 @@ def _download(origin: str, target: str, file_hash: str | None, algorithm: str) -
     except (OSError, http.client.HTTPException, ValueError) as error:
         if isinstance(error, (FileFormatError, DatasetError)):
             raise
-        raise DatasetError(_offline_message(origin, target, file_hash, error)) from error
+        raise DatasetError(
+            _offline_message(origin, target, file_hash, error)
+        ) from error
     finally:
         if os.path.exists(part):
             os.remove(part)

@@ -11,7 +11,6 @@ dark and bright noise.
 """
 
 import numpy as np
-import tensorflow as tf
 from tensorflow import keras
 from tensorflow.keras import layers
 
@@ -30,7 +29,9 @@ base_model = keras.applications.MobileNetV2(
 preprocess_input = keras.applications.mobilenet_v2.preprocess_input
 
 # Estimate the BatchNormalization statistics (momentum 0: take this batch's).
-batch_norms = [l for l in base_model.layers if isinstance(l, layers.BatchNormalization)]
+batch_norms = [
+    layer for layer in base_model.layers if isinstance(layer, layers.BatchNormalization)
+]
 for layer in batch_norms:
     layer.momentum = 0.0
 base_model(preprocess_input(x_train[:64].copy()), training=True)

@@ -110,7 +110,9 @@ def test_adapted_weights_config_and_keras_file_round_trip(tmp_path) -> None:
     path = tmp_path / "norm.keras"
     model.save(path)
     loaded = cnnkit.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(DATA[:4], verbose=0), model.predict(DATA[:4], verbose=0))
+    np.testing.assert_allclose(
+        loaded.predict(DATA[:4], verbose=0), model.predict(DATA[:4], verbose=0)
+    )
 
 
 def test_normalization_trains_inside_a_cnn() -> None:
@@ -139,7 +141,10 @@ def test_errors_teach() -> None:
         layers.Normalization(axis=3)(np.zeros((2, 3), "float32"))
     with pytest.raises(IncompatibleShapeError, match=r"axis 1 is kept"):
         cnnkit.Sequential([cnnkit.Input((None, 3)), layers.Normalization(axis=1)])
-    with pytest.raises(IncompatibleShapeError, match=r"do not broadcast to the kept axes of shape \(3,\)"):
+    with pytest.raises(
+        IncompatibleShapeError,
+        match=r"do not broadcast to the kept axes of shape \(3,\)",
+    ):
         layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 1.0])(
             np.zeros((2, 3), "float32")
         )
@@ -151,5 +156,7 @@ def test_errors_teach() -> None:
         layers.Normalization().adapt(3.0)
     with pytest.raises(InvalidTypeError, match=r"batches that are dicts"):
         layers.Normalization().adapt([{"image": DATA}])
-    with pytest.raises(IncompatibleShapeError, match=r"a batch has shape \(2, 5, 4, 2\)"):
+    with pytest.raises(
+        IncompatibleShapeError, match=r"a batch has shape \(2, 5, 4, 2\)"
+    ):
         layers.Normalization().adapt([DATA[:2], DATA[:2, ..., :2]])

@@ -41,7 +41,9 @@ def test_keras_files_move_both_ways(tmp_path) -> None:
     ours = cnnkit.Sequential([cnnkit.Input((4, 4, 3)), norm])
     ours.save(tmp_path / "ours.keras")
     theirs = keras.models.load_model(tmp_path / "ours.keras")
-    np.testing.assert_allclose(np.asarray(theirs(DATA[:3])), ours(DATA[:3]).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(theirs(DATA[:3])), ours(DATA[:3]).numpy(), atol=1e-6
+    )
     keras_norm = keras.layers.Normalization(axis=-1)
     keras_norm.adapt(DATA * 2.0)
     keras_model = keras.Sequential([keras.Input((4, 4, 3)), keras_norm])
