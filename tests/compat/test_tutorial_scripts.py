@@ -140,7 +140,7 @@ CASES = [
         [
             "ResNet50 parameters: 23608202 top: predictions",
             "ResNet50 trained one epoch: ['accuracy', 'loss']",
-            "adapted mean shape: (3,) weights: ['mean', 'variance', 'count']",
+            "adapted mean shape: (1, 1, 1, 3) weights: ['mean', 'variance', 'count']",
             "standardized mean ~ 0: True",
         ],
     ),

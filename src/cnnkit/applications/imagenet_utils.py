@@ -11,8 +11,8 @@ Example:
     >>> x = np.full((1, 2, 2, 3), 255.0, dtype="float32")
     >>> preprocess_input(x.copy(), mode="tf")[0, 0, 0]
     array([1., 1., 1.], dtype=float32)
-    >>> preprocess_input(x.copy(), mode="caffe")[0, 0, 0]
-    array([151.061, 138.22 , 131.32 ], dtype=float32)
+    >>> preprocess_input(x.copy(), mode="caffe")[0, 0, 0].round(2)
+    array([151.06, 138.22, 131.32], dtype=float32)
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ print("ResNet50 trained one epoch:", sorted(history.history))
 normalizer = layers.Normalization()
 dataset = tf.data.Dataset.from_tensor_slices(x_train).batch(100)
 normalizer.adapt(dataset)  # streamed over the batches
-print("adapted mean shape:", tuple(normalizer.adapt_mean.shape),
+print("adapted mean shape:", tuple(normalizer.mean.shape),
       "weights:", [w.name for w in normalizer.weights])  # fmt: skip
 
 model = keras.Sequential(

@@ -89,6 +89,22 @@ def test_given_statistics_make_no_weights_and_invert_undoes_them() -> None:
     )
 
 
+def test_mean_and_variance_are_broadcast_as_in_keras() -> None:
+    layer = layers.Normalization()
+    assert not hasattr(layer, "mean")  # as in Keras, until built
+    layer.adapt(DATA)
+    assert tuple(layer.mean.shape) == (1, 1, 1, 3)
+    np.testing.assert_allclose(
+        layer.mean.numpy().ravel(), DATA.mean(axis=(0, 1, 2)), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        layer.variance.numpy().ravel(), DATA.var(axis=(0, 1, 2)), rtol=1e-4
+    )
+    given = layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[4.0, 1.0, 0.25])
+    given.build((None, 3))
+    assert given.variance.numpy().tolist() == [[4.0, 1.0, 0.25]]
+
+
 def test_a_zero_variance_divides_by_epsilon_not_zero() -> None:
     layer = layers.Normalization(axis=None)
     layer.adapt(np.full((4, 2), 5.0, "float32"))

@@ -258,6 +258,26 @@ class Normalization(Layer):
                 f"{array.shape}. Adapt on batches shaped like the model's inputs."
             )
 
+    @property
+    def mean(self) -> torch.Tensor:
+        """The mean, broadcast to the input rank (Keras' ``layer.mean``)."""
+        return self._broadcast_statistic(0, "mean")
+
+    @property
+    def variance(self) -> torch.Tensor:
+        """The variance, broadcast to the input rank (Keras' ``layer.variance``)."""
+        return self._broadcast_statistic(1, "variance")
+
+    def _broadcast_statistic(self, index: int, name: str) -> torch.Tensor:
+        if "adapt_mean" in self._buffers:
+            weight = self.adapt_mean if index == 0 else self.adapt_variance
+            return weight.detach().reshape(self._broadcast_shape)
+        if self.built and self.input_mean is not None:
+            return torch.as_tensor(np.array(self._given[index]), dtype=torch.float32)
+        # AttributeError, so that hasattr() is False before the layer is built
+        # (torch's Module.__getattr__ then words the message).
+        raise AttributeError(name)
+
     # ------------------------------------------------------------------ call
 
     def _statistics(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
