@@ -30,6 +30,7 @@ ORDER: list[set[str]] = [
     {"callbacks"},
     {"training"},
     {"models"},
+    {"applications"},
     {"zoo"},
     {"explain"},
     {"compat"},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from cnnkit import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -49,6 +50,7 @@ __all__ = [
     "Variable",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

@@ -226,8 +226,18 @@ class VarianceScaling(_Seeded):
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         seed: int | None = None,
+        input_axes: Any = None,
+        output_axes: Any = None,
     ) -> None:
         super().__init__(seed)
+        if input_axes is not None or output_axes is not None:
+            # Keras >= 3.15 writes them (None) in every config; fans over chosen
+            # axes (for einsum-style kernels) are not implemented.
+            raise InvalidArgumentError(
+                "VarianceScaling: `input_axes` and `output_axes` must be None (fans "
+                "come from the kernel's Keras layout); received "
+                f"input_axes={input_axes!r}, output_axes={output_axes!r}."
+            )
         if scale <= 0.0:
             raise InvalidArgumentError(
                 f"`scale` must be positive; received scale={scale!r}."
@@ -271,6 +281,8 @@ class VarianceScaling(_Seeded):
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
+            "input_axes": None,
+            "output_axes": None,
         }
 
 

@@ -47,6 +47,32 @@ def test_imports_and_attributes_are_listed_with_lines() -> None:
     ]
 
 
+def test_applications_are_supported() -> None:
+    assert _check(
+        """
+        import tensorflow as tf
+        from keras.applications import MobileNetV2, ResNet50
+        from keras.applications.efficientnet import EfficientNetB0, preprocess_input
+        import keras.applications.vgg16
+        from keras.applications import xception
+        base = tf.keras.applications.resnet50.ResNet50(weights=None)
+        tf.keras.applications.mobilenet_v2.preprocess_input(x)
+        keras.applications.vgg16.decode_predictions(p)
+        """
+    ) == [
+        (2, "tensorflow", True),
+        (3, "keras.applications.MobileNetV2", True),
+        (3, "keras.applications.ResNet50", True),
+        (4, "keras.applications.efficientnet.EfficientNetB0", True),
+        (4, "keras.applications.efficientnet.preprocess_input", True),
+        (5, "keras.applications.vgg16", True),
+        (6, "keras.applications.xception", True),
+        (7, "tensorflow.keras.applications.resnet50.ResNet50", True),
+        (8, "tensorflow.keras.applications.mobilenet_v2.preprocess_input", True),
+        (9, "keras.applications.vgg16.decode_predictions", True),
+    ]
+
+
 def test_names_bound_by_assignment_are_followed() -> None:
     assert _check(
         """
@@ -70,7 +96,7 @@ def test_unsupported_names_are_reported_by_name_and_line() -> None:
         textwrap.dedent(
             """
             import tensorflow as tf
-            from keras.applications import ResNet50
+            from keras.applications import DenseNet121
             from keras.layers import Conv2D, NoSuchLayer
             import keras.src.ops
             ds = tf.strings.split(x)
@@ -80,7 +106,7 @@ def test_unsupported_names_are_reported_by_name_and_line() -> None:
     )
     unsupported = [(u.line, u.name, u.note) for u in usages if not u.supported]
     assert unsupported == [
-        (3, "keras.applications", ""),
+        (3, "keras.applications.DenseNet121", ""),
         (4, "keras.layers.NoSuchLayer", ""),
         (5, "keras.src.ops", ""),
         (

@@ -139,10 +139,11 @@ def test_backend_basics() -> None:
 def test_unsupported_keras_module_names_the_module() -> None:
     with pytest.raises(
         ModuleNotFoundError,
-        match=r"^keras\.applications is not provided by cnnkit: cnnkit implements the "
+        match=r"^keras\.applications\.densenet is not provided by cnnkit: cnnkit "
+        r"implements the "
         r"Keras CNN API .*cnnkit run --check SCRIPT",
     ):
-        importlib.import_module("keras.applications")
+        importlib.import_module("keras.applications.densenet")
 
 
 @pytest.mark.usefixtures("keras_hook")
@@ -303,10 +304,11 @@ def test_resolve_api_without_the_hook() -> None:
 
 def test_resolve_api_unknown_attribute_names_the_first_missing_piece() -> None:
     with pytest.raises(
-        AttributeError, match=r"^keras\.applications is not provided by cnnkit"
+        AttributeError,
+        match=r"^keras\.applications\.DenseNet121 is not provided by cnnkit",
     ) as caught:
-        resolve_api("keras.applications.ResNet50")
-    assert caught.value.name == "keras.applications"
+        resolve_api("keras.applications.DenseNet121")
+    assert caught.value.name == "keras.applications.DenseNet121"
     with pytest.raises(AttributeError, match=r"^tf\.random\.poisson is not available"):
         resolve_api("tensorflow.random.poisson")
 
@@ -350,3 +352,21 @@ def test_missing_names_in_tensorflow_submodules_teach() -> None:
         _ = tf.nn.ctc_loss
     with pytest.raises(ModuleNotFoundError, match=r"^tf\.strings is not available"):
         importlib.import_module("tensorflow.strings")
+
+
+@pytest.mark.usefixtures("keras_hook")
+def test_keras_applications_modules_import() -> None:
+    import cnnkit.applications
+
+    for family in ("resnet50", "mobilenet_v2", "efficientnet", "vgg16", "xception"):
+        keras_module = importlib.import_module(f"keras.applications.{family}")
+        tf_module = importlib.import_module(f"tensorflow.keras.applications.{family}")
+        assert keras_module.preprocess_input is tf_module.preprocess_input
+        assert callable(keras_module.decode_predictions)
+    keras_applications = importlib.import_module("keras.applications")
+    assert keras_applications.ResNet50 is cnnkit.applications.ResNet50
+    tf = importlib.import_module("tensorflow")
+    assert tf.keras.applications.MobileNetV2 is cnnkit.applications.MobileNetV2
+    assert tf.keras.applications.efficientnet.EfficientNetB0 is (
+        cnnkit.applications.EfficientNetB0
+    )

@@ -182,6 +182,28 @@ CASES = [
             "samples: (16, 28, 28, 1) in [-1, 1]: True",
         ],
     ),
+    # keras.applications, Normalization (issue 16, parts 4 and 5).
+    (
+        "transfer_learning_mobilenet.py",
+        None,
+        0.55,
+        [
+            "trainable weights with the base frozen: 2",
+            "trainable weights after unfreezing: 54",
+            "base layers: 154 first: Conv1",
+        ],
+    ),
+    (
+        "resnet_and_normalization.py",
+        None,
+        0.80,
+        [
+            "ResNet50 parameters: 23608202 top: predictions",
+            "ResNet50 trained one epoch: ['accuracy', 'loss']",
+            "adapted mean shape: (1, 1, 1, 3) weights: ['mean', 'variance', 'count']",
+            "standardized mean ~ 0: True",
+        ],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

@@ -131,6 +131,9 @@ TABLE: dict[str, Case] = {
     "RandomZoom": Case({"height_factor": 0.2}, IMG, 0.0, 1.0),
     "RandomBrightness": Case({"factor": 0.2, "value_range": (0, 1)}, IMG, 0.0, 1.0),
     "RandomContrast": Case({"factor": 0.2, "value_range": (0, 1)}, IMG, 0.0, 1.0),
+    "Normalization": Case(
+        {"mean": [0.5, 0.2, 0.1], "variance": [4.0, 1.0, 0.25]}, IMG, 0.0, 1.0
+    ),
 }
 
 #: classes that are not called on data, and why

@@ -59,6 +59,20 @@ KERAS_MODULES = {
     "ops.nn": "cnnkit.ops.nn",
     "ops.numpy": "cnnkit.ops.numpy",
     "random": "cnnkit.random",
+    "applications": "cnnkit.applications",
+    **{
+        f"applications.{family}": f"cnnkit.applications.{family}"
+        for family in (
+            "efficientnet",
+            "imagenet_utils",
+            "mobilenet_v2",
+            "resnet",
+            "resnet50",
+            "vgg16",
+            "vgg19",
+            "xception",
+        )
+    },
 }
 # Keras 2 tutorials import layers from their defining modules
 # (``from keras.layers.convolutional import Conv2D``); cnnkit's layers are flat.
@@ -102,7 +116,8 @@ TF_SCOPE = (
 
 KERAS_SCOPE = (
     "cnnkit implements the Keras CNN API (layers, models, datasets, optimizers, "
-    "losses, metrics, callbacks, utils, backend basics)"
+    "losses, metrics, callbacks, utils, backend basics, and the applications "
+    "ResNet, MobileNetV2, EfficientNet, VGG and Xception)"
 )
 
 

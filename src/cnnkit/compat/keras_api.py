@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnkit import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -37,6 +38,7 @@ __all__ = [
     "Variable",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

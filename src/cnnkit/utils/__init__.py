@@ -27,6 +27,7 @@ _EXPORTS = {
     "set_random_seed": "rng",
     "plot_model": "model_visualization",
     "model_to_dot": "model_visualization",
+    "get_file": "file_utils",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,6 +10,7 @@ inference. The ``Random*`` augmentation layers augment only when called with
 
 from cnnkit.layers.preprocessing.center_crop import CenterCrop
 from cnnkit.layers.preprocessing.integer_lookup import IntegerLookup
+from cnnkit.layers.preprocessing.normalization import Normalization
 from cnnkit.layers.preprocessing.random_brightness import RandomBrightness
 from cnnkit.layers.preprocessing.random_contrast import RandomContrast
 from cnnkit.layers.preprocessing.random_crop import RandomCrop
@@ -26,6 +27,7 @@ from cnnkit.layers.preprocessing.string_lookup import StringLookup
 __all__ = [
     "CenterCrop",
     "IntegerLookup",
+    "Normalization",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
