@@ -17,6 +17,7 @@ import torch
 
 from cnnkit import regularizers
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
+from cnnkit.layers.base import context
 from cnnkit.layers.base.input_spec import InputSpec
 from cnnkit.layers.base.layer import Layer
 from cnnkit.utils.validation import describe_layer, shape_error
@@ -161,7 +162,7 @@ class BaseRNN(Layer):
                 for s in given
             ]
         batch = sequences.shape[0]
-        if self.stateful:
+        if self.stateful and not context.probing():
             if self._expected_batch is not None and batch != self._expected_batch:
                 raise IncompatibleShapeError(
                     f"{describe_layer(self)} is stateful and was built for batches "
@@ -209,7 +210,7 @@ class BaseRNN(Layer):
             outputs, last, states = self._loop(
                 sequences, states, input_mask, recurrent_mask, step_mask
             )
-        if self.stateful:
+        if self.stateful and not context.probing():
             # The layer's one piece of call-to-call state (see `stateful`).
             self._kept_states = [s.detach() for s in states]
         output = outputs if self.return_sequences else last
