@@ -131,12 +131,25 @@ TABLE: dict[str, Case] = {
     "RandomZoom": Case({"height_factor": 0.2}, IMG, 0.0, 1.0),
     "RandomBrightness": Case({"factor": 0.2, "value_range": (0, 1)}, IMG, 0.0, 1.0),
     "RandomContrast": Case({"factor": 0.2, "value_range": (0, 1)}, IMG, 0.0, 1.0),
+    # recurrent (issue 16, part 5)
+    "SimpleRNN": Case({"units": 3, "return_sequences": True}, (2, 5, 4)),
+    "LSTM": Case({"units": 3}, (2, 5, 4)),
+    "GRU": Case({"units": 3, "go_backwards": True}, (2, 5, 4)),
+    "ConvLSTM1D": Case({"filters": 2, "kernel_size": 3}, (2, 3, 6, 2)),
+    "ConvLSTM2D": Case({"filters": 2, "kernel_size": 3}, (2, 3, 6, 6, 2)),
+    "ConvLSTM3D": Case({"filters": 2, "kernel_size": 2}, (2, 3, 3, 3, 3, 2)),
 }
 
 #: classes that are not called on data, and why
 NOT_CALLED: dict[str, str] = {
     "Layer": "the abstract base; subclassing is tested in part B",
     "InputLayer": "not called on data; covered by Input() in every model test",
+    "Bidirectional": "wraps a layer instance (no shared kwargs with Keras); compared "
+    "with Keras in tests/layers/recurrent/test_recurrent_oracle.py",
+    "SimpleRNNCell": "called per step with (inputs, states); tested in "
+    "tests/layers/recurrent",
+    "LSTMCell": "called per step with (inputs, states); tested in tests/layers/recurrent",
+    "GRUCell": "called per step with (inputs, states); tested in tests/layers/recurrent",
 }
 
 #: where Keras 3.15.1 itself is wrong: the Keras class and arguments that give what it

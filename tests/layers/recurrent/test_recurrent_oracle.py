@@ -103,7 +103,9 @@ def test_bidirectional_matches_keras(
     ours = cnnkit.layers.Bidirectional(
         cnnkit.layers.LSTM(**inner), merge_mode=merge_mode
     )
-    theirs = keras.layers.Bidirectional(keras.layers.LSTM(**inner), merge_mode=merge_mode)
+    theirs = keras.layers.Bidirectional(
+        keras.layers.LSTM(**inner), merge_mode=merge_mode
+    )
     ours(x), theirs(x)
     theirs.set_weights(ours.get_weights())
     _same(ours(x), theirs(x))

@@ -20,7 +20,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def np_simple_rnn(x, kernel, rec, bias):  # noqa: ANN001, ANN201
+def np_simple_rnn(x, kernel, rec, bias):
     h = np.zeros((x.shape[0], rec.shape[0]))
     out = []
     for t in range(x.shape[1]):
@@ -29,7 +29,7 @@ def np_simple_rnn(x, kernel, rec, bias):  # noqa: ANN001, ANN201
     return np.stack(out, 1), h
 
 
-def np_lstm(x, kernel, rec, bias):  # noqa: ANN001, ANN201
+def np_lstm(x, kernel, rec, bias):
     units = rec.shape[0]
     h = np.zeros((x.shape[0], units))
     c = np.zeros_like(h)
@@ -44,7 +44,7 @@ def np_lstm(x, kernel, rec, bias):  # noqa: ANN001, ANN201
     return np.stack(out, 1), h, c
 
 
-def np_gru(x, kernel, rec, bias, reset_after):  # noqa: ANN001, ANN201
+def np_gru(x, kernel, rec, bias, reset_after):
     u = rec.shape[0]
     h = np.zeros((x.shape[0], u))
     out = []
@@ -63,7 +63,7 @@ def np_gru(x, kernel, rec, bias, reset_after):  # noqa: ANN001, ANN201
     return np.stack(out, 1), h
 
 
-def np_conv_same(x, k):  # noqa: ANN001, ANN201
+def np_conv_same(x, k):
     """(B, H, W, C) * (kh, kw, C, F), stride 1, odd kernel, 'same' padding."""
     kh, kw = k.shape[:2]
     pad = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
@@ -75,7 +75,7 @@ def np_conv_same(x, k):  # noqa: ANN001, ANN201
     return out
 
 
-def np_conv_lstm2d(x, kernel, rec, bias):  # noqa: ANN001, ANN201
+def np_conv_lstm2d(x, kernel, rec, bias):
     f = rec.shape[-2]
     h = np.zeros((*x.shape[:1], *x.shape[2:4], f))
     c = np.zeros_like(h)
@@ -171,7 +171,7 @@ def test_cell_call_is_one_step_of_the_layer(seq: np.ndarray) -> None:
     cell.build((None, 5))
     cell.set_weights(layer.get_weights())
     zeros = np.zeros((3, 4), dtype="float32")
-    out, (h2, c2) = cell(torch.tensor(seq[:, 0]), [zeros, zeros])
+    out, (_h2, c2) = cell(torch.tensor(seq[:, 0]), [zeros, zeros])
     torch.testing.assert_close(out, h)
     torch.testing.assert_close(c2, c)
 
@@ -280,7 +280,9 @@ def test_fit_reduces_the_loss() -> None:
         layers.LSTM(3, return_sequences=True, dropout=0.1, go_backwards=True),
         layers.GRU(3, reset_after=False, return_state=True),
         layers.SimpleRNN(3, activation="relu", stateful=True),
-        layers.ConvLSTM2D(2, 3, padding="same", strides=1, data_format="channels_first"),
+        layers.ConvLSTM2D(
+            2, 3, padding="same", strides=1, data_format="channels_first"
+        ),
         layers.Bidirectional(layers.LSTM(3, return_sequences=True), merge_mode="sum"),
         layers.Bidirectional(
             layers.GRU(3), backward_layer=layers.GRU(3, go_backwards=True)
@@ -300,7 +302,9 @@ def test_keras_file_round_trip(tmp_path: Path, seq: np.ndarray) -> None:
     model = cnnkit.Model(inputs, outputs)
     model.save(tmp_path / "m.keras")
     loaded = cnnkit.models.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(loaded.predict(seq, verbose=0), model.predict(seq, verbose=0))
+    np.testing.assert_allclose(
+        loaded.predict(seq, verbose=0), model.predict(seq, verbose=0)
+    )
 
 
 def test_functional_return_state_and_initial_state(seq: np.ndarray) -> None:
@@ -339,7 +343,7 @@ def test_functional_return_state_and_initial_state(seq: np.ndarray) -> None:
          InvalidArgumentError, "cannot both be above 1"),
     ],
 )  # fmt: skip
-def test_bad_arguments_are_explained(build, error, match) -> None:  # noqa: ANN001
+def test_bad_arguments_are_explained(build, error, match) -> None:
     with pytest.raises(error, match=match):
         build()
 

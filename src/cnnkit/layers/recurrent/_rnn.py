@@ -143,7 +143,8 @@ class BaseRNN(Layer):
     def _initial_states(
         self, sequences: torch.Tensor, initial_state: Any
     ) -> list[torch.Tensor]:
-        count = self.cell.num_states  # type: ignore[attr-defined]
+        cell: Any = self.cell
+        count = cell.num_states
         if initial_state is not None:
             given = (
                 list(initial_state)
@@ -173,10 +174,12 @@ class BaseRNN(Layer):
                 )
             if self._kept_states is not None:
                 return [s.to(sequences.device) for s in self._kept_states]
-        return self.cell.initial_states(sequences)  # type: ignore[attr-defined,no-any-return]
+        zeros: list[torch.Tensor] = cell.initial_states(sequences)
+        return zeros
 
     def _state_names(self) -> str:
-        return "h, c" if self.cell.num_states == 2 else "h"  # type: ignore[attr-defined]
+        cell: Any = self.cell
+        return "h, c" if cell.num_states == 2 else "h"
 
     def call(
         self,

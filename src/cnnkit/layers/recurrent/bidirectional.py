@@ -34,9 +34,19 @@ def _serialize(layer: Layer) -> dict[str, Any]:
     }
 
 
-def _deserialize(entry: dict[str, Any]) -> Layer:
-    from cnnkit import layers  # the package this module is part of: no cycle at use
+def _builtin_layer(name: str) -> type[Layer] | None:
+    """The cnnkit layer class called ``name``, found among Layer's subclasses (the
+    ``cnnkit.layers`` package imports this module, so it cannot be imported here)."""
+    stack = list(Layer.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls.__name__ == name and cls.__module__.startswith("cnnkit.layers."):
+            return cls
+        stack.extend(cls.__subclasses__())
+    return None
 
+
+def _deserialize(entry: dict[str, Any]) -> Layer:
     if not isinstance(entry, dict) or "class_name" not in entry:
         raise InvalidArgumentError(
             "Bidirectional expects its `layer`/`backward_layer` as a layer or as a "
@@ -45,14 +55,14 @@ def _deserialize(entry: dict[str, Any]) -> Layer:
     name = entry["class_name"]
     cls = get_registered_object(entry.get("registered_name") or name)
     if cls is None:
-        cls = layers._layer_classes().get(name)
+        cls = _builtin_layer(name)
     if cls is None:
         raise InvalidArgumentError(
             f"Bidirectional cannot rebuild a layer of class {name!r}: it is neither a "
             "cnnkit layer nor registered with "
             "`@cnnkit.saving.register_keras_serializable()`."
         )
-    return cls.from_config(dict(entry.get("config") or {}))  # type: ignore[no-any-return]
+    return cls.from_config(dict(entry.get("config") or {}))
 
 
 def _copy_of(layer: Layer, name: str, **changes: Any) -> Layer:
@@ -215,8 +225,8 @@ class Bidirectional(Layer):
 
     def reset_states(self) -> None:
         """Reset the kept states of both directions (stateful layers)."""
-        self.forward_layer.reset_states()
-        self.backward_layer.reset_states()
+        for layer in (self.forward_layer, self.backward_layer):
+            layer.reset_states()  # type: ignore[operator]
 
     reset_state = reset_states
 

@@ -296,15 +296,11 @@ class ConvLSTM(BaseRNN):
             "recurrent_activation": activations.serialize(cell.recurrent_activation),
             "use_bias": cell.use_bias,
             "kernel_initializer": initializers.serialize(cell.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(
-                cell.recurrent_initializer
-            ),
+            "recurrent_initializer": initializers.serialize(cell.recurrent_initializer),
             "bias_initializer": initializers.serialize(cell.bias_initializer),
             "unit_forget_bias": cell.unit_forget_bias,
             "kernel_regularizer": regularizers.serialize(cell.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(
-                cell.recurrent_regularizer
-            ),
+            "recurrent_regularizer": regularizers.serialize(cell.recurrent_regularizer),
             "bias_regularizer": regularizers.serialize(cell.bias_regularizer),
             **self._activity_config(),
             "kernel_constraint": constraints.serialize(cell.kernel_constraint),
