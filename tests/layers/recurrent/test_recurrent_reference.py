@@ -355,3 +355,19 @@ def test_unknown_sizes_are_explained() -> None:
         layers.ConvLSTM2D(2, 3).build((None, None, None, 8, 1))
     with pytest.raises(IncompatibleShapeError, match="no steps"):
         layers.LSTM(2, unroll=True)(np.zeros((2, 0, 3), dtype="float32"))
+
+
+def test_analyze_counts_recurrent_macs() -> None:
+    from cnnkit import explain
+
+    model = cnnkit.Sequential(
+        [cnnkit.Input((10, 3)), layers.Bidirectional(layers.LSTM(8)),
+         layers.Dense(2)]
+    )  # fmt: skip
+    rows = explain.analyze(model).rows
+    assert [row.kind for row in rows] == ["LSTM", "LSTM", "Dense"]
+    # per step: kernel (3, 32) + recurrent_kernel (8, 32) products, 10 steps
+    assert rows[0].macs == rows[1].macs == 10 * (3 * 32 + 8 * 32)
+    conv = cnnkit.Sequential([cnnkit.Input((3, 8, 8, 1)), layers.ConvLSTM2D(2, 3)])
+    (row,) = explain.analyze(conv).rows
+    assert row.macs == 3 * 36 * (3 * 3 * 1 * 8 + 3 * 3 * 2 * 8)
