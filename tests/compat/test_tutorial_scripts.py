@@ -122,6 +122,9 @@ CASES = [
         0.70,
         ["window: (64, 1) label: 0", "train windows: 1485"],
     ),
+    # recurrent layers (issue 16, part 5)
+    ("lstm_timeseries.py", None, 0.80, ["batch: (32, 40, 1) targets: (32,)"]),
+    ("conv_lstm_moving_blob.py", None, 0.85, ["movies: (320, 6, 12, 12, 1)"]),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

@@ -38,9 +38,9 @@ from cnnkit.layers.convolutional.base_conv_transpose import BaseConvTranspose
 from cnnkit.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
 from cnnkit.layers.convolutional.base_separable_conv import BaseSeparableConv
 from cnnkit.layers.merging.base_merge import Merge
-from cnnkit.layers.recurrent._rnn import BaseRNN
 from cnnkit.layers.pooling.base_pooling import BasePooling
 from cnnkit.layers.pooling.global_pooling import BaseGlobalPooling
+from cnnkit.layers.recurrent._rnn import BaseRNN
 
 __all__ = ["NO_ROW", "Call", "Rule", "rule_for"]
 
@@ -237,7 +237,7 @@ def _step_macs(cell: nn.Module, step_shape: tuple[int, ...]) -> int:
 
 def _recurrent_macs(call: Call) -> int:
     sequences = call.inputs[0]  # (1, T, ...)
-    cell = cast(nn.Module, getattr(call.module, "cell"))
+    cell = cast(nn.Module, call.module.cell)
     return int(sequences.shape[1]) * _step_macs(cell, tuple(sequences.shape[2:]))
 
 
