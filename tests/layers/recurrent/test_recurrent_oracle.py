@@ -191,3 +191,62 @@ def test_files_move_both_ways(build: Any, tmp_path: Path) -> None:
     again = build(cnnkit)
     again.load_weights(tmp_path / "theirs.weights.h5")
     _same(again.predict(x, verbose=0), keras_model.predict(x, verbose=0))
+
+
+MASK_CASES = [
+    {},
+    {"return_sequences": True},
+    {"return_sequences": True, "zero_output_for_mask": True},
+    {"go_backwards": True, "return_sequences": True, "return_state": True},
+]
+
+
+@pytest.mark.parametrize("kwargs", MASK_CASES, ids=lambda k: ",".join(k) or "default")
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_mask_matches_keras(name: str, kwargs: dict[str, Any]) -> None:
+    x = np.random.default_rng(8).normal(size=(3, 6, 5)).astype("float32")
+    mask = np.ones((3, 6), dtype=bool)
+    mask[0, 4:] = False  # right padding
+    mask[1, :2] = False  # left padding
+    mask[2, 3] = False  # a hole
+    ours, theirs = _pair(name, {"units": 4, **kwargs}, x)
+    _same(ours(x, mask=mask), theirs(x, mask=mask))
+
+
+def test_bidirectional_mask_and_conv_lstm_match_keras() -> None:
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(3, 6, 5)).astype("float32")
+    mask = np.ones((3, 6), dtype=bool)
+    mask[0, 3:] = False
+    ours = cnnkit.layers.Bidirectional(cnnkit.layers.LSTM(4, return_sequences=True))
+    theirs = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))
+    ours(x), theirs(x)
+    theirs.set_weights(ours.get_weights())
+    _same(ours(x, mask=mask), theirs(x, mask=mask))
+
+    frames = rng.normal(size=(2, 3, 6, 6, 1)).astype("float32")
+    ours = cnnkit.layers.Bidirectional(cnnkit.layers.ConvLSTM2D(2, 3), merge_mode="sum")
+    theirs = keras.layers.Bidirectional(keras.layers.ConvLSTM2D(2, 3), merge_mode="sum")
+    ours(frames), theirs(frames)
+    theirs.set_weights(ours.get_weights())
+    _same(ours(frames), theirs(frames))
+
+
+def _encoder_decoder(ns: Any) -> Any:
+    inputs = ns.Input((6, 5))
+    _, h, c = ns.layers.LSTM(4, return_state=True)(inputs)
+    gru = ns.layers.GRU(4)(inputs, initial_state=h)
+    lstm = ns.layers.LSTM(4)(inputs, initial_state=[h, c])
+    return ns.Model(inputs, [gru, lstm])
+
+
+def test_initial_state_models_move_both_ways(tmp_path: Path) -> None:
+    x = np.random.default_rng(10).normal(size=(3, 6, 5)).astype("float32")
+    ours = _encoder_decoder(cnnkit)
+    ours.save(tmp_path / "ours.keras")
+    theirs = keras.models.load_model(tmp_path / "ours.keras")
+    _same(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    keras_model = _encoder_decoder(keras)
+    keras_model.save(tmp_path / "theirs.keras")
+    loaded = cnnkit.models.load_model(tmp_path / "theirs.keras")
+    _same(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0))

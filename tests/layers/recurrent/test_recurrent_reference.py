@@ -331,6 +331,8 @@ def test_functional_return_state_and_initial_state(seq: np.ndarray) -> None:
          InvalidArgumentError, "`merge_mode` must be one of"),
         (lambda: layers.Bidirectional(layers.LSTM(2), backward_layer=layers.LSTM(2)),
          InvalidArgumentError, "different `go_backwards`"),
+        (lambda: layers.Bidirectional(layers.GRU(2, go_backwards=True)),
+         InvalidArgumentError, "both have go_backwards=True"),
         (lambda: layers.Bidirectional(
             layers.LSTM(2),
             backward_layer=layers.LSTM(2, go_backwards=True, return_sequences=True)),

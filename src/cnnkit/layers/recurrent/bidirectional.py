@@ -133,7 +133,7 @@ class Bidirectional(Layer):
         if backward_layer is None:
             backward_layer = _copy_of(
                 layer, f"backward_{layer.name.removeprefix('backward_')}",
-                go_backwards=not layer.go_backwards, **zero_output,
+                go_backwards=True, **zero_output,
             )  # fmt: skip
         self.backward_layer = backward_layer
         self._check_pair()
@@ -150,7 +150,8 @@ class Bidirectional(Layer):
             raise InvalidArgumentError(
                 "Bidirectional: the forward and backward layers must have different "
                 f"`go_backwards`; both have go_backwards={forward.go_backwards}. "
-                "Build backward_layer with go_backwards=True."
+                "Wrap a layer with go_backwards=False (Bidirectional makes the "
+                "backward copy), or pass a backward_layer with go_backwards=True."
             )
         for attr in ("stateful", "return_sequences", "return_state"):
             if getattr(forward, attr) != getattr(backward, attr):
