@@ -373,3 +373,14 @@ def test_analyze_counts_recurrent_macs() -> None:
     conv = cnnkit.Sequential([cnnkit.Input((3, 8, 8, 1)), layers.ConvLSTM2D(2, 3)])
     (row,) = explain.analyze(conv).rows
     assert row.macs == 3 * 36 * (3 * 3 * 1 * 8 + 3 * 3 * 2 * 8)
+
+
+def test_get_initial_state_gives_zero_states() -> None:
+    lstm = layers.LSTM(4)
+    lstm.build((None, 7, 5))
+    assert [tuple(s.shape) for s in lstm.get_initial_state(3)] == [(3, 4), (3, 4)]
+    conv = layers.ConvLSTM2D(2, 3, padding="same")
+    conv.build((None, 3, 6, 5, 1))
+    states = conv.get_initial_state(2)
+    assert [tuple(s.shape) for s in states] == [(2, 6, 5, 2)] * 2
+    assert all(float(s.abs().sum()) == 0.0 for s in states)

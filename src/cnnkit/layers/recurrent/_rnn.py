@@ -108,6 +108,12 @@ class BaseRNN(Layer):
                 )  # fmt: skip
             self._expected_batch = int(batch)
 
+    def get_initial_state(self, batch_size: int) -> list[torch.Tensor]:
+        """The zero states a call starts from without ``initial_state=``."""
+        cell: Any = self.cell
+        states: list[torch.Tensor] = cell.get_initial_state(batch_size)
+        return states
+
     def reset_states(self) -> None:
         """Set the states a ``stateful`` layer keeps back to zeros."""
         self._kept_states = None

@@ -123,6 +123,8 @@ class ConvLSTMCell(Layer):
                 "the spatial axes and the channel axis must have known sizes",
                 "Give the Input a full frame shape, e.g. Input((None, 32, 32, 1)).",
             )  # fmt: skip
+        # Kept for get_initial_state, which knows only the batch size (as Keras).
+        self._frame_shape = self._join(None, spatial, channels)[1:]
         width = 4 * self.filters
         self.kernel = self.add_weight(
             (*self.kernel_size, channels, width), self.kernel_initializer,
@@ -171,6 +173,11 @@ class ConvLSTMCell(Layer):
     def initial_states(self, sequences: torch.Tensor) -> list[torch.Tensor]:
         shape = self.compute_output_shape((sequences.shape[0], *sequences.shape[2:]))
         return [sequences.new_zeros(shape[0]), sequences.new_zeros(shape[0])]
+
+    def get_initial_state(self, batch_size: int | None = None) -> list[torch.Tensor]:
+        state = self.compute_output_shape((batch_size or 1, *self._frame_shape))[0]
+        dtype, device = getattr(torch, self.dtype), self._device()
+        return [torch.zeros(state, dtype=dtype, device=device) for _ in range(2)]
 
     def fused_sequence(self, *args: Any) -> None:
         return None  # torch has no fused ConvLSTM kernel
