@@ -146,6 +146,8 @@ NOT_CALLED: dict[str, str] = {
     "InputLayer": "not called on data; covered by Input() in every model test",
     "Bidirectional": "wraps a layer instance (no shared kwargs with Keras); compared "
     "with Keras in tests/layers/recurrent/test_recurrent_oracle.py",
+    "RNN": "wraps a cell instance (no shared kwargs with Keras); compared with Keras "
+    "in tests/layers/recurrent/test_rnn_wrapper.py",
     "SimpleRNNCell": "called per step with (inputs, states); tested in "
     "tests/layers/recurrent",
     "LSTMCell": "called per step with (inputs, states); tested in tests/layers/recurrent",

@@ -226,6 +226,10 @@ def _linear_macs(call: Call) -> int:
 
 def _step_macs(cell: nn.Module, step_shape: tuple[int, ...]) -> int:
     """One recurrent step: the input and the recurrent products of every gate."""
+    if not hasattr(cell, "recurrent_kernel"):
+        # A custom cell of RNN(cell): one matrix product per 2-D weight per step,
+        # what Keras-style cells (x @ kernel + h @ recurrent_kernel) do.
+        return sum(p.numel() for p in cell.parameters(recurse=False) if p.dim() == 2)
     kernel, recurrent = _weight(cell, "kernel"), _weight(cell, "recurrent_kernel")
     if kernel.dim() == 2:  # dense cells: (I, G*U) and (U, G*U)
         return kernel.numel() + recurrent.numel()

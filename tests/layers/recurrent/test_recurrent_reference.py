@@ -338,7 +338,7 @@ def test_functional_return_state_and_initial_state(seq: np.ndarray) -> None:
             backward_layer=layers.LSTM(2, go_backwards=True, return_sequences=True)),
          InvalidArgumentError, "same `return_sequences`"),
         (lambda: layers.Bidirectional({"class_name": "Nope", "config": {}}),
-         InvalidArgumentError, "cannot rebuild a layer of class 'Nope'"),
+         InvalidArgumentError, "Cannot rebuild a layer of class 'Nope'"),
         (lambda: layers.Bidirectional({"config": {}}), InvalidArgumentError,
          "serialised layer dict"),
         (lambda: layers.ConvLSTM2D(2, 3, strides=2, dilation_rate=2),

@@ -10,11 +10,13 @@ from cnnkit.layers.recurrent.bidirectional import Bidirectional
 from cnnkit.layers.recurrent.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from cnnkit.layers.recurrent.gru import GRU, GRUCell
 from cnnkit.layers.recurrent.lstm import LSTM, LSTMCell
+from cnnkit.layers.recurrent.rnn import RNN
 from cnnkit.layers.recurrent.simple_rnn import SimpleRNN, SimpleRNNCell
 
 __all__ = [
     "GRU",
     "LSTM",
+    "RNN",
     "Bidirectional",
     "ConvLSTM1D",
     "ConvLSTM2D",

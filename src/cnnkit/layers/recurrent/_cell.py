@@ -184,6 +184,16 @@ class RecurrentCell(Layer):
             states (the first one is the step's output)."""
             ...
 
+    def advance(
+        self,
+        projected: torch.Tensor,
+        states: list[torch.Tensor],
+        recurrent_mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One step as the RNN layer runs it: ``(output, new_states)``."""
+        new = self.step(projected, states, recurrent_mask)
+        return new[0], new
+
     def call(
         self, inputs: torch.Tensor, states: Any, training: bool = False
     ) -> tuple[torch.Tensor, Any]:

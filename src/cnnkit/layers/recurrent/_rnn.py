@@ -92,6 +92,10 @@ class BaseRNN(Layer):
 
     # ------------------------------------------------------------------ build
 
+    def _steps(self) -> Any:
+        """What runs the steps: the cell (the RNN layer adapts foreign cells)."""
+        return self.cell
+
     def build(self, sequences_shape: Shape, initial_state_shape: Any = None) -> None:
         step_shape = (sequences_shape[0], *tuple(sequences_shape[2:]))
         if not self.cell.built:
@@ -110,7 +114,7 @@ class BaseRNN(Layer):
 
     def get_initial_state(self, batch_size: int) -> list[torch.Tensor]:
         """The zero states a call starts from without ``initial_state=``."""
-        cell: Any = self.cell
+        cell: Any = self._steps()
         states: list[torch.Tensor] = cell.get_initial_state(batch_size)
         return states
 
@@ -134,7 +138,7 @@ class BaseRNN(Layer):
     ) -> Any:
         batch, steps = sequences_shape[0], sequences_shape[1]
         step_shape = (batch, *tuple(sequences_shape[2:]))
-        step_output, state_shapes = self.cell.compute_output_shape(step_shape)
+        step_output, state_shapes = self._steps().compute_output_shape(step_shape)
         output = (
             (batch, steps, *tuple(step_output[1:]))
             if self.return_sequences
@@ -149,7 +153,7 @@ class BaseRNN(Layer):
     def _initial_states(
         self, sequences: torch.Tensor, initial_state: Any
     ) -> list[torch.Tensor]:
-        cell: Any = self.cell
+        cell: Any = self._steps()
         count = cell.num_states
         if initial_state is not None:
             given = (
@@ -184,7 +188,7 @@ class BaseRNN(Layer):
         return zeros
 
     def _state_names(self) -> str:
-        cell: Any = self.cell
+        cell: Any = self._steps()
         return "h, c" if cell.num_states == 2 else "h"
 
     def call(
@@ -195,7 +199,7 @@ class BaseRNN(Layer):
         training: bool = False,
     ) -> Any:
         states = self._initial_states(sequences, initial_state)
-        cell: Any = self.cell
+        cell: Any = self._steps()
         input_mask, recurrent_mask = cell.dropout_masks_for(sequences, training)
         step_mask = None
         if mask is not None:
@@ -235,14 +239,13 @@ class BaseRNN(Layer):
         recurrent_mask: torch.Tensor | None,
         step_mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor | None, torch.Tensor, list[torch.Tensor]]:
-        cell: Any = self.cell
+        cell: Any = self._steps()
         projected = cell.project_inputs(sequences, input_mask)  # (B, T, ...)
         steps = sequences.shape[1]
         collected: list[torch.Tensor] = []
         last: torch.Tensor | None = None
         for t in range(steps):
-            new = cell.step(projected[:, t], states, recurrent_mask)
-            output = new[0]
+            output, new = cell.advance(projected[:, t], states, recurrent_mask)
             if step_mask is not None:
                 keep = step_mask[:, t].reshape(-1, *[1] * (output.dim() - 1))
                 new = [torch.where(keep, n, s) for n, s in zip(new, states)]

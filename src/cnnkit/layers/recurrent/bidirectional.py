@@ -18,51 +18,10 @@ import torch
 
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.layers.base.layer import Layer
-from cnnkit.serialization import get_registered_name, get_registered_object
+from cnnkit.layers.recurrent._serial import deserialize_layer as _deserialize
+from cnnkit.layers.recurrent._serial import serialize_layer as _serialize
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-
-
-def _serialize(layer: Layer) -> dict[str, Any]:
-    registered = get_registered_name(type(layer))
-    custom = ">" in registered
-    return {
-        "module": type(layer).__module__ if custom else "keras.layers",
-        "class_name": type(layer).__name__,
-        "config": layer.get_config(),
-        "registered_name": registered if custom else None,
-    }
-
-
-def _builtin_layer(name: str) -> type[Layer] | None:
-    """The cnnkit layer class called ``name``, found among Layer's subclasses (the
-    ``cnnkit.layers`` package imports this module, so it cannot be imported here)."""
-    stack = list(Layer.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        if cls.__name__ == name and cls.__module__.startswith("cnnkit.layers."):
-            return cls
-        stack.extend(cls.__subclasses__())
-    return None
-
-
-def _deserialize(entry: dict[str, Any]) -> Layer:
-    if not isinstance(entry, dict) or "class_name" not in entry:
-        raise InvalidArgumentError(
-            "Bidirectional expects its `layer`/`backward_layer` as a layer or as a "
-            f"serialised layer dict with 'class_name' and 'config'; received {entry!r}."
-        )
-    name = entry["class_name"]
-    cls = get_registered_object(entry.get("registered_name") or name)
-    if cls is None:
-        cls = _builtin_layer(name)
-    if cls is None:
-        raise InvalidArgumentError(
-            f"Bidirectional cannot rebuild a layer of class {name!r}: it is neither a "
-            "cnnkit layer nor registered with "
-            "`@cnnkit.saving.register_keras_serializable()`."
-        )
-    return cls.from_config(dict(entry.get("config") or {}))
 
 
 def _copy_of(layer: Layer, name: str, **changes: Any) -> Layer:

@@ -196,12 +196,13 @@ class ConvLSTMCell(Layer):
         )  # fmt: skip
         return out.reshape(batch, steps, *out.shape[1:])
 
-    def step(
+    def advance(
         self,
         projected: torch.Tensor,
         states: list[torch.Tensor],
         recurrent_mask: torch.Tensor | None,
-    ) -> list[torch.Tensor]:
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One step: ``(h, [h, c])``."""
         h, c = states
         if recurrent_mask is not None:
             h = h * recurrent_mask
@@ -212,7 +213,8 @@ class ConvLSTMCell(Layer):
         z_i, z_f, z_c, z_o = z.chunk(4, dim=axis)
         gate = self.recurrent_activation
         c = gate(z_f) * c + gate(z_i) * self.activation(z_c)
-        return [gate(z_o) * self.activation(c), c]
+        h = gate(z_o) * self.activation(c)
+        return h, [h, c]
 
 
 class ConvLSTM(BaseRNN):
