@@ -250,3 +250,12 @@ def test_initial_state_models_move_both_ways(tmp_path: Path) -> None:
     keras_model.save(tmp_path / "theirs.keras")
     loaded = cnnkit.models.load_model(tmp_path / "theirs.keras")
     _same(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_legacy_h5_from_keras_loads(tmp_path: Path) -> None:
+    x = np.random.default_rng(11).normal(size=(3, 6, 5)).astype("float32")
+    theirs = _model(keras)
+    theirs.save(tmp_path / "legacy.h5")
+    ours = cnnkit.models.load_model(tmp_path / "legacy.h5")
+    _same(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))

@@ -224,6 +224,11 @@ def test_stateful_model_with_batch_size_trains() -> None:
     x = np.random.default_rng(0).normal(size=(6, 7, 5)).astype("float32")
     model.fit(x, np.zeros((6, 1)), batch_size=3, epochs=1, shuffle=False, verbose=0)
     assert model.layers[0].states[0].shape == (3, 4)
+    model.layers[0].reset_states()
+    first = model.predict(x[:3], batch_size=3, verbose=0)
+    assert not np.allclose(model.predict(x[:3], batch_size=3, verbose=0), first)
+    model.layers[0].reset_states()
+    np.testing.assert_allclose(model.predict(x[:3], batch_size=3, verbose=0), first)
 
 
 def test_mask_keeps_state_over_masked_steps(seq: np.ndarray) -> None:
@@ -324,6 +329,7 @@ def test_functional_return_state_and_initial_state(seq: np.ndarray) -> None:
         (lambda: layers.LSTM(2, use_cudnn="yes"), InvalidArgumentError, "use_cudnn"),
         (lambda: layers.LSTM(2, implementation=3), InvalidArgumentError, "implementation"),
         (lambda: layers.SimpleRNN(2, stateful=1), InvalidArgumentError, "`stateful` must"),
+        (lambda: layers.GRU(2, time_major=True), InvalidArgumentError, "time_major=True"),
         (lambda: layers.Bidirectional(layers.Dense(2)), InvalidTypeError, "recurrent layer"),
         (lambda: layers.Bidirectional(layers.LSTM(2), backward_layer="x"),
          InvalidTypeError, "`backward_layer` must"),
@@ -384,3 +390,10 @@ def test_get_initial_state_gives_zero_states() -> None:
     states = conv.get_initial_state(2)
     assert [tuple(s.shape) for s in states] == [(2, 6, 5, 2)] * 2
     assert all(float(s.abs().sum()) == 0.0 for s in states)
+
+
+def test_tf_keras_2_config_keys_are_accepted() -> None:
+    layer = layers.LSTM.from_config(
+        {**layers.LSTM(3).get_config(), "time_major": False, "implementation": 2}
+    )
+    assert "time_major" not in layer.get_config()

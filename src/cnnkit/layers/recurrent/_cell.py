@@ -200,7 +200,10 @@ class RecurrentCell(Layer):
         """One step on ``inputs`` (B, features): ``(output, new_states)``."""
         nested = isinstance(states, list | tuple)
         state_list = list(states) if nested else [states]
-        state_list = [torch.as_tensor(s, dtype=inputs.dtype) for s in state_list]
+        state_list = [
+            torch.as_tensor(s, dtype=inputs.dtype, device=inputs.device)
+            for s in state_list
+        ]
         input_mask, recurrent_mask = self.dropout_masks(
             inputs.shape[0], inputs.shape[-1], inputs, training
         )

@@ -66,6 +66,12 @@ class BaseRNN(Layer):
         activity_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
+        if kwargs.pop("time_major", False) is not False:
+            # tf.keras 2 configs carry time_major=False; Keras 3 dropped the option.
+            raise InvalidArgumentError(
+                "time_major=True is not supported (nor by Keras 3): recurrent layers "
+                "take (batch, timesteps, ...) inputs. Transpose the data instead."
+            )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         for flag, value in (
             ("return_sequences", return_sequences), ("return_state", return_state),
