@@ -397,3 +397,91 @@ def test_tf_keras_2_config_keys_are_accepted() -> None:
         {**layers.LSTM(3).get_config(), "time_major": False, "implementation": 2}
     )
     assert "time_major" not in layer.get_config()
+
+
+def np_lstm_gate_masks(x, kernel, rec, bias, in_masks, rec_masks):
+    """Keras' implementation=1: gate g reads x * in_masks[g] and h * rec_masks[g]."""
+    u = rec.shape[0]
+    h = np.zeros((x.shape[0], u))
+    c = np.zeros_like(h)
+    for t in range(x.shape[1]):
+        z = [
+            (x[:, t] * in_masks[g]) @ kernel[:, g * u : (g + 1) * u]
+            + (h * rec_masks[g]) @ rec[:, g * u : (g + 1) * u]
+            + bias[g * u : (g + 1) * u]
+            for g in range(4)
+        ]
+        c = sigmoid(z[1]) * c + sigmoid(z[0]) * np.tanh(z[2])
+        h = sigmoid(z[3]) * np.tanh(c)
+    return h
+
+
+def test_recurrent_dropout_draws_one_mask_per_gate(seq: np.ndarray) -> None:
+    layer = layers.LSTM(4, dropout=0.4, recurrent_dropout=0.3, seed=5)
+    layer(seq)
+    weights = _jitter(layer)
+    twin = layers.LSTMCell(4, dropout=0.4, recurrent_dropout=0.3, seed=5)
+    in_masks, rec_masks = twin.dropout_masks(3, 5, torch.zeros(1), training=True)
+    assert tuple(in_masks.shape) == (4, 3, 5)
+    assert tuple(rec_masks.shape) == (4, 3, 4)
+    assert not torch.equal(in_masks[0], in_masks[1])
+    want = np_lstm_gate_masks(
+        seq.astype("float64"), *weights, in_masks.double().numpy(),
+        rec_masks.double().numpy(),
+    )  # fmt: skip
+    got = layer(seq, training=True).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_gate_masks_run_and_differ_from_inference(
+    seq: np.ndarray, reset_after: bool
+) -> None:
+    layer = layers.GRU(4, recurrent_dropout=0.5, reset_after=reset_after, seed=2)
+    masks = layer.cell.dropout_masks(3, 5, torch.zeros(1), training=True)
+    assert masks[0] is None and tuple(masks[1].shape) == (3, 3, 4)
+    assert not torch.allclose(layer(seq, training=True), layer(seq))
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_lstm_dropout_masks_per_gate(data_format: str) -> None:
+    x = np.random.default_rng(4).normal(size=(2, 3, 5, 5, 2)).astype("float32")
+    if data_format == "channels_first":
+        x = np.ascontiguousarray(np.moveaxis(x, -1, 2))
+    kwargs = {"padding": "same", "data_format": data_format, "seed": 1}
+    layer = layers.ConvLSTM2D(3, 3, dropout=0.5, recurrent_dropout=0.5, **kwargs)
+    plain = layers.ConvLSTM2D(3, 3, **kwargs)
+    layer(x), plain(x)
+    plain.set_weights(layer.get_weights())
+    in_masks, rec_masks = layer.cell.dropout_masks_for(torch.tensor(x), True)
+    assert in_masks.shape[0] == rec_masks.shape[0] == 4
+    torch.testing.assert_close(layer(x), plain(x))  # inference: no dropout
+    dropped = layer(x, training=True)
+    assert dropped.shape == plain(x).shape
+    assert not torch.allclose(dropped, plain(x))
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_lstm_per_gate_path_with_unit_masks_equals_plain_path(
+    data_format: str,
+) -> None:
+    x = torch.randn(2, 3, 5, 5, 2)
+    if data_format == "channels_first":
+        x = x.movedim(-1, 2).contiguous()
+    layer = layers.ConvLSTM2D(3, 3, padding="same", data_format=data_format)
+    layer(x)
+    _jitter(layer)
+    cell = layer.cell
+    ones_in = torch.ones(4, 2, *x.shape[2:])
+    torch.testing.assert_close(
+        cell.project_inputs(x, ones_in), cell.project_inputs(x, None)
+    )
+    states = [torch.randn(2, *layer.compute_output_shape((2, 3, *x.shape[2:]))[1:])]
+    states.append(torch.randn_like(states[0]))
+    ones_rec = torch.ones(4, *states[0].shape)
+    projected = cell.project_inputs(x, None)[:, 0]
+    masked, plain = (
+        cell.advance(projected, states, ones_rec),
+        cell.advance(projected, states, None),
+    )
+    torch.testing.assert_close(masked[1], plain[1])

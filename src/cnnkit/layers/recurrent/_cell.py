@@ -20,6 +20,24 @@ from cnnkit.utils.validation import check_positive_int, check_rate, shape_error
 Masks = tuple[torch.Tensor | None, torch.Tensor | None]
 
 
+def masked_product(
+    x: torch.Tensor, mask: torch.Tensor | None, kernel: torch.Tensor
+) -> torch.Tensor:
+    """``(x * mask) @ kernel`` for a (B, [T,] D) ``x`` and a (D, G*U) kernel.
+
+    ``mask`` is ``None``, one (B, D) mask for every gate, or (G, B, D): one mask per
+    gate block of ``kernel`` (Keras' ``implementation=1``), shared by all steps.
+    """
+    if mask is None:
+        return torch.matmul(x, kernel)
+    if x.dim() == 3:  # (B, T, D): the same masks on every step
+        mask = mask.unsqueeze(-2)
+    if mask.dim() == x.dim():
+        return torch.matmul(x * mask, kernel)
+    blocks = kernel.chunk(mask.shape[0], dim=-1)  # G blocks of (D, U)
+    return torch.cat([torch.matmul(x * m, k) for m, k in zip(mask, blocks)], dim=-1)
+
+
 class RecurrentCell(Layer):
     """Base of the dense recurrent cells (not exported).
 
@@ -68,6 +86,8 @@ class RecurrentCell(Layer):
         self.recurrent_dropout = check_rate(recurrent_dropout, "recurrent_dropout")
         self._seeds = SeedStream(seed)
         self.seed = seed
+        # Keras' implementation=1: one mask per gate (subclasses with gates set it).
+        self._per_gate_masks = False
 
     # ------------------------------------------------------------------ shapes
 
@@ -131,11 +151,14 @@ class RecurrentCell(Layer):
         As in Keras, a rate of 0 or 1 means no dropout, and outside training none.
         """
 
+        count = self._gates if self._per_gate_masks else 1
+
         def draw(rate: float, width: int) -> torch.Tensor | None:
             if not training or not 0.0 < rate < 1.0:
                 return None
-            ones = reference.new_ones((batch, width))
-            return dropout(ones, rate, None, self._seeds.generator(reference.device))
+            ones = reference.new_ones((count, batch, width))
+            drawn = dropout(ones, rate, None, self._seeds.generator(reference.device))
+            return drawn if count > 1 else drawn[0]  # (G, B, D) or (B, D)
 
         return draw(self.dropout, input_dim), draw(self.recurrent_dropout, self.units)
 
@@ -162,10 +185,7 @@ class RecurrentCell(Layer):
 
     def project_inputs(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> Any:
         """``inputs @ kernel (+ input bias)`` for every step at once: (B, [T,] G*U)."""
-        if mask is not None:
-            # (B, I) mask shared by every step: (B, 1, I) against (B, T, I)
-            inputs = inputs * (mask if inputs.dim() == 2 else mask.unsqueeze(1))
-        projected = torch.matmul(inputs, self.kernel)
+        projected = masked_product(inputs, mask, self.kernel)
         bias = self._input_bias()
         return projected if bias is None else projected + bias
 

@@ -160,10 +160,11 @@ class ConvLSTMCell(Layer):
 
     def dropout_masks_for(self, sequences: torch.Tensor, training: bool) -> Masks:
         def draw(rate: float, shape: tuple[int, ...]) -> torch.Tensor | None:
+            # One mask per gate, as Keras' ConvLSTM cell draws: (4, B, ...).
             if not training or not 0.0 < rate < 1.0:
                 return None
             generator = self._seeds.generator(sequences.device)
-            return dropout(sequences.new_ones(shape), rate, None, generator)
+            return dropout(sequences.new_ones((4, *shape)), rate, None, generator)
 
         step = (sequences.shape[0], *sequences.shape[2:])
         return draw(self.dropout, step), draw(
@@ -187,14 +188,37 @@ class ConvLSTMCell(Layer):
     ) -> torch.Tensor:
         """The input convolution of every step at once: (B, T, *S', 4F)."""
         batch, steps = sequences.shape[:2]
-        if mask is not None:
-            sequences = sequences * mask.unsqueeze(1)  # same mask on every step
-        frames = sequences.reshape(batch * steps, *sequences.shape[2:])  # (B*T, ...)
-        out = conv(
-            frames, self.kernel, self.strides, self.padding, self.data_format,
-            self.dilation_rate, self.bias,
-        )  # fmt: skip
-        return out.reshape(batch, steps, *out.shape[1:])
+
+        def project(x: torch.Tensor, kernel: torch.Tensor, bias: Any) -> torch.Tensor:
+            frames = x.reshape(batch * steps, *x.shape[2:])  # (B*T, ...)
+            out = conv(
+                frames, kernel, self.strides, self.padding, self.data_format,
+                self.dilation_rate, bias,
+            )  # fmt: skip
+            return out.reshape(batch, steps, *out.shape[1:])
+
+        if mask is None:
+            return project(sequences, self.kernel, self.bias)
+        kernels = self.kernel.chunk(4, dim=-1)
+        biases = [None] * 4 if self.bias is None else list(self.bias.chunk(4))
+        gates = [  # gate g sees the inputs through mask g, on every step
+            project(sequences * m.unsqueeze(1), k, b)
+            for m, k, b in zip(mask, kernels, biases)
+        ]
+        time_axis_shift = 0 if self.data_format == "channels_last" else 1
+        return torch.cat(gates, dim=self._channel_axis() + time_axis_shift)
+
+    def _channel_axis(self) -> int:
+        return -1 if self.data_format == "channels_last" else 1
+
+    def _recurrent(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if mask is None:
+            return conv(h, self.recurrent_kernel, 1, "same", self.data_format)
+        kernels = self.recurrent_kernel.chunk(4, dim=-1)
+        gates = [
+            conv(h * m, k, 1, "same", self.data_format) for m, k in zip(mask, kernels)
+        ]
+        return torch.cat(gates, dim=self._channel_axis())
 
     def advance(
         self,
@@ -204,13 +228,10 @@ class ConvLSTMCell(Layer):
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One step: ``(h, [h, c])``."""
         h, c = states
-        if recurrent_mask is not None:
-            h = h * recurrent_mask
-        z = projected + conv(
-            h, self.recurrent_kernel, 1, "same", self.data_format
-        )  # (B, *S', 4F) or (B, 4F, *S')
-        axis = -1 if self.data_format == "channels_last" else 1
-        z_i, z_f, z_c, z_o = z.chunk(4, dim=axis)
+        z = projected + self._recurrent(
+            h, recurrent_mask
+        )  # (B, *S', 4F) / (B, 4F, *S')
+        z_i, z_f, z_c, z_o = z.chunk(4, dim=self._channel_axis())
         gate = self.recurrent_activation
         c = gate(z_f) * c + gate(z_i) * self.activation(z_c)
         h = gate(z_o) * self.activation(c)

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from cnnkit.layers.recurrent import _fused
-from cnnkit.layers.recurrent._cell import RecurrentCell
+from cnnkit.layers.recurrent._cell import RecurrentCell, masked_product
 from cnnkit.layers.recurrent._rnn import BaseRNN, cell_property
 from cnnkit.layers.recurrent.lstm import (
     SIGMOID,
@@ -69,7 +69,7 @@ class GRUCell(RecurrentCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        check_implementation(kwargs)
+        implementation = check_implementation(kwargs)
         super().__init__(
             units, activation, recurrent_activation, use_bias, kernel_initializer,
             recurrent_initializer, bias_initializer, kernel_regularizer,
@@ -78,6 +78,7 @@ class GRUCell(RecurrentCell):
             **kwargs,
         )  # fmt: skip
         self.reset_after = reset_after
+        self._per_gate_masks = implementation == 1 or self.recurrent_dropout != 0
 
     def _bias_shape(self) -> tuple[int, ...]:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -94,24 +95,31 @@ class GRUCell(RecurrentCell):
         recurrent_mask: torch.Tensor | None,
     ) -> list[torch.Tensor]:
         h_prev = states[0]
-        h = h_prev if recurrent_mask is None else h_prev * recurrent_mask
         u = self.units
         x_z, x_r, x_h = projected.split(u, dim=-1)
         gate = self.recurrent_activation
+        kernel = self.recurrent_kernel
         if self.reset_after:
-            inner = h @ self.recurrent_kernel  # (B, 3U)
+            inner = masked_product(h_prev, recurrent_mask, kernel)  # (B, 3U)
             if self.bias is not None:
                 inner = inner + self.bias[1]
             r_z, r_r, r_h = inner.split(u, dim=-1)
             z, r = gate(x_z + r_z), gate(x_r + r_r)
             candidate = self.activation(x_h + r * r_h)
         else:
-            inner = h @ self.recurrent_kernel[:, : 2 * u]  # (B, 2U)
+            first_two = None if recurrent_mask is None else recurrent_mask[:2]
+            if recurrent_mask is not None and recurrent_mask.dim() == 2:
+                first_two = recurrent_mask
+            inner = masked_product(h_prev, first_two, kernel[:, : 2 * u])  # (B, 2U)
             r_z, r_r = inner.split(u, dim=-1)
             z, r = gate(x_z + r_z), gate(x_r + r_r)
-            candidate = self.activation(
-                x_h + (r * h) @ self.recurrent_kernel[:, 2 * u :]
-            )
+            h_h = h_prev
+            if recurrent_mask is not None:  # the candidate's own (last) gate mask
+                last = (
+                    recurrent_mask if recurrent_mask.dim() == 2 else recurrent_mask[2]
+                )
+                h_h = h_prev * last
+            candidate = self.activation(x_h + (r * h_h) @ kernel[:, 2 * u :])
         return [z * h_prev + (1 - z) * candidate]
 
     def fused_sequence(
@@ -127,6 +135,8 @@ class GRUCell(RecurrentCell):
         ):
             return None
         if input_mask is not None:
+            if input_mask.dim() != 2:  # one mask per gate: only the step loop
+                return None
             sequences = sequences * input_mask.unsqueeze(1)  # (B, 1, I) on every step
         outputs, h = _fused.gru(
             sequences, states[0], self.kernel, self.recurrent_kernel, self.bias
@@ -205,7 +215,7 @@ class GRU(BaseRNN):
         zero_output_for_mask: bool = False,
         **kwargs: Any,
     ) -> None:
-        check_implementation(kwargs)
+        implementation = check_implementation(kwargs)
         cell = GRUCell(
             units, activation=activation, recurrent_activation=recurrent_activation,
             use_bias=use_bias, kernel_initializer=kernel_initializer,
@@ -217,7 +227,7 @@ class GRU(BaseRNN):
             bias_constraint=bias_constraint, dropout=dropout,
             recurrent_dropout=recurrent_dropout, reset_after=reset_after, seed=seed,
             dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-            name="gru_cell",
+            name="gru_cell", implementation=implementation,
         )  # fmt: skip
         super().__init__(
             cell, return_sequences=return_sequences, return_state=return_state,

@@ -27,7 +27,7 @@ import torch
 from cnnkit import activations, initializers
 from cnnkit.errors import InvalidArgumentError
 from cnnkit.layers.recurrent import _fused
-from cnnkit.layers.recurrent._cell import RecurrentCell
+from cnnkit.layers.recurrent._cell import RecurrentCell, masked_product
 from cnnkit.layers.recurrent._rnn import BaseRNN, cell_property
 
 TANH, SIGMOID = activations.get("tanh"), activations.get("sigmoid")
@@ -45,14 +45,16 @@ class ForgetBias(initializers.Initializer):
         return torch.cat([p.to(parts[0].dtype) for p in parts])
 
 
-def check_implementation(kwargs: dict[str, Any]) -> None:
-    """Accept Keras' ``implementation`` (1 or 2): both compute the same thing."""
+def check_implementation(kwargs: dict[str, Any]) -> int:
+    """Keras' ``implementation`` (1 or 2): the same maths; 1 draws one dropout mask
+    per gate (Keras switches to it when ``recurrent_dropout`` is set)."""
     implementation = kwargs.pop("implementation", 2)
     if implementation not in (1, 2):
         raise InvalidArgumentError(
             f"`implementation` must be 1 or 2; received implementation="
             f"{implementation!r}."
         )
+    return int(implementation)
 
 
 def check_use_cudnn(use_cudnn: Any) -> bool:
@@ -97,7 +99,7 @@ class LSTMCell(RecurrentCell):
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        check_implementation(kwargs)
+        implementation = check_implementation(kwargs)
         super().__init__(
             units, activation, recurrent_activation, use_bias, kernel_initializer,
             recurrent_initializer, bias_initializer, kernel_regularizer,
@@ -106,6 +108,7 @@ class LSTMCell(RecurrentCell):
             **kwargs,
         )  # fmt: skip
         self.unit_forget_bias = unit_forget_bias
+        self._per_gate_masks = implementation == 1 or self.recurrent_dropout != 0
 
     @property
     def state_size(self) -> list[int]:
@@ -127,9 +130,7 @@ class LSTMCell(RecurrentCell):
         recurrent_mask: torch.Tensor | None,
     ) -> list[torch.Tensor]:
         h, c = states
-        if recurrent_mask is not None:
-            h = h * recurrent_mask
-        z = projected + h @ self.recurrent_kernel  # (B, 4U)
+        z = projected + masked_product(h, recurrent_mask, self.recurrent_kernel)
         z_i, z_f, z_c, z_o = z.chunk(4, dim=-1)
         gate = self.recurrent_activation
         c = gate(z_f) * c + gate(z_i) * self.activation(z_c)
@@ -145,6 +146,8 @@ class LSTMCell(RecurrentCell):
         if self.activation is not TANH or self.recurrent_activation is not SIGMOID:
             return None
         if input_mask is not None:
+            if input_mask.dim() != 2:  # one mask per gate: only the step loop
+                return None
             sequences = sequences * input_mask.unsqueeze(1)  # (B, 1, I) on every step
         outputs, h, c = _fused.lstm(
             sequences, states[0], states[1], self.kernel, self.recurrent_kernel,
@@ -238,7 +241,7 @@ class LSTM(BaseRNN):
         zero_output_for_mask: bool = False,
         **kwargs: Any,
     ) -> None:
-        check_implementation(kwargs)
+        implementation = check_implementation(kwargs)
         cell = LSTMCell(
             units, activation=activation, recurrent_activation=recurrent_activation,
             use_bias=use_bias, kernel_initializer=kernel_initializer,
@@ -251,7 +254,7 @@ class LSTM(BaseRNN):
             bias_constraint=bias_constraint, dropout=dropout,
             recurrent_dropout=recurrent_dropout, seed=seed,
             dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-            name="lstm_cell",
+            name="lstm_cell", implementation=implementation,
         )  # fmt: skip
         super().__init__(
             cell, return_sequences=return_sequences, return_state=return_state,

@@ -17,7 +17,7 @@ import torch
 
 from cnnkit import activations
 from cnnkit.layers.recurrent import _fused
-from cnnkit.layers.recurrent._cell import RecurrentCell
+from cnnkit.layers.recurrent._cell import RecurrentCell, masked_product
 from cnnkit.layers.recurrent._rnn import BaseRNN, cell_property
 
 _FUSED = {"tanh": activations.get("tanh"), "relu": activations.get("relu")}
@@ -65,8 +65,8 @@ class SimpleRNNCell(RecurrentCell):
         states: list[torch.Tensor],
         recurrent_mask: torch.Tensor | None,
     ) -> list[torch.Tensor]:
-        h = states[0] if recurrent_mask is None else states[0] * recurrent_mask
-        return [self.activation(projected + h @ self.recurrent_kernel)]
+        recurrent = masked_product(states[0], recurrent_mask, self.recurrent_kernel)
+        return [self.activation(projected + recurrent)]
 
     def fused_sequence(
         self,
@@ -78,6 +78,8 @@ class SimpleRNNCell(RecurrentCell):
         if kind is None:
             return None
         if input_mask is not None:
+            if input_mask.dim() != 2:  # one mask per gate: only the step loop
+                return None
             sequences = sequences * input_mask.unsqueeze(1)  # (B, 1, I) on every step
         outputs, h = _fused.simple_rnn(
             sequences, states[0], self.kernel, self.recurrent_kernel, self.bias, kind
