@@ -439,7 +439,8 @@ def test_gru_gate_masks_run_and_differ_from_inference(
 ) -> None:
     layer = layers.GRU(4, recurrent_dropout=0.5, reset_after=reset_after, seed=2)
     masks = layer.cell.dropout_masks(3, 5, torch.zeros(1), training=True)
-    assert masks[0] is None and tuple(masks[1].shape) == (3, 3, 4)
+    assert masks[0] is None
+    assert tuple(masks[1].shape) == (3, 3, 4)
     assert not torch.allclose(layer(seq, training=True), layer(seq))
 
 
