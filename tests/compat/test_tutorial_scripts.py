@@ -204,6 +204,9 @@ CASES = [
             "standardized mean ~ 0: True",
         ],
     ),
+    # recurrent layers (issue 16, part 5)
+    ("lstm_timeseries.py", None, 0.80, ["batch: (32, 40, 1) targets: (32,)"]),
+    ("conv_lstm_moving_blob.py", None, 0.85, ["movies: (320, 6, 12, 12, 1)"]),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

@@ -134,6 +134,13 @@ TABLE: dict[str, Case] = {
     "Normalization": Case(
         {"mean": [0.5, 0.2, 0.1], "variance": [4.0, 1.0, 0.25]}, IMG, 0.0, 1.0
     ),
+    # recurrent (issue 16, part 5)
+    "SimpleRNN": Case({"units": 3, "return_sequences": True}, (2, 5, 4)),
+    "LSTM": Case({"units": 3}, (2, 5, 4)),
+    "GRU": Case({"units": 3, "go_backwards": True}, (2, 5, 4)),
+    "ConvLSTM1D": Case({"filters": 2, "kernel_size": 3}, (2, 3, 6, 2)),
+    "ConvLSTM2D": Case({"filters": 2, "kernel_size": 3}, (2, 3, 6, 6, 2)),
+    "ConvLSTM3D": Case({"filters": 2, "kernel_size": 2}, (2, 3, 3, 3, 3, 2)),
 }
 
 #: classes that are not called on data, and why
@@ -149,6 +156,14 @@ NOT_CALLED: dict[str, str] = {
     "tests/layers/preprocessing/test_lookup_layers.py",
     "RandomWidth": "tf.keras 2 layer; Keras 3 keeps it only in keras.src.legacy (TF "
     "only): tests/layers/preprocessing/test_random_axis_resize.py",
+    "Bidirectional": "wraps a layer instance (no shared kwargs with Keras); compared "
+    "with Keras in tests/layers/recurrent/test_recurrent_oracle.py",
+    "RNN": "wraps a cell instance (no shared kwargs with Keras); compared with Keras "
+    "in tests/layers/recurrent/test_rnn_wrapper.py",
+    "SimpleRNNCell": "called per step with (inputs, states); tested in "
+    "tests/layers/recurrent",
+    "LSTMCell": "called per step with (inputs, states); tested in tests/layers/recurrent",
+    "GRUCell": "called per step with (inputs, states); tested in tests/layers/recurrent",
 }
 
 #: classes tutorials use that Keras 3 no longer exports from keras.layers

@@ -40,6 +40,7 @@ from cnnkit.layers.convolutional.base_separable_conv import BaseSeparableConv
 from cnnkit.layers.merging.base_merge import Merge
 from cnnkit.layers.pooling.base_pooling import BasePooling
 from cnnkit.layers.pooling.global_pooling import BaseGlobalPooling
+from cnnkit.layers.recurrent._rnn import BaseRNN
 
 __all__ = ["NO_ROW", "Call", "Rule", "rule_for"]
 
@@ -223,6 +224,27 @@ def _linear_macs(call: Call) -> int:
     return call.output.numel() * int(_weight(call.module, "weight").shape[1])
 
 
+def _step_macs(cell: nn.Module, step_shape: tuple[int, ...]) -> int:
+    """One recurrent step: the input and the recurrent products of every gate."""
+    if not hasattr(cell, "recurrent_kernel"):
+        # A custom cell of RNN(cell): one matrix product per 2-D weight per step,
+        # what Keras-style cells (x @ kernel + h @ recurrent_kernel) do.
+        return sum(p.numel() for p in cell.parameters(recurse=False) if p.dim() == 2)
+    kernel, recurrent = _weight(cell, "kernel"), _weight(cell, "recurrent_kernel")
+    if kernel.dim() == 2:  # dense cells: (I, G*U) and (U, G*U)
+        return kernel.numel() + recurrent.numel()
+    # ConvLSTM: each output position does both convolutions (4 gates at once)
+    state = cell.compute_output_shape((1, *step_shape))[0]  # type: ignore[operator]
+    positions = _prod(tuple(state)) // int(getattr(cell, "filters", 1))
+    return positions * (kernel.numel() + recurrent.numel())
+
+
+def _recurrent_macs(call: Call) -> int:
+    sequences = call.inputs[0]  # (1, T, ...)
+    cell = cast(nn.Module, call.module.cell)
+    return int(sequences.shape[1]) * _step_macs(cell, tuple(sequences.shape[2:]))
+
+
 # ---------------------------------------------------------------- tables
 
 
@@ -321,6 +343,8 @@ CNNKIT_RULES: dict[type, Rule] = {
     BasePooling: Rule("pool", _POOL, _no_macs),
     BaseGlobalPooling: Rule("global_pool", _collapse, _no_macs),
     layers.Dense: Rule("dense", _dense_field, _dense_macs),
+    # A recurrent layer sees the whole sequence (its field is every input unit).
+    BaseRNN: Rule("recurrent", _collapse, _recurrent_macs),
     Merge: Rule("merge", _merge, _no_macs),
     layers.Flatten: Rule("flatten", _collapse, _no_macs),
     layers.Reshape: Rule("reshape", _collapse, _no_macs),
@@ -343,6 +367,11 @@ NO_ROW: dict[str, str] = {
     "Layer": "the abstract base; a custom leaf layer gets a row with measured FLOPs "
     "and a receptive field assumed unchanged when it keeps the spatial sizes",
     "InputLayer": "never called: the analysis starts from the input it declares",
+    "Bidirectional": "a wrapper: its forward and backward layers get a row each",
+    **dict.fromkeys(
+        ("SimpleRNNCell", "LSTMCell", "GRUCell"),
+        "one step, run inside an RNN layer, whose row counts every step",
+    ),
 }
 
 _TORCH_IDENTITY = (

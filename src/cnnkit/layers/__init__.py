@@ -10,6 +10,7 @@ from cnnkit.layers import (
     normalization,
     pooling,
     preprocessing,
+    recurrent,
     regularization,
     reshaping,
 )
@@ -32,6 +33,7 @@ from cnnkit.layers.merging import *  # noqa: F403
 from cnnkit.layers.normalization import *  # noqa: F403
 from cnnkit.layers.pooling import *  # noqa: F403
 from cnnkit.layers.preprocessing import *  # noqa: F403
+from cnnkit.layers.recurrent import *  # noqa: F403
 from cnnkit.layers.regularization import *  # noqa: F403
 from cnnkit.layers.reshaping import *  # noqa: F403
 
@@ -53,6 +55,7 @@ __all__ = sorted(
         *normalization.__all__,
         *pooling.__all__,
         *preprocessing.__all__,
+        *recurrent.__all__,
         *regularization.__all__,
         *reshaping.__all__,
     ]

@@ -8,6 +8,7 @@ import torch
 
 from cnnkit import config
 from cnnkit.errors import InvalidArgumentError, NotBuiltError
+from cnnkit.layers.base import context
 from cnnkit.training import checks, doctor
 from cnnkit.training.data_adapter import ArrayAdapter, IterableAdapter
 from cnnkit.utils import tree
@@ -127,7 +128,7 @@ def build_compile_state(
     state = require_compiled(model, "fit")
     if y is None or (state.built and full_y is None):
         return
-    with torch.no_grad():
+    with torch.no_grad(), context.probe():
         outputs = model(tree.map_structure(lambda t: t[:2], x), training=False)
     first_time = not state.built
     if first_time:

@@ -94,3 +94,23 @@ def name_scope(name: str) -> Iterator[None]:
         yield
     finally:
         stack.pop()
+
+
+def probing() -> bool:
+    """Whether the current call is a trial run (see :func:`probe`)."""
+    return bool(getattr(_local, "probe", 0))
+
+
+@contextlib.contextmanager
+def probe() -> Iterator[None]:
+    """Inside the block, calls are trial runs that must leave no trace.
+
+    ``fit`` runs the model once on two samples to learn its output structure;
+    layers with call-to-call state (a ``stateful`` RNN) neither read nor advance
+    it then, and accept that batch size.
+    """
+    _local.probe = getattr(_local, "probe", 0) + 1
+    try:
+        yield
+    finally:
+        _local.probe -= 1
