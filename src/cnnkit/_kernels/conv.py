@@ -16,9 +16,12 @@ Speed notes (DESIGN decision 2), measured side by side on this project's CPU mac
 - The bias is fused into the torch call: 1.07-1.3x faster than adding it after.
 - Symmetric padding goes to torch's ``padding=``; only TF's asymmetric 'same' and
   'causal' pay for one ``F.pad`` (it keeps the channels_last format).
-- Kernels stay in their Keras-layout Parameter and are permuted per call. The copy
-  is 1-2% of the conv's time, and a cached torch-layout copy measured within noise
-  (0.97-1.07x), so no cache (and no invalidation when the optimizer updates it).
+- Kernels stay in their Keras-shaped Parameter and are permuted per call (a view).
+  ``BaseConv`` stores a channels_last layer's kernel in ``(out, *k, in)`` memory
+  order, so that view is a channels_last tensor and oneDNN takes it as is; with a
+  contiguous Keras-order kernel oneDNN reorders it inside every call, a third of a
+  batch-1 conv (seed CNN: ``predict`` of one image 0.74 -> 0.52 ms; training within
+  noise). No cached copy, so nothing to invalidate when the optimizer updates it.
 
 Example:
     >>> import torch
