@@ -556,7 +556,7 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
                 **kwargs,
                 "mask": None,
             }  # Keras records the (empty) mask on the node
-        out_shape = self.compute_output_shape(shapes)
+        out_shape = self._symbolic_output_shape(shapes, args, kwargs)
         dtype = self._output_dtype(inputs)
         if _is_single_shape(out_shape):
             outputs: Any = KerasTensor(tuple(out_shape), dtype)
@@ -564,6 +564,13 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
             outputs = _map_shapes(lambda s: KerasTensor(tuple(s), dtype), out_shape)
         Node(self, (inputs, *args), kwargs, outputs)
         return outputs
+
+    def _symbolic_output_shape(
+        self, shapes: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """The output shape(s) of a symbolic call; layers whose outputs depend on
+        more than the first input (MultiHeadAttention's scores) override it."""
+        return self.compute_output_shape(shapes)
 
     def _output_dtype(self, inputs: Any) -> str:
         if self.autocast:
