@@ -208,7 +208,11 @@ class MultiHeadAttention(Layer):
     def build_from_config(self, build_config: dict[str, Any] | None) -> None:
         shapes = (build_config or {}).get("shapes_dict")
         if shapes and not self.built:
-            self.build(**{k: tuple(v) for k, v in shapes.items()})
+            key = shapes.get("key_shape")
+            self.build(
+                tuple(shapes["query_shape"]), tuple(shapes["value_shape"]),
+                None if key is None else tuple(key),
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ call
 
