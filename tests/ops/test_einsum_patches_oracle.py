@@ -51,7 +51,9 @@ def test_patches_of_a_digit_tile_the_image() -> None:
     image = np.arange(28 * 28, dtype="float32").reshape(1, 28, 28, 1)
     patches = ops.convert_to_numpy(ops.image.extract_patches(image, size=7))
     assert patches.shape == (1, 4, 4, 49)
-    np.testing.assert_array_equal(patches[0, 1, 2].reshape(7, 7), image[0, 7:14, 14:21, 0])
+    np.testing.assert_array_equal(
+        patches[0, 1, 2].reshape(7, 7), image[0, 7:14, 14:21, 0]
+    )
 
 
 def test_einsum_errors() -> None:

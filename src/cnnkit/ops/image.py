@@ -122,7 +122,7 @@ def extract_patches(
         # A window of the dilated extent, then every d-th element of it.
         x = x.unfold(2 + axis, (k - 1) * d + 1, s)[..., ::d]
     # x: (N, C, *out, *patch) -> (N, *out, *patch, C): Keras' element order.
-    n, channels = x.shape[0], x.shape[1]
+    n = x.shape[0]
     out = tuple(x.shape[2 : 2 + rank])
     order = (0, *range(2, 2 + 2 * rank), 1)
     patches = x.permute(order).reshape(n, *out, -1)  # (N, *out, features)

@@ -63,7 +63,7 @@ class Patches(layers.Layer):
         num_patches_h = height // self.patch_size
         num_patches_w = width // self.patch_size
         patches = keras.ops.image.extract_patches(images, size=self.patch_size)
-        patches = ops.reshape(
+        return ops.reshape(
             patches,
             (
                 batch_size,
@@ -71,7 +71,6 @@ class Patches(layers.Layer):
                 self.patch_size * self.patch_size * channels,
             ),
         )
-        return patches
 
     def get_config(self):
         config = super().get_config()
@@ -103,8 +102,7 @@ class PatchEncoder(layers.Layer):
             ops.arange(start=0, stop=self.num_patches, step=1), axis=0
         )
         projected_patches = self.projection(patch)
-        encoded = projected_patches + self.position_embedding(positions)
-        return encoded
+        return projected_patches + self.position_embedding(positions)
 
     def get_config(self):
         config = super().get_config()
@@ -145,9 +143,7 @@ model.compile(
         keras.metrics.SparseTopKCategoricalAccuracy(5, name="top-5-accuracy"),
     ],
 )
-model.fit(
-    x_train, y_train, batch_size=128, epochs=3, validation_split=0.1, verbose=2
-)
+model.fit(x_train, y_train, batch_size=128, epochs=3, validation_split=0.1, verbose=2)
 _, accuracy, top_5_accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"Test accuracy: {accuracy:.4f}")
 print(f"Test top 5 accuracy: {top_5_accuracy:.4f}")

@@ -56,7 +56,10 @@ def test_multi_head_attention_in_a_functional_model_trains_and_reloads(
     model.save(path)
     reloaded = cnnkit.models.load_model(path)
     np.testing.assert_allclose(
-        reloaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+        reloaded.predict(x, verbose=0),
+        model.predict(x, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 

@@ -54,4 +54,8 @@ def attention_equations(
         + [target[i] for i in attention_axes]
         + [source[i] for i in attention_axes]
     )
-    return f"{source},{target}->{product}", f"{product},{source}->{target}", len(product)
+    return (
+        f"{source},{target}->{product}",
+        f"{product},{source}->{target}",
+        len(product),
+    )

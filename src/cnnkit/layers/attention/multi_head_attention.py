@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -35,11 +36,10 @@ Shape = tuple[int | None, ...]
 
 
 def _shape(value: Any) -> Shape:
-    if isinstance(value, KerasTensor):
-        return value.shape
-    return tuple(torch.as_tensor(value).shape) if not hasattr(value, "shape") else (
-        tuple(value.shape)
-    )
+    """The shape of a symbolic tensor, a tensor, an array or nested lists."""
+    if isinstance(value, KerasTensor | torch.Tensor | np.ndarray):
+        return tuple(value.shape)
+    return tuple(np.shape(value))
 
 
 class MultiHeadAttention(Layer):
@@ -119,7 +119,9 @@ class MultiHeadAttention(Layer):
         self.partial_output_shape = tuple(output_shape) if output_shape else None
         if isinstance(attention_axes, int):
             attention_axes = (attention_axes,)
-        elif attention_axes is not None and not isinstance(attention_axes, list | tuple):
+        elif attention_axes is not None and not isinstance(
+            attention_axes, list | tuple
+        ):
             raise InvalidArgumentError(
                 "MultiHeadAttention: `attention_axes` must be an int, a list or a "
                 f"tuple of axes; received attention_axes={attention_axes!r}."
@@ -143,10 +145,11 @@ class MultiHeadAttention(Layer):
         self, name: str, rank: int, bound: int, out: list[int | None], **kw: Any
     ) -> EinsumDense:
         equation, bias_axes, out_rank = projection_equation(rank - 1, bound, len(out))
+        unknown: list[int | None] = [None] * (out_rank - 1 - len(out))
         return EinsumDense(
-            equation, output_shape=[None] * (out_rank - 1 - len(out)) + out,
+            equation, output_shape=[*unknown, *out],
             bias_axes=bias_axes if self.use_bias else None, name=name,
-            # Each projection gets its own copy, so seeded initializers differ.
+            # A fresh initializer per projection, as Keras makes.
             kernel_initializer=initializers.get(
                 initializers.serialize(self.kernel_initializer)
             ),
@@ -158,7 +161,7 @@ class MultiHeadAttention(Layer):
             bias_constraint=self.bias_constraint, dtype=self._dtype, **kw,
         )  # fmt: skip
 
-    def build(
+    def build(  # type: ignore[override]  # Keras' signature: one shape per input
         self, query_shape: Shape, value_shape: Shape, key_shape: Shape | None = None
     ) -> None:
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
@@ -173,13 +176,21 @@ class MultiHeadAttention(Layer):
         if key_shape is not value_shape:
             self._shapes["key_shape"] = key_shape
         heads = self.num_heads
-        self.query_dense = self._projection("query", len(query_shape), 1, [heads, self.key_dim])
+        self.query_dense = self._projection(
+            "query", len(query_shape), 1, [heads, self.key_dim]
+        )
         self.query_dense.build(query_shape)
-        self.key_dense = self._projection("key", len(key_shape), 1, [heads, self.key_dim])
+        self.key_dense = self._projection(
+            "key", len(key_shape), 1, [heads, self.key_dim]
+        )
         self.key_dense.build(key_shape)
         if self.use_gate:
             self._gate_dense = self._projection(
-                "gate", len(query_shape), 1, [heads, self.value_dim], activation="sigmoid"
+                "gate",
+                len(query_shape),
+                1,
+                [heads, self.value_dim],
+                activation="sigmoid",
             )
             self._gate_dense.build(query_shape)
         self.value_dense = self._projection(
@@ -194,9 +205,13 @@ class MultiHeadAttention(Layer):
         )
         norm_axes = tuple(range(scores_rank - len(self._axes), scores_rank))
         self._softmax = Softmax(axis=list(norm_axes), dtype=self._dtype)
-        self._dropout_layer = Dropout(rate=self.dropout, seed=self.seed, dtype=self._dtype)
+        self._dropout_layer = Dropout(
+            rate=self.dropout, seed=self.seed, dtype=self._dtype
+        )
         out = list(self.partial_output_shape or (query_shape[-1],))
-        self.output_dense = self._projection("attention_output", len(query_shape), 2, out)
+        self.output_dense = self._projection(
+            "attention_output", len(query_shape), 2, out
+        )
         self.output_dense.build((*query_shape[:-1], heads, self.value_dim))
 
     def get_build_config(self) -> dict[str, Any] | None:
@@ -252,11 +267,15 @@ class MultiHeadAttention(Layer):
         v = self.value_dense(value)  # (B, S, heads, value_dim)
         dropping = self.dropout > 0.0 and bool(training)
         if not return_attention_scores and not dropping and q.dim() == 4:
-            output = self._fused_attention(q, k, v, attention_mask, band, use_causal_mask)
+            output = self._fused_attention(
+                q, k, v, attention_mask, band, use_causal_mask
+            )
             scores = None
         else:
-            mask = band if attention_mask is None else (
-                attention_mask if band is None else attention_mask & band
+            mask = (
+                band
+                if attention_mask is None
+                else (attention_mask if band is None else attention_mask & band)
             )
             output, scores = self._attention(q, k, v, mask, training)
         if gate is not None:
@@ -272,7 +291,9 @@ class MultiHeadAttention(Layer):
             return None
         rows = torch.arange(query.shape[1], device=query.device)[:, None]
         cols = torch.arange(value.shape[1], device=query.device)[None, :]
-        mask = torch.ones(rows.shape[0], cols.shape[1], dtype=torch.bool, device=query.device)
+        mask = torch.ones(
+            rows.shape[0], cols.shape[1], dtype=torch.bool, device=query.device
+        )
         if causal:
             mask = mask & (rows >= cols)
         if self.sliding_window is not None:
@@ -322,7 +343,9 @@ class MultiHeadAttention(Layer):
             for _ in range(scores.dim() - mask.dim()):
                 mask = mask.unsqueeze(-len(self._axes) * 2 - 1)
         scores = self._softmax(scores, mask=mask)
-        dropped = self._dropout_layer(scores, training=training) if self.dropout else scores
+        dropped = (
+            self._dropout_layer(scores, training=training) if self.dropout else scores
+        )
         return torch.einsum(self._combine_eq, dropped, v), scores
 
     # ------------------------------------------------------------------ shapes

@@ -105,7 +105,9 @@ def _plan(layer: EinsumDense, input_shape: Shape) -> _Plan:
                 "neither the input nor the kernel; every output letter must come "
                 "from one of them."
             )
-    kernel, input_axes, output_axes = [], [], []
+    kernel: list[int] = []
+    input_axes: list[int] = []
+    output_axes: list[int] = []
     for i, c in enumerate(w_spec):
         size = full[y_positions[c]] if c in y_positions else x_dims.get(c)
         if c not in y_positions and c not in x_dims:
@@ -233,7 +235,7 @@ class EinsumDense(Layer):
 
     def build(self, input_shape: Shape) -> None:
         plan = _plan(self, tuple(input_shape))
-        init = self.kernel_initializer
+        init: Any = self.kernel_initializer
         if isinstance(init, initializers.VarianceScaling):
             fans = (
                 math.prod(plan.kernel_shape[i] for i in plan.input_axes),
@@ -241,8 +243,10 @@ class EinsumDense(Layer):
             )
             variance = init
 
-            def init(shape: Any, dtype: Any = None) -> torch.Tensor:
+            def with_fans(shape: Any, dtype: Any = None) -> torch.Tensor:
                 return variance.sample(shape, dtype, fans)
+
+            init = with_fans
 
         self.kernel = self.add_weight(
             plan.kernel_shape, init, regularizer=self.kernel_regularizer,

@@ -89,7 +89,11 @@ class Embedding(Layer):
         if weights is not None:
             # As Keras: build now (the table's shape needs no input) and assign.
             self.build(None)
-            table = weights if isinstance(weights, list) and len(weights) == 1 else [weights]
+            table = (
+                weights
+                if isinstance(weights, list) and len(weights) == 1
+                else [weights]
+            )
             self.set_weights(table)
 
     def build(self, input_shape: Any = None) -> None:
