@@ -249,8 +249,8 @@ def test_embedding_matches_keras_and_masks_like_keras() -> None:
 
 
 def test_embedding_mask_into_lstm_matches_keras() -> None:
-    """The documented way to use ``mask_zero`` in cnnkit (masks are not passed on
-    automatically): give the Embedding's mask to the LSTM; Keras does it itself."""
+    """Outside a model (or inside a custom layer) the Embedding's mask is given to
+    the LSTM by hand; a Keras model passes it on itself."""
     ids = np.array([[4, 2, 1, 0, 0], [3, 1, 0, 0, 0]], dtype="int32")
     emb = cnnkit.layers.Embedding(input_dim=5, output_dim=3, mask_zero=True)
     lstm = cnnkit.layers.LSTM(4)

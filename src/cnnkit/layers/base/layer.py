@@ -362,6 +362,16 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
             return outputs
         return self.activation(outputs)  # type: ignore[operator]
 
+    #: Whether the layer hands the mask of its input on to its output, unchanged
+    #: (Keras' ``supports_masking``): models pass a mask through such layers.
+    supports_masking: bool = False
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of this layer's output: the input's mask for layers that
+        support masking, else ``None``. Layers that make or reshape masks
+        (``Embedding(mask_zero=True)``, recurrent layers) override it."""
+        return previous_mask if self.supports_masking else None
+
     def _drop_mask(self, mask: Any) -> None:
         if mask is not None:
             raise InvalidArgumentError(

@@ -185,6 +185,8 @@ class EinsumDense(Layer):
         ``(batch, *output_shape)`` with the elided axes kept.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         equation: str,

@@ -34,9 +34,11 @@ class Embedding(Layer):
         embeddings_regularizer, activity_regularizer: Penalties.
         embeddings_constraint: Constraint applied after each update.
         mask_zero: Whether id 0 means "padding": then :meth:`compute_mask` returns
-            ``inputs != 0``. cnnkit models do not pass masks from layer to layer
-            on their own: give the mask to the next layer yourself,
-            ``LSTM(8)(vectors, mask=embedding.compute_mask(ids))``.
+            ``inputs != 0``, and a Sequential or functional model hands that mask
+            on to the layers after it, as Keras does (recurrent layers skip the
+            padded steps). Inside a custom layer's ``call``, pass it yourself:
+            ``self.lstm(vectors, mask=self.embedding.compute_mask(ids))``. The
+            mask does not weight the loss (Keras' masked losses are not done).
         weights: Optional initial table (an array, or a list holding one).
         lora_rank, lora_alpha, quantization_config: Only ``None`` (cnnkit has no
             LoRA or quantized Embedding).

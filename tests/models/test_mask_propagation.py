@@ -1,0 +1,105 @@
+"""Sequence masks flow from ``Embedding(mask_zero=True)`` through a model as in
+Keras: into the layers whose ``call`` takes ``mask=`` (recurrent layers, global
+average pooling, Softmax), through the layers that support masking (Dense,
+Dropout, normalization...), and end, with Keras' warning, at any other layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import cnnkit
+
+keras = pytest.importorskip("keras")
+
+IDS = np.array([[4, 2, 1, 0, 0], [3, 1, 0, 0, 0], [1, 2, 3, 4, 1]], dtype="int32")
+
+
+def _stack(lib: Any) -> list[Any]:
+    L = lib.layers
+    return [
+        L.Embedding(5, 3, mask_zero=True),
+        L.Dropout(0.2),
+        L.LayerNormalization(),
+        L.Bidirectional(L.LSTM(4, return_sequences=True)),
+        L.Dense(4),
+        L.GRU(3, return_sequences=True),
+        L.GlobalAveragePooling1D(),
+        L.Dense(2),
+    ]
+
+
+def _copy(ours: Any, theirs: Any) -> None:
+    rng = np.random.default_rng(0)
+    weights = [
+        (w + 0.3 * rng.normal(size=w.shape)).astype("float32")
+        for w in theirs.get_weights()
+    ]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+
+
+@pytest.mark.oracle
+def test_sequential_passes_masks_like_keras() -> None:
+    ours = cnnkit.Sequential([cnnkit.Input((5,), dtype="int32"), *_stack(cnnkit)])
+    theirs = keras.Sequential([keras.Input((5,), dtype="int32"), *_stack(keras)])
+    _copy(ours, theirs)
+    np.testing.assert_allclose(
+        ours.predict(IDS, verbose=0), theirs.predict(IDS, verbose=0),
+        rtol=1e-5, atol=1e-5,
+    )  # fmt: skip
+
+
+@pytest.mark.oracle
+def test_functional_model_passes_masks_like_keras() -> None:
+    def build(lib: Any) -> Any:
+        ids = lib.Input((5,), dtype="int32")
+        x = ids
+        for layer in _stack(lib)[:4]:
+            x = layer(x)
+        last = lib.layers.LSTM(3)(x)
+        return lib.Model(ids, lib.layers.Dense(2)(last))
+
+    ours, theirs = build(cnnkit), build(keras)
+    _copy(ours, theirs)
+    np.testing.assert_allclose(
+        ours.predict(IDS, verbose=0), theirs.predict(IDS, verbose=0),
+        rtol=1e-5, atol=1e-5,
+    )  # fmt: skip
+
+
+def test_padding_does_not_change_the_result() -> None:
+    model = cnnkit.Sequential(
+        [cnnkit.Input((None,), dtype="int32"), cnnkit.layers.Embedding(5, 3, mask_zero=True),
+         cnnkit.layers.LSTM(2)]
+    )  # fmt: skip
+    padded = model.predict(np.array([[1, 2, 0, 0]], "int32"), verbose=0)
+    short = model.predict(np.array([[1, 2]], "int32"), verbose=0)
+    np.testing.assert_allclose(padded, short, rtol=1e-6, atol=1e-6)
+
+
+def test_a_layer_without_masking_ends_the_mask_with_keras_warning() -> None:
+    model = cnnkit.Sequential(
+        [cnnkit.Input((5,), dtype="int32"), cnnkit.layers.Embedding(5, 3, mask_zero=True),
+         cnnkit.layers.Flatten(), cnnkit.layers.Dense(2)]
+    )  # fmt: skip
+    with pytest.warns(
+        UserWarning, match=r"does not support masking and will therefore"
+    ):
+        out = model.predict(IDS, verbose=0)
+    assert out.shape == (3, 2)
+
+
+def test_an_explicit_mask_wins_over_the_propagated_one() -> None:
+    ids = cnnkit.Input((5,), dtype="int32")
+    vectors = cnnkit.layers.Embedding(5, 3, mask_zero=True, name="emb")(ids)
+    keep_all = cnnkit.Input((5,), dtype="bool")
+    out = cnnkit.layers.LSTM(2, name="lstm")(vectors, mask=keep_all)
+    model = cnnkit.Model([ids, keep_all], out)
+    lstm, embedding = model.get_layer("lstm"), model.get_layer("emb")
+    everything = np.ones((3, 5), dtype=bool)
+    expected = lstm(embedding(IDS))  # no mask at all
+    got = model.predict([IDS, everything], verbose=0)
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
