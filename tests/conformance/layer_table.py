@@ -46,6 +46,11 @@ TABLE: dict[str, Case] = {
         (2, 4, 5),
     ),
     "Embedding": Case({"input_dim": 10, "output_dim": 3}, (2, 5), low=0.0, high=9.0),
+    # attention
+    "Attention": Case(
+        {"use_scale": True, "score_mode": "concat"}, [(2, 3, 4), (2, 5, 4)]
+    ),
+    "AdditiveAttention": Case({}, [(2, 3, 4), (2, 5, 4)]),
     "Activation": Case({"activation": "tanh"}, (2, 5)),
     "Flatten": Case({}, (2, 3, 4, 2)),
     "Reshape": Case({"target_shape": (4, 3)}, (2, 12)),

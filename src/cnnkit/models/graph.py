@@ -182,11 +182,15 @@ class GraphNetwork(Layer):
 
     @staticmethod
     def _input_mask(node: Node, masks: dict[int, Any]) -> Any:
-        """The mask of the node's first input (Keras' rule), or ``None``."""
-        if not masks:
+        """The mask of the node's first input (a list of masks when that input is
+        a list, as for ``Attention``), or ``None``: Keras' rule."""
+        if not masks or not node.args:
             return None
-        first = tree.flatten(node.args[0]) if node.args else []
-        return masks.get(id(first[0])) if first else None
+        first = node.args[0]
+        if isinstance(first, list | tuple):
+            found = [masks.get(id(t)) for t in first]
+            return found if any(m is not None for m in found) else None
+        return masks.get(id(first))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tree.map_structure(lambda t: t.shape, self._graph_outputs)

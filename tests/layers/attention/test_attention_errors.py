@@ -122,3 +122,31 @@ def test_embedding_input_length_is_deprecated() -> None:
 
 def test_embedding_without_mask_zero_has_no_mask() -> None:
     assert Embedding(10, 3).compute_mask(torch.tensor([[0, 1]])) is None
+
+
+def test_attention_needs_a_list_of_query_and_value() -> None:
+    layer = cnnkit.layers.Attention()
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"on a list \[query.*received a single input of shape \(2, 3, 4\)",
+    ):
+        layer(torch.ones(2, 3, 4))
+    with pytest.raises(InvalidArgumentError, match=r"received a list of length 1"):
+        cnnkit.layers.AdditiveAttention()([torch.ones(2, 3, 4)])
+
+
+def test_attention_mask_must_be_a_list() -> None:
+    layer = cnnkit.layers.Attention()
+    x = torch.ones(2, 3, 4)
+    with pytest.raises(InvalidArgumentError, match=r"`mask` must be a list"):
+        layer([x, x], mask=torch.ones(2, 3, dtype=torch.bool))
+    with pytest.raises(InvalidArgumentError, match=r"`score_mode` must be one of"):
+        cnnkit.layers.Attention(score_mode="cosine")
+
+
+def test_attention_causal_mask_hides_the_future() -> None:
+    x = torch.randn(1, 4, 3)
+    _, scores = cnnkit.layers.Attention()(
+        [x, x], use_causal_mask=True, return_attention_scores=True
+    )
+    assert torch.triu(scores[0], diagonal=1).abs().max() == 0.0

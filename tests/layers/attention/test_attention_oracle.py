@@ -278,3 +278,56 @@ def test_embedding_weights_argument() -> None:
     theirs = keras.layers.Embedding(4, 3, weights=table)
     ids = np.array([[3, 1]])
     _same(ours(ids), theirs(ids))
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("Attention", {}), ("Attention", {"use_scale": True}),
+     ("Attention", {"score_mode": "concat", "use_scale": True}),
+     ("AdditiveAttention", {}), ("AdditiveAttention", {"use_scale": False})],
+)  # fmt: skip
+@pytest.mark.parametrize("causal", [False, True], ids=["plain", "causal"])
+def test_attention_layers_match_keras(
+    name: str, kwargs: dict[str, Any], causal: bool
+) -> None:
+    rng = np.random.default_rng(10)
+    query = rng.normal(size=(2, 4, 3)).astype("float32")
+    value = rng.normal(size=(2, 4, 3)).astype("float32")
+    key = rng.normal(size=(2, 4, 3)).astype("float32")
+    masks = [rng.random((2, 4)) > 0.3, rng.random((2, 4)) > 0.3]
+    masks[1][:, 0] = True
+    ours = getattr(cnnkit.layers, name)(**kwargs)
+    theirs = getattr(keras.layers, name)(**kwargs)
+    ours([query, value]), theirs([query, value])
+    if ours.get_weights():
+        _copy_weights(ours, theirs)
+    for inputs in ([query, value], [query, value, key]):
+        call = {"use_causal_mask": causal, "return_attention_scores": True}
+        a = ours(inputs, mask=masks, **call)
+        b = theirs(inputs, mask=masks, **call)
+        _same(a[0], b[0])
+        _same(a[1], b[1])
+        _same(ours(inputs), theirs(inputs))
+    assert ours.get_config() == theirs.get_config() | {"name": ours.name}
+
+
+def test_attention_in_a_model_takes_masks_from_embeddings_like_keras() -> None:
+    def build(lib: Any) -> Any:
+        q_ids = lib.Input((4,), dtype="int32")
+        v_ids = lib.Input((5,), dtype="int32")
+        embed = lib.layers.Embedding(6, 3, mask_zero=True)
+        q, v = embed(q_ids), embed(v_ids)
+        attended = lib.layers.Attention()([q, v])
+        pooled = lib.layers.GlobalAveragePooling1D()(attended)
+        return lib.Model([q_ids, v_ids], pooled)
+
+    ours, theirs = build(cnnkit), build(keras)
+    weights = [np.random.default_rng(11).normal(size=(6, 3)).astype("float32")]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    q_ids = np.array([[1, 2, 0, 0], [3, 0, 0, 0]], dtype="int32")
+    v_ids = np.array([[4, 5, 1, 0, 0], [2, 2, 0, 0, 0]], dtype="int32")
+    _same(
+        ours.predict([q_ids, v_ids], verbose=0),
+        theirs.predict([q_ids, v_ids], verbose=0),
+    )
