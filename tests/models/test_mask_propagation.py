@@ -103,3 +103,30 @@ def test_an_explicit_mask_wins_over_the_propagated_one() -> None:
     expected = lstm(embedding(IDS))  # no mask at all
     got = model.predict([IDS, everything], verbose=0)
     np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("scores", [False, True], ids=["fused", "scores"])
+def test_multi_head_attention_takes_query_and_value_masks_like_keras(
+    scores: bool,
+) -> None:
+    def build(lib: Any) -> Any:
+        ids = lib.Input((5,), dtype="int32")
+        other = lib.Input((4,), dtype="int32")
+        embed = lib.layers.Embedding(6, 8, mask_zero=True)
+        x, y = embed(ids), embed(other)
+        attended = lib.layers.MultiHeadAttention(num_heads=2, key_dim=4)(
+            x, y, return_attention_scores=scores
+        )
+        out = attended[0] if scores else attended
+        # The output keeps the query's mask: the pooling skips padded queries.
+        return lib.Model([ids, other], lib.layers.GlobalAveragePooling1D()(out))
+
+    ours, theirs = build(cnnkit), build(keras)
+    _copy(ours, theirs)
+    ids = np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0]], dtype="int32")
+    other = np.array([[5, 1, 0, 0], [2, 3, 4, 0]], dtype="int32")
+    np.testing.assert_allclose(
+        ours.predict([ids, other], verbose=0), theirs.predict([ids, other], verbose=0),
+        rtol=1e-5, atol=1e-5,
+    )  # fmt: skip

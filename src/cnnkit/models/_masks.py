@@ -2,7 +2,9 @@
 
 A layer that makes a mask (``Embedding(mask_zero=True)``) gives its output one
 through ``compute_mask``; the next layer receives it as ``mask=`` when its ``call``
-takes one and none was given; layers that ``supports_masking`` pass it on
+takes one and none was given (and, for a ``call`` with parameters ``x`` and
+``x_mask``, such as MultiHeadAttention's ``query``/``query_mask``, the mask of
+``x`` as ``x_mask``); layers that ``supports_masking`` pass it on
 unchanged; any other layer ends it (with Keras' warning). Only models do this:
 inside a custom layer's ``call``, give ``mask=`` yourself.
 
@@ -19,13 +21,16 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from cnnkit.layers.base.layer import Layer
 from cnnkit.utils import tree
 
-__all__ = ["makes_masks", "mask_kwargs", "output_masks"]
+__all__ = ["makes_masks", "mask_kwargs", "named_mask_kwargs", "output_masks"]
 
 
 def makes_masks(layer: Layer) -> bool:
@@ -42,6 +47,43 @@ def mask_kwargs(layer: Layer, kwargs: dict[str, Any], mask: Any) -> dict[str, An
     if kwargs.get("mask") is not None:
         return kwargs
     return {**kwargs, "mask": mask}
+
+
+@functools.cache
+def _named_mask_params(
+    call: Callable[..., Any],
+) -> tuple[inspect.Signature, tuple[str, ...]]:
+    """The signature of ``call`` and the names ``x`` it pairs with an ``x_mask``."""
+    signature = inspect.signature(call)
+    names = list(signature.parameters)
+    paired = tuple(n[: -len("_mask")] for n in names if n.endswith("_mask"))
+    return signature, tuple(n for n in paired if n in names)
+
+
+def named_mask_kwargs(
+    layer: Layer,
+    recorded: tuple[tuple[Any, ...], dict[str, Any]],
+    kwargs: dict[str, Any],
+    mask_of: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """``kwargs`` with ``x_mask=mask_of(x)`` for each argument ``x`` whose ``call``
+    has an ``x_mask`` parameter the caller left empty (Keras' second rule).
+
+    ``recorded`` is the call's ``(args, kwargs)`` as the graph recorded them
+    (symbolic tensors), which ``mask_of`` maps to masks.
+    """
+    signature, paired = _named_mask_params(type(layer).call)
+    if not paired:
+        return kwargs
+    args, named = recorded
+    bound = signature.bind_partial(layer, *args, **named).arguments
+    filled = dict(kwargs)
+    for name in paired:
+        if name in bound and bound.get(f"{name}_mask") is None:
+            mask = mask_of(bound[name])
+            if mask is not None:
+                filled[f"{name}_mask"] = mask
+    return filled
 
 
 def output_masks(

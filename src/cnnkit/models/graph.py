@@ -17,7 +17,12 @@ from cnnkit.layers.base.keras_tensor import KerasTensor, Node
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models._inputs import refuse_mask, standardize_model_input
-from cnnkit.models._masks import makes_masks, mask_kwargs, output_masks
+from cnnkit.models._masks import (
+    makes_masks,
+    mask_kwargs,
+    named_mask_kwargs,
+    output_masks,
+)
 from cnnkit.models.functional_config import functional_config
 from cnnkit.utils import tree
 
@@ -170,6 +175,11 @@ class GraphNetwork(Layer):
                 kwargs["training"] = training
             mask = self._input_mask(node, masks)
             kwargs = mask_kwargs(node.layer, kwargs, mask)
+            if masks:
+                kwargs = named_mask_kwargs(
+                    node.layer, (tuple(node.args), node.kwargs), kwargs,
+                    lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
+                )  # fmt: skip
             result = node.layer(*args, **kwargs)
             for tensor, value in zip(node.output_tensors, tree.flatten(result)):
                 values[id(tensor)] = value

@@ -42,6 +42,32 @@ def _shape(value: Any) -> Shape:
     return tuple(np.shape(value))
 
 
+def _combined_mask(
+    device: torch.device,
+    attention_mask: Any,
+    query_mask: Any,
+    value_mask: Any,
+    key_mask: Any,
+) -> torch.Tensor | None:
+    """``attention_mask`` and the sequence masks as one ``(B, T, S)``-broadcastable
+    mask, as Keras combines them: a padded query step attends to nothing, no query
+    attends to a padded value (or key) step."""
+    parts = []
+    if attention_mask is not None:
+        parts.append(torch.as_tensor(attention_mask, device=device).bool())
+    if query_mask is not None:
+        parts.append(torch.as_tensor(query_mask, device=device).bool()[..., :, None])
+    for mask in (value_mask, key_mask):
+        if mask is not None:
+            parts.append(torch.as_tensor(mask, device=device).bool()[..., None, :])
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined & part
+    return combined
+
+
 class MultiHeadAttention(Layer):
     """Multi-head attention (Vaswani et al., 2017) as ``keras.layers.MultiHeadAttention``.
 
@@ -67,7 +93,9 @@ class MultiHeadAttention(Layer):
 
     Call arguments:
         query: ``(batch, T, dim)``. value: ``(batch, S, dim)``. key: optional
-        ``(batch, S, dim)`` (default ``value``). attention_mask: boolean
+        ``(batch, S, dim)`` (default ``value``). query_mask, value_mask,
+        key_mask: ``(batch, T)`` / ``(batch, S)`` sequence masks; a model fills
+        them in from an ``Embedding(mask_zero=True)``. attention_mask: boolean
         ``(batch, T, S)``, ``True`` where a query may attend.
         return_attention_scores: Also return ``(batch, heads, T, S)`` scores.
         training: Whether dropout is active. use_causal_mask: Forbid attending to
@@ -76,6 +104,8 @@ class MultiHeadAttention(Layer):
     Output shape:
         ``(batch, T, dim)`` (or ``output_shape``).
     """
+
+    supports_masking = True  # the output keeps the query's mask, as in Keras
 
     def __init__(
         self,
@@ -252,14 +282,18 @@ class MultiHeadAttention(Layer):
         query: torch.Tensor,
         value: torch.Tensor,
         key: torch.Tensor | None = None,
+        query_mask: Any = None,
+        value_mask: Any = None,
+        key_mask: Any = None,
         attention_mask: Any = None,
         return_attention_scores: bool = False,
         training: bool | None = None,
         use_causal_mask: bool = False,
     ) -> Any:
         key = value if key is None else key
-        if attention_mask is not None:
-            attention_mask = torch.as_tensor(attention_mask, device=query.device).bool()
+        attention_mask = _combined_mask(
+            query.device, attention_mask, query_mask, value_mask, key_mask
+        )
         band = self._band_mask(query, value, use_causal_mask)
         gate = self._gate_dense(query) if self.use_gate else None
         q = self.query_dense(query)  # (B, T, heads, key_dim)
