@@ -430,7 +430,7 @@ def test_imports_that_would_stop_the_script_are_reported(tmp_path: Path) -> None
                 import another_missing_pkg
             except ImportError:
                 another_missing_pkg = None
-            import tf_keras.applications
+            import tf_keras.wrappers.scikit_learn
             """
         ),
         encoding="utf-8",
@@ -449,7 +449,7 @@ def test_imports_that_would_stop_the_script_are_reported(tmp_path: Path) -> None
         "definitely_not_installed_pkg is not installed here: "
         "`pip install definitely_not_installed_pkg`",
     )
-    assert unsupported[10][0] == "tf_keras.applications"
+    assert unsupported[10][0] == "tf_keras.wrappers.scikit_learn"
     # numpy is installed, helpers.py sits next to the script, the guarded import
     # cannot stop it.
     assert sorted(unsupported) == [2, 3, 4, 10]

@@ -186,7 +186,7 @@ CASES = [
     (
         "transfer_learning_mobilenet.py",
         None,
-        0.55,
+        0.80,  # cnnkit: 0.91 with the head alone, 0.94 after fine-tuning
         [
             "trainable weights with the base frozen: 2",
             "trainable weights after unfreezing: 54",

@@ -10,6 +10,7 @@ import torch
 
 import cnnkit
 from cnnkit import explain, layers, models
+from cnnkit.errors import InvalidArgumentError
 
 # ----------------------------------------------------------------- model makers
 
@@ -107,6 +108,7 @@ CONV_CLASSES = {
     for name, cls in vars(layers).items()
     if isinstance(cls, type) and issubclass(cls, layers.Layer) and "Conv" in name
     and not name.startswith("Convolution") and not name.startswith("SeparableConvolution")
+    and "LSTM" not in name  # a sequence of images in: tested on its own below
 }  # fmt: skip
 RANK = {"1D": 1, "2D": 2, "3D": 3}
 
@@ -149,6 +151,30 @@ def test_every_convolution_is_a_gradcam_target(name: str) -> None:
         explain.gradcam(model, x, class_index=0),
         explain.gradcam(model, x, class_index=0, layer="target"),
     )
+
+
+def conv_lstm_model() -> tuple[Any, Any, np.ndarray]:
+    layer = layers.ConvLSTM2D(4, 3, padding="same", name="target")
+    model = models.Sequential(
+        [layers.Input((3, 8, 8, 1)), layer, layers.Flatten(), layers.Dense(2)]
+    )
+    return model, layer, images(2, (3, 8, 8, 1))
+
+
+def test_filters_of_a_conv_lstm_are_its_cells_input_kernel() -> None:
+    model, layer, _ = conv_lstm_model()
+    kernel = explain.filters(model)
+    assert kernel.shape == (3, 3, 1, 16)  # four gates of 4 filters
+    assert np.array_equal(kernel, layer.cell.kernel.detach().numpy())
+    assert np.array_equal(kernel, layer.get_weights()[0])
+
+
+def test_gradcam_explains_why_a_conv_lstm_over_time_is_no_target() -> None:
+    model, _, x = conv_lstm_model()
+    with pytest.raises(
+        InvalidArgumentError, match=r"has no spatial axes like the input"
+    ):
+        explain.gradcam(model, x, class_index=0, layer="target")
 
 
 def test_filters_default_to_the_first_convolution_inside_nested_models() -> None:

@@ -42,7 +42,7 @@ from cnnkit.layers.pooling.base_pooling import BasePooling
 from cnnkit.layers.pooling.global_pooling import BaseGlobalPooling
 from cnnkit.layers.recurrent._rnn import BaseRNN
 
-__all__ = ["NO_ROW", "Call", "Rule", "rule_for"]
+__all__ = ["MEASURED", "NO_ROW", "Call", "Rule", "rule_for"]
 
 
 @dataclass(frozen=True)
@@ -329,6 +329,9 @@ _CNNKIT_IDENTITY = (
     layers.RandomZoom,
     layers.RandomBrightness,
     layers.RandomContrast,
+    layers.RandomWidth,
+    layers.RandomHeight,
+    layers.Normalization,
 )
 
 CNNKIT_RULES: dict[type, Rule] = {
@@ -362,8 +365,18 @@ CNNKIT_RULES: dict[type, Rule] = {
     **dict.fromkeys(_CNNKIT_IDENTITY, IDENTITY),
 }
 
+#: Layer classes left to the fallback on purpose, and why: their FLOPs are measured
+#: and their field kept when they keep the spatial sizes, as for a custom layer.
+MEASURED: dict[str, str] = {
+    "Lambda": "runs any function: only measuring can tell what it costs",
+    "IntegerLookup": "a table lookup (no multiply-adds); its output mode decides the "
+    "shape",
+}
+
 #: Layer classes that never get a row, and why (the registry contract test reads it).
 NO_ROW: dict[str, str] = {
+    "StringLookup": "takes strings, which a model's Input does not: it runs before "
+    "the model, on numpy arrays",
     "Layer": "the abstract base; a custom leaf layer gets a row with measured FLOPs "
     "and a receptive field assumed unchanged when it keeps the spatial sizes",
     "InputLayer": "never called: the analysis starts from the input it declares",

@@ -31,7 +31,9 @@ def filters(
         ``(k, in, out)`` for ``Conv1D``, ``(kh, kw, in, out)`` for ``Conv2D``,
         ``(kd, kh, kw, in, out)`` for ``Conv3D`` (``in`` divided by ``groups``);
         ``(*k, out, in)`` for transposed convolutions; ``(*k, in, multiplier)`` for
-        depthwise and separable convolutions (their depthwise kernel). A torch
+        depthwise and separable convolutions (their depthwise kernel);
+        ``(*k, in, 4 * filters)`` for ``ConvLSTM1D/2D/3D``, the input kernel of
+        its cell (Keras' gates in order: input, forget, cell, output). A torch
         convolution's ``weight`` is permuted to the same layout; a ``Dense`` layer
         gives its ``(in, out)`` kernel.
 
@@ -71,10 +73,12 @@ def _kernel(model: torch.nn.Module, entry: _target.Entry) -> torch.Tensor:
             "kernel (`weight`) to show. Pass a convolution, e.g. one of "
             f"{[e.key for e in _convolutions(model)]}."
         )
-    for name in _KERNEL_NAMES:
-        kernel = getattr(module, name, None)
-        if isinstance(kernel, torch.Tensor):
-            return kernel.detach()
+    # A ConvLSTM keeps its kernels in its cell, as in Keras (`layer.cell.kernel`).
+    for owner in (module, getattr(module, "cell", None)):
+        for name in _KERNEL_NAMES:
+            kernel = getattr(owner, name, None)
+            if isinstance(kernel, torch.Tensor):
+                return kernel.detach()
     if getattr(module, "built", True) is False and hasattr(module, "filters"):
         raise NotBuiltError(
             f"`layer`={entry.key!r} has not created its kernel yet: a layer builds "

@@ -6,8 +6,9 @@ The base is built with weights=None (no download here); with weights="imagenet" 
 same code uses Keras' pretrained weights. A random base has BatchNormalization
 statistics of 0 and 1, under which its activations shrink to ~1e-11 after 17 blocks,
 so its statistics are first estimated from our own images in one forward pass: the
-part that pretrained weights bring for free. The data are small pictures of two kinds:
-dark and bright noise.
+part that pretrained weights bring for free. The data are small pictures of two
+textures, coarse blobs and fine grain: random convolutions tell them apart, which is
+what a frozen base has to offer its new head here.
 """
 
 import numpy as np
@@ -19,8 +20,11 @@ rng = np.random.default_rng(3)
 
 n = 160
 y = rng.integers(0, 2, size=n)
-x = rng.uniform(0, 120, size=(n, 96, 96, 3)).astype("float32")
-x[y == 1] += 120.0
+# Two textures with the same range of values: coarse blobs (noise drawn on an
+# 8x8 grid, each cell 12x12 pixels) and fine grain (noise per pixel).
+coarse = np.kron(rng.uniform(0, 255, size=(n, 8, 8, 3)), np.ones((1, 12, 12, 1)))
+fine = rng.uniform(0, 255, size=(n, 96, 96, 3))
+x = np.where(y[:, None, None, None] == 1, fine, coarse).astype("float32")
 x_train, y_train, x_test, y_test = x[:128], y[:128], x[128:], y[128:]
 
 base_model = keras.applications.MobileNetV2(
