@@ -150,3 +150,22 @@ def test_attention_causal_mask_hides_the_future() -> None:
         [x, x], use_causal_mask=True, return_attention_scores=True
     )
     assert torch.triu(scores[0], diagonal=1).abs().max() == 0.0
+
+
+def test_analyze_counts_multi_head_attention_work_in_one_row() -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from cnnkit.explain import analyze
+
+    inputs = cnnkit.Input((5, 8))
+    layer = MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, output_shape=6)
+    model = cnnkit.Model(inputs, layer(inputs, inputs))
+    table = analyze(model)
+    assert [row.kind for row in table.rows] == ["MultiHeadAttention"]
+    assert table.rows[0].params == layer.count_params()
+    # torch's fused attention hides its products from FlopCounterMode: count the
+    # explicit path (scores returned), which does the same products.
+    x = torch.rand(1, 5, 8)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        layer(x, x, return_attention_scores=True)
+    assert table.rows[0].flops == counter.get_total_flops()

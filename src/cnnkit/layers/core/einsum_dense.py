@@ -47,7 +47,9 @@ class _Plan:
     output_axes: tuple[int, ...]  # kernel axes that reach the output
 
 
-def _parse(equation: str) -> tuple[str, str, str, str | None]:
+def parse_equation(equation: str) -> tuple[str, str, str, str | None]:
+    """``(input, kernel, output, elided side)`` letters of an EinsumDense equation
+    (the side is ``"left"``, ``"right"`` or ``None``)."""
     for pattern, elided in _FORMS:
         match = pattern.fullmatch(equation.replace(" ", ""))
         if match:
@@ -60,7 +62,7 @@ def _parse(equation: str) -> tuple[str, str, str, str | None]:
 
 
 def _plan(layer: EinsumDense, input_shape: Shape) -> _Plan:
-    x_spec, w_spec, y_spec, elided_side = _parse(layer.equation)
+    x_spec, w_spec, y_spec, elided_side = parse_equation(layer.equation)
     elided = len(input_shape) - len(x_spec)
     if elided < 0 or (elided > 0 and elided_side is None):
         raise shape_error(
@@ -222,7 +224,7 @@ class EinsumDense(Layer):
                 f"received equation={equation!r}."
             )
         self.equation = equation
-        _parse(equation)  # fail here, not at the first call
+        parse_equation(equation)  # fail here, not at the first call
         self.partial_output_shape: tuple[int | None, ...] = (
             (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
         )
