@@ -130,3 +130,27 @@ def test_multi_head_attention_takes_query_and_value_masks_like_keras(
         ours.predict([ids, other], verbose=0), theirs.predict([ids, other], verbose=0),
         rtol=1e-5, atol=1e-5,
     )  # fmt: skip
+
+
+@pytest.mark.oracle
+def test_a_transformer_block_keeps_the_mask_through_merges_like_keras() -> None:
+    def build(lib: Any) -> Any:
+        L = lib.layers
+        ids = lib.Input((6,), dtype="int32")
+        x = L.Embedding(7, 8, mask_zero=True)(ids)
+        attended = L.MultiHeadAttention(num_heads=2, key_dim=4)(x, x)
+        y = L.LayerNormalization()(L.Add()([x, attended]))
+        both = L.Concatenate()([y, x])  # along the features: the steps' mask stays
+        steps = L.Concatenate(axis=1)([y, L.Dense(8)(x)])  # along the steps
+        pooled = L.Concatenate()(
+            [L.GlobalAveragePooling1D()(both), L.GlobalAveragePooling1D()(steps)]
+        )
+        return lib.Model(ids, L.Dense(2)(pooled))
+
+    ours, theirs = build(cnnkit), build(keras)
+    _copy(ours, theirs)
+    ids = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 0, 0, 0, 0]], dtype="int32")
+    np.testing.assert_allclose(
+        ours.predict(ids, verbose=0), theirs.predict(ids, verbose=0),
+        rtol=1e-5, atol=1e-5,
+    )  # fmt: skip
