@@ -259,7 +259,18 @@ class VarianceScaling(_Seeded):
     def __call__(
         self, shape: Shape, dtype: str | torch.dtype | None = None
     ) -> torch.Tensor:
-        fan_in, fan_out = compute_fans(shape)
+        return self.sample(shape, dtype, compute_fans(shape))
+
+    def sample(
+        self,
+        shape: Shape,
+        dtype: str | torch.dtype | None,
+        fans: tuple[float, float],
+    ) -> torch.Tensor:
+        """Draw with given ``(fan_in, fan_out)``: a layer whose kernel axes are not
+        Keras' ``(..., in, out)`` (EinsumDense) passes the fans Keras computes from
+        its input and output axes."""
+        fan_in, fan_out = fans
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
         scale = self.scale / max(1.0, fan[self.mode])
         torch_dtype, gen = _dtype(dtype), self._generator()

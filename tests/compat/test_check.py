@@ -523,3 +523,28 @@ def test_format_report_lists_the_differences_before_the_verdict() -> None:
         "1 name(s) run but differ from Keras: tensorflow.function (line 1).",
         "All supported.",
     ]
+
+
+def test_vision_transformer_names_are_supported() -> None:
+    # issue 16: the layers and ops of keras.io's ViT and attention tutorials.
+    source = textwrap.dedent(
+        """\
+        import keras
+        from keras import layers, ops
+        patches = keras.ops.image.extract_patches(images, size=7)
+        pos = layers.Embedding(input_dim=16, output_dim=32, mask_zero=False)
+        att = layers.MultiHeadAttention(num_heads=4, key_dim=32, dropout=0.1)
+        proj = layers.EinsumDense("abc,cd->abd", output_shape=(None, 8))
+        scores = ops.einsum("bij,bjk->bik", a, b)
+        """
+    )
+    found = _check(source)
+    names = {name: ok for _, name, ok in found}
+    for name in (
+        "keras.ops.image.extract_patches",
+        "keras.layers.Embedding",
+        "keras.layers.MultiHeadAttention",
+        "keras.layers.EinsumDense",
+        "keras.ops.einsum",
+    ):
+        assert names[name] is True, (name, found)

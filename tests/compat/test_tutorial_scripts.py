@@ -207,6 +207,13 @@ CASES = [
     # recurrent layers (issue 16, part 5)
     ("lstm_timeseries.py", None, 0.80, ["batch: (32, 40, 1) targets: (32,)"]),
     ("conv_lstm_moving_blob.py", None, 0.85, ["movies: (320, 6, 12, 12, 1)"]),
+    # Vision Transformer: extract_patches, Embedding, MultiHeadAttention (issue 16)
+    (
+        "vision_transformer.py",
+        "mnist",
+        0.70,
+        ["Patches per image: 16", "patches rebuild the image: True"],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

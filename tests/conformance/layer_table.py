@@ -41,6 +41,16 @@ PAIR = [(2, 4), (2, 4)]
 TABLE: dict[str, Case] = {
     # core
     "Dense": Case({"units": 4, "activation": "relu"}, (2, 5)),
+    "EinsumDense": Case(
+        {"equation": "abc,cde->abde", "output_shape": (None, 2, 3), "bias_axes": "de"},
+        (2, 4, 5),
+    ),
+    "Embedding": Case({"input_dim": 10, "output_dim": 3}, (2, 5), low=0.0, high=9.0),
+    # attention
+    "Attention": Case(
+        {"use_scale": True, "score_mode": "concat"}, [(2, 3, 4), (2, 5, 4)]
+    ),
+    "AdditiveAttention": Case({}, [(2, 3, 4), (2, 5, 4)]),
     "Activation": Case({"activation": "tanh"}, (2, 5)),
     "Flatten": Case({}, (2, 3, 4, 2)),
     "Reshape": Case({"target_shape": (4, 3)}, (2, 12)),
@@ -145,6 +155,8 @@ TABLE: dict[str, Case] = {
 
 #: classes that are not called on data, and why
 NOT_CALLED: dict[str, str] = {
+    "MultiHeadAttention": "called as layer(query, value), not on a list; compared with "
+    "Keras in tests/layers/attention/test_attention_oracle.py",
     "Layer": "the abstract base; subclassing is tested in part B",
     "InputLayer": "not called on data; covered by Input() in every model test",
     "Lambda": "its argument is a function (code); tests/layers/core/test_lambda_layer.py",

@@ -37,7 +37,8 @@ def test_every_layer_class_has_a_rule_or_a_reason() -> None:
     # Wrappers of other layers (RNN, Bidirectional) have no table arguments; their
     # rows are checked in their own tests (tests/layers/recurrent).
     assert [n for n, _ in CLASSES if n in NOT_CALLED and n not in _rules.NO_ROW] == [
-        "IntegerLookup", "Lambda", "RNN", "RandomHeight", "RandomWidth",
+        "IntegerLookup", "Lambda", "MultiHeadAttention", "RNN", "RandomHeight",
+        "RandomWidth",
     ]  # fmt: skip
 
 

@@ -282,5 +282,7 @@ def test_models_refuse_a_real_mask() -> None:
     model = models.Sequential([Input((3,)), layers.Dense(2)])
     x = np.ones((2, 3), dtype="float32")
     assert model(x, mask=None).shape == (2, 2)
-    with pytest.raises(ValueError, match="was called with a mask, but no cnnkit layer"):
+    with pytest.raises(
+        ValueError, match="was called with a mask, but cnnkit models make their masks"
+    ):
         model(x, mask=np.ones((2,), dtype=bool))

@@ -37,6 +37,7 @@ from cnnkit.layers.convolutional.base_conv import BaseConv
 from cnnkit.layers.convolutional.base_conv_transpose import BaseConvTranspose
 from cnnkit.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
 from cnnkit.layers.convolutional.base_separable_conv import BaseSeparableConv
+from cnnkit.layers.core.einsum_dense import parse_equation
 from cnnkit.layers.merging.base_merge import Merge
 from cnnkit.layers.pooling.base_pooling import BasePooling
 from cnnkit.layers.pooling.global_pooling import BaseGlobalPooling
@@ -239,6 +240,45 @@ def _step_macs(cell: nn.Module, step_shape: tuple[int, ...]) -> int:
     return positions * (kernel.numel() + recurrent.numel())
 
 
+def _einsum_macs(call: Call) -> int:
+    """Each output element sums over the kernel axes the output does not keep."""
+    module = cast(layers.EinsumDense, call.module)
+    _, kernel_axes, output_axes, _ = parse_equation(module.equation)
+    kernel = _weight(module, "kernel")
+    summed = [int(n) for c, n in zip(kernel_axes, kernel.shape) if c not in output_axes]
+    return call.output.numel() * _prod(tuple(summed))
+
+
+def _attention_macs(call: Call) -> int:
+    """``Attention``: the query-key products (dot scores) and the weighted sum."""
+    module = cast(layers.Attention, call.module)
+    query, value = call.inputs[0], call.inputs[1]
+    key = call.inputs[2] if len(call.inputs) > 2 else value
+    scores = query.numel() // int(query.shape[-1]) * int(key.shape[-2])  # (B, Tq, Tv)
+    dot = module.score_mode == "dot" and not isinstance(
+        module, layers.AdditiveAttention
+    )
+    return scores * (int(query.shape[-1]) if dot else 0) + scores * int(value.shape[-1])
+
+
+def _multi_head_macs(call: Call) -> int:
+    """The four projections (five with the gate), the scores and the weighted sum."""
+    module = cast(layers.MultiHeadAttention, call.module)
+    query, value = call.inputs[0], call.inputs[1]
+    query_rows = query.numel() // int(query.shape[-1])
+    value_rows = value.numel() // int(value.shape[-1])
+    on_query = [module.query_dense, module.output_dense]
+    if module.use_gate:
+        on_query.append(module._gate_dense)
+    projections = query_rows * sum(_weight(m, "kernel").numel() for m in on_query)
+    projections += value_rows * sum(
+        _weight(m, "kernel").numel() for m in (module.key_dense, module.value_dense)
+    )
+    key_steps = _prod(tuple(int(value.shape[a]) for a in module._axes))
+    scores = query_rows * module.num_heads * key_steps  # (B, ..., heads, T.., S..)
+    return projections + scores * (module.key_dim + module.value_dim)
+
+
 def _recurrent_macs(call: Call) -> int:
     sequences = call.inputs[0]  # (1, T, ...)
     cell = cast(nn.Module, call.module.cell)
@@ -346,6 +386,12 @@ CNNKIT_RULES: dict[type, Rule] = {
     BasePooling: Rule("pool", _POOL, _no_macs),
     BaseGlobalPooling: Rule("global_pool", _collapse, _no_macs),
     layers.Dense: Rule("dense", _dense_field, _dense_macs),
+    # Einsum projections may mix any axes, and attention sees the whole sequence:
+    # every output unit's field is the whole input. An Embedding row is a lookup.
+    layers.EinsumDense: Rule("einsum_dense", _collapse, _einsum_macs),
+    layers.Embedding: Rule("embedding", _collapse, _no_macs),
+    layers.Attention: Rule("attention", _collapse, _attention_macs),
+    layers.MultiHeadAttention: Rule("attention", _collapse, _multi_head_macs),
     # A recurrent layer sees the whole sequence (its field is every input unit).
     BaseRNN: Rule("recurrent", _collapse, _recurrent_macs),
     Merge: Rule("merge", _merge, _no_macs),

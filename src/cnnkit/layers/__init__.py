@@ -5,6 +5,7 @@ Every layer is a ``torch.nn.Module`` with the Keras contract of ``Layer``.
 
 from cnnkit.layers import (
     activations,
+    attention,
     convolutional,
     merging,
     normalization,
@@ -15,6 +16,7 @@ from cnnkit.layers import (
     reshaping,
 )
 from cnnkit.layers.activations import *  # noqa: F403
+from cnnkit.layers.attention import *  # noqa: F403
 
 # `X as X`: these names are re-exported on purpose (the wildcard modules list theirs
 # in __all__).
@@ -25,6 +27,8 @@ from cnnkit.layers.base import Variable as Variable
 from cnnkit.layers.convolutional import *  # noqa: F403
 from cnnkit.layers.core import Activation as Activation
 from cnnkit.layers.core import Dense as Dense
+from cnnkit.layers.core import EinsumDense as EinsumDense
+from cnnkit.layers.core import Embedding as Embedding
 from cnnkit.layers.core import Flatten as Flatten
 from cnnkit.layers.core import Lambda as Lambda
 from cnnkit.layers.input_layer import Input as Input
@@ -41,6 +45,8 @@ __all__ = sorted(
     [
         "Activation",
         "Dense",
+        "EinsumDense",
+        "Embedding",
         "Flatten",
         "Input",
         "InputLayer",
@@ -50,6 +56,7 @@ __all__ = sorted(
         "Layer",
         "Variable",
         *activations.__all__,
+        *attention.__all__,
         *convolutional.__all__,
         *merging.__all__,
         *normalization.__all__,

@@ -20,9 +20,9 @@ def refuse_mask(model: Layer, mask: Any) -> None:
     """Models take Keras' ``mask=`` argument; only ``None`` has a meaning here."""
     if mask is not None:
         raise InvalidArgumentError(
-            f"{type(model).__name__} '{model.name}' was called with a mask, but no "
-            "cnnkit layer produces or uses masks (they mark padded steps of sequences). "
-            "Call the model without `mask=`."
+            f"{type(model).__name__} '{model.name}' was called with a mask, but "
+            "cnnkit models make their masks inside (an `Embedding(mask_zero=True)` "
+            "layer marks padded steps of sequences). Call the model without `mask=`."
         )
 
 

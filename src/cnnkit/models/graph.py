@@ -17,6 +17,12 @@ from cnnkit.layers.base.keras_tensor import KerasTensor, Node
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models._inputs import refuse_mask, standardize_model_input
+from cnnkit.models._masks import (
+    makes_masks,
+    mask_kwargs,
+    named_mask_kwargs,
+    output_masks,
+)
 from cnnkit.models.functional_config import functional_config
 from cnnkit.utils import tree
 
@@ -156,6 +162,7 @@ class GraphNetwork(Layer):
         def resolve(item: Any) -> Any:
             return values[id(item)] if isinstance(item, KerasTensor) else item
 
+        masks: dict[int, Any] = {}  # sequence masks by tensor, see models/_masks.py
         for node in self._nodes:
             if node.is_input:
                 continue
@@ -166,10 +173,34 @@ class GraphNetwork(Layer):
                 # node (`base(x, training=False)`); frozen BatchNormalization layers
                 # stay in inference through `trainable=False` instead.
                 kwargs["training"] = training
+            mask = self._input_mask(node, masks)
+            kwargs = mask_kwargs(node.layer, kwargs, mask)
+            if masks:
+                kwargs = named_mask_kwargs(
+                    node.layer, (tuple(node.args), node.kwargs), kwargs,
+                    lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
+                )  # fmt: skip
             result = node.layer(*args, **kwargs)
             for tensor, value in zip(node.output_tensors, tree.flatten(result)):
                 values[id(tensor)] = value
+            if mask is not None or makes_masks(node.layer):
+                produced = output_masks(node.layer, args[0], result, mask)
+                for tensor, out_mask in zip(node.output_tensors, produced or []):
+                    if out_mask is not None:
+                        masks[id(tensor)] = out_mask
         return tree.map_structure(resolve, self._graph_outputs)
+
+    @staticmethod
+    def _input_mask(node: Node, masks: dict[int, Any]) -> Any:
+        """The mask of the node's first input (a list of masks when that input is
+        a list, as for ``Attention``), or ``None``: Keras' rule."""
+        if not masks or not node.args:
+            return None
+        first = node.args[0]
+        if isinstance(first, list | tuple):
+            found = [masks.get(id(t)) for t in first]
+            return found if any(m is not None for m in found) else None
+        return masks.get(id(first))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tree.map_structure(lambda t: t.shape, self._graph_outputs)

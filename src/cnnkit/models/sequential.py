@@ -26,6 +26,7 @@ from cnnkit.layers.base.keras_tensor import KerasTensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
 from cnnkit.models._inputs import refuse_mask, standardize_model_input
+from cnnkit.models._masks import makes_masks, mask_kwargs, output_masks
 from cnnkit.models._relu_pool import conv_then_pool, defers_relu
 from cnnkit.models.model import Model
 from cnnkit.saving.layer_config import deserialize_layer, serialize_layer
@@ -174,14 +175,20 @@ class Sequential(Model):
             x = standardize_model_input(x, self._input_layer)
         stack = cast("list[Layer]", list(self._layer_list))
         index = 0
+        step_mask: Any = None  # the sequence mask, see models/_masks.py
         while index < len(stack):
             layer = stack[index]
             if index + 1 < len(stack) and defers_relu(layer, stack[index + 1]):
                 x = conv_then_pool(layer, stack[index + 1], x)  # type: ignore[arg-type]
                 index += 2
-            else:
+                continue
+            if step_mask is None and not makes_masks(layer):
                 x = layer(x)
-                index += 1
+            else:
+                inputs, x = x, layer(x, **mask_kwargs(layer, {}, step_mask))
+                produced = output_masks(layer, inputs, x, step_mask)
+                step_mask = produced[0] if produced else None
+            index += 1
         return x
 
     def compute_output_shape(self, input_shape: Any) -> Any:

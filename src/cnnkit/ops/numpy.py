@@ -22,7 +22,7 @@ from cnnkit.ops.core import _torch_dtype, convert_to_tensor, float_or_keep, prom
 
 __all__ = [
     "abs", "add", "all", "any", "arange", "argmax", "argmin", "clip", "concatenate",
-    "divide", "equal", "exp", "expand_dims", "greater", "greater_equal", "less",
+    "divide", "einsum", "equal", "exp", "expand_dims", "greater", "greater_equal", "less",
     "less_equal", "log", "matmul", "max", "maximum", "mean", "min", "minimum",
     "multiply", "negative", "not_equal", "ones", "ones_like", "power", "prod",
     "reshape", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum",
@@ -227,6 +227,21 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
 def matmul(x1: Any, x2: Any) -> torch.Tensor:
     a, b = promote(x1, x2)
     return torch.matmul(a, b)
+
+
+def einsum(subscripts: str, *operands: Any) -> torch.Tensor:
+    """``numpy.einsum`` (``"bij,bjk->bik"``); the operands share one result dtype."""
+    if not isinstance(subscripts, str):
+        raise InvalidArgumentError(
+            "einsum: the first argument must be the subscripts string, e.g. "
+            f"'ij,jk->ik'; received {subscripts!r}. Call einsum(subscripts, *operands)."
+        )
+    if not operands:
+        raise InvalidArgumentError(
+            f"einsum: subscripts={subscripts!r} came with no operands; pass the "
+            "tensors after the string: einsum('ij,jk->ik', a, b)."
+        )
+    return torch.einsum(subscripts, *promote(*operands))
 
 
 def reshape(x: Any, newshape: Sequence[int] | int) -> torch.Tensor:

@@ -37,6 +37,8 @@ class LeakyReLU(Layer):
 
     _built_at_init = True  # nothing to create: built from the start, as in Keras
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")

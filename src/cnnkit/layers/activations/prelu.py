@@ -44,6 +44,8 @@ class PReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         alpha_initializer: Any = "Zeros",

@@ -52,6 +52,8 @@ class ReLU(Layer):
 
     _built_at_init = True  # nothing to create: built from the start, as in Keras
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         max_value: float | None = None,

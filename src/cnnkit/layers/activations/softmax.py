@@ -37,6 +37,8 @@ class Softmax(Layer):
 
     _built_at_init = True  # nothing to create: built from the start, as in Keras
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self, axis: int | list[int] | tuple[int, ...] = -1, **kwargs: Any
     ) -> None:

@@ -362,6 +362,16 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
             return outputs
         return self.activation(outputs)  # type: ignore[operator]
 
+    #: Whether the layer hands the mask of its input on to its output, unchanged
+    #: (Keras' ``supports_masking``): models pass a mask through such layers.
+    supports_masking: bool = False
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of this layer's output: the input's mask for layers that
+        support masking, else ``None``. Layers that make or reshape masks
+        (``Embedding(mask_zero=True)``, recurrent layers) override it."""
+        return previous_mask if self.supports_masking else None
+
     def _drop_mask(self, mask: Any) -> None:
         if mask is not None:
             raise InvalidArgumentError(
@@ -556,7 +566,7 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
                 **kwargs,
                 "mask": None,
             }  # Keras records the (empty) mask on the node
-        out_shape = self.compute_output_shape(shapes)
+        out_shape = self._symbolic_output_shape(shapes, args, kwargs)
         dtype = self._output_dtype(inputs)
         if _is_single_shape(out_shape):
             outputs: Any = KerasTensor(tuple(out_shape), dtype)
@@ -564,6 +574,13 @@ class Layer(LayerWeights, GraphAccess, torch.nn.Module):
             outputs = _map_shapes(lambda s: KerasTensor(tuple(s), dtype), out_shape)
         Node(self, (inputs, *args), kwargs, outputs)
         return outputs
+
+    def _symbolic_output_shape(
+        self, shapes: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """The output shape(s) of a symbolic call; layers whose outputs depend on
+        more than the first input (MultiHeadAttention's scores) override it."""
+        return self.compute_output_shape(shapes)
 
     def _output_dtype(self, inputs: Any) -> str:
         if self.autocast:

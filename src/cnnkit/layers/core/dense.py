@@ -42,6 +42,8 @@ class Dense(Layer):
         ``(batch, ..., units)``.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         units: int,

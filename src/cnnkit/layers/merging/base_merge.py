@@ -120,6 +120,18 @@ class Merge(Layer, abc.ABC):
     def _merge_function(self, inputs: list[torch.Tensor]) -> torch.Tensor:
         """Combine ``inputs`` (same rank, broadcastable shapes) into one tensor."""
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """As Keras: a step is kept where any input keeps it; no mask unless every
+        input has one."""
+        if not isinstance(previous_mask, list | tuple) or not previous_mask:
+            return None
+        if any(m is None for m in previous_mask):
+            return None
+        merged = torch.as_tensor(previous_mask[0]).bool()
+        for mask in previous_mask[1:]:
+            merged = merged | torch.as_tensor(mask, device=merged.device).bool()
+        return merged
+
     # ------------------------------------------------------------------ shapes
 
     def _check_list(self, input_shape: Any) -> list[Shape]:

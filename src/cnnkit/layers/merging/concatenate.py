@@ -119,6 +119,24 @@ class Concatenate(Merge):
     def compute_output_shape(self, input_shape: Any) -> Shape:
         return self._concat_shape(input_shape)
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """As Keras: the inputs' masks (all-True for an input without one, each
+        widened to its input's shape) concatenated, then any() over the last axis."""
+        if not isinstance(previous_mask, list | tuple) or not previous_mask:
+            return None
+        if all(m is None for m in previous_mask):
+            return None
+        full = []
+        for tensor, mask in zip(inputs, previous_mask):
+            if mask is None:
+                full.append(torch.ones_like(tensor, dtype=torch.bool))
+                continue
+            mask = torch.as_tensor(mask, device=tensor.device).bool()
+            if mask.dim() < tensor.dim():
+                mask = mask.unsqueeze(-1).expand(tensor.shape)  # (B, T) -> (B, T, C)
+            full.append(mask)
+        return torch.cat(full, dim=self.axis).any(dim=-1)
+
     def call(self, inputs: Sequence[torch.Tensor] | torch.Tensor) -> torch.Tensor:
         if isinstance(inputs, torch.Tensor):
             self._check_list(tuple(inputs.shape))

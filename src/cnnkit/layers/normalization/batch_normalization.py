@@ -81,6 +81,8 @@ class BatchNormalization(Layer, AffineArgs):
         Same as the input.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         axis: int = -1,

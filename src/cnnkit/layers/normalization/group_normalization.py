@@ -62,6 +62,8 @@ class GroupNormalization(Layer, AffineArgs):
         Same as the input.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         groups: int = 32,

@@ -56,6 +56,8 @@ class LayerNormalization(Layer, AffineArgs):
         Same as the input.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         axis: int | list[int] | tuple[int, ...] = -1,

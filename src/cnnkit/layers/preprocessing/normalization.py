@@ -95,6 +95,8 @@ class Normalization(Layer):
         The input shape.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(
         self,
         axis: Any = -1,

@@ -69,6 +69,8 @@ class Rescaling(Layer):
         The input shape.
     """
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scale = _check_number_or_array(scale, "scale")

@@ -237,6 +237,13 @@ class BaseRNN(Layer):
             return (output, *states)
         return output
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """As Keras: the steps' mask stays on a sequence output; a last-step output
+        and the states have none (a model pads the list with ``None``)."""
+        if isinstance(previous_mask, list | tuple):
+            previous_mask = previous_mask[0] if previous_mask else None
+        return previous_mask if self.return_sequences else None
+
     def _loop(
         self,
         sequences: torch.Tensor,

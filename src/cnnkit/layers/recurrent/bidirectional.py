@@ -172,6 +172,15 @@ class Bidirectional(Layer):
             return (*merged, *states) if self.merge_mode is None else (merged, *states)
         return merged
 
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """As Keras: sequence outputs keep the steps' mask (each of the two when
+        ``merge_mode=None``); last-step outputs and states have none."""
+        if isinstance(previous_mask, list | tuple):
+            previous_mask = previous_mask[0] if previous_mask else None
+        if not self.return_sequences:
+            return None
+        return [previous_mask] * (2 if self.merge_mode is None else 1)
+
     def _merge(self, y: torch.Tensor, y_rev: torch.Tensor) -> Any:
         if self.merge_mode == "concat":
             return torch.cat([y, y_rev], dim=-1)

@@ -37,6 +37,8 @@ class ActivityRegularization(Layer):
 
     _built_at_init = True  # nothing to create: built from the start, as in Keras
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=L1L2(l1=l1, l2=l2), **kwargs)
         self.l1 = l1

@@ -49,6 +49,8 @@ class GaussianDropout(Layer):
 
     _built_at_init = True  # nothing to create: built from the start, as in Keras
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rate = check_rate(rate, "rate")

@@ -45,6 +45,8 @@ class GaussianNoise(Layer):
 
     _built_at_init = True  # nothing to create: built from the start, as in Keras
 
+    supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stddev = check_rate(stddev, "stddev")
