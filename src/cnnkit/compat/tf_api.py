@@ -51,7 +51,7 @@ from cnnkit.compat.tf.dtypes import (
     int64,
     uint8,
 )
-from cnnkit.compat.tf.gradient_tape import GradientTape
+from cnnkit.compat.tf.gradient_tape import GradientTape, UnconnectedGradients
 from cnnkit.compat.tf.linalg import matmul, norm
 from cnnkit.compat.tf.manipulation import (
     argsort,
@@ -156,6 +156,7 @@ __all__ = [
     "PhysicalDevice",
     "Tensor",
     "TensorSpec",
+    "UnconnectedGradients",
     "Variable",
     "__version__",
     "abs",
