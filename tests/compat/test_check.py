@@ -330,7 +330,6 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
             "tensorflow.image.adjust_jpeg_quality",
             "tf.image.adjust_jpeg_quality: not in cnnkit's TensorFlow stand-in",
         ),
-        (12, "GradientTape.jacobian", "cnnkit's GradientTape has no method 'jacobian'"),
         (
             13,
             "tensorflow.strings.split",
@@ -355,6 +354,7 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
         "tensorflow.GradientTape",
         "GradientTape.watch",
         "GradientTape.gradient",
+        "GradientTape.jacobian",
         "tensorflow.image.flip_left_right",
         "tensorflow.random.uniform",
         "tensorflow.Variable",
@@ -367,11 +367,11 @@ def test_methods_on_datasets_are_checked() -> None:
         "import tensorflow as tf\n"
         "ds = tf.data.Dataset.from_tensor_slices([1, 2])\n"
         "ds = ds.shuffle(2).batch(1)\n"
-        "ds.interleave(lambda x: x)\n"
+        "ds.scan(0, lambda s, x: (s, x))\n"
     )
     found = {(u.line, u.name): u.supported for u in usages}
     assert found[(3, "Dataset.shuffle")] is True
-    assert found[(4, "Dataset.interleave")] is False
+    assert found[(4, "Dataset.scan")] is False
 
 
 def test_issue16_part5_names_are_supported() -> None:
@@ -523,3 +523,50 @@ def test_format_report_lists_the_differences_before_the_verdict() -> None:
         "1 name(s) run but differ from Keras: tensorflow.function (line 1).",
         "All supported.",
     ]
+
+
+# --- tf-gaps: jacobian, tf.data regrouping, tf.image / tf.random additions --------
+
+
+def test_jacobian_and_dataset_regrouping_are_supported_in_chained_pipelines() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            files = tf.data.Dataset.from_tensor_slices([0, 1, 2])
+            ds = files.interleave(tf.data.Dataset.range, cycle_length=2)
+            ds = ds.padded_batch(2, padded_shapes=[])
+            ds = ds.rebatch(1)
+            total = ds.reduce(0, lambda a, b: a)
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = (
+                tf.data.experimental.AutoShardPolicy.DATA)
+            ds = ds.with_options(options)
+            ds = ds.bucket_by_sequence_length(len, [3], [1, 1])
+            x = tf.Variable([1.0])
+            with tf.GradientTape(persistent=True) as tape:
+                y = x * x
+            tape.jacobian(y, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            tape.batch_jacobian(y, x)
+            """
+        )
+    )
+    names = {u.name: u for u in usages}
+    for name in (
+        "Dataset.interleave",
+        "Dataset.padded_batch",
+        "Dataset.rebatch",
+        "Dataset.reduce",
+        "Dataset.with_options",
+        "Dataset.bucket_by_sequence_length",
+        "tensorflow.data.Options",
+        "tensorflow.data.experimental.AutoShardPolicy.DATA",
+        "GradientTape.jacobian",
+        "GradientTape.batch_jacobian",
+        "tensorflow.UnconnectedGradients.ZERO",
+    ):
+        assert names[name].supported, name
+    assert all(u.supported for u in usages)
+    assert names["Dataset.interleave"].differs
+    assert "num_parallel_calls" in names["Dataset.interleave"].note
+    assert names["Dataset.with_options"].differs
