@@ -570,3 +570,48 @@ def test_jacobian_and_dataset_regrouping_are_supported_in_chained_pipelines() ->
     assert names["Dataset.interleave"].differs
     assert "num_parallel_calls" in names["Dataset.interleave"].note
     assert names["Dataset.with_options"].differs
+
+
+def test_image_measures_stateless_augmentation_and_generators_are_supported() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            rng = tf.random.Generator.from_seed(123, alg="philox")
+            seed = rng.make_seeds(2)[0]
+            other = tf.random.Generator.from_non_deterministic_state().split(2)
+            new_seed = tf.random.split(seed, num=1)[0, :]
+            tf.random.experimental.stateless_split(seed)
+            tf.random.fold_in(seed, 3)
+            noise = tf.random.stateless_normal([2], seed=seed) + rng.normal([2])
+            image = tf.random.stateless_uniform([16, 16, 3], seed=seed)
+            image = tf.image.stateless_random_crop(image, [12, 12, 3], seed=seed)
+            image = tf.image.stateless_random_brightness(image, 0.2, seed=new_seed)
+            image = tf.image.stateless_random_contrast(image, 0.8, 1.2, seed=seed)
+            image = tf.image.stateless_random_flip_left_right(image, seed)
+            image = tf.image.stateless_random_flip_up_down(image, seed)
+            image = tf.image.stateless_random_hue(image, 0.1, seed)
+            image = tf.image.stateless_random_saturation(image, 0.5, 1.5, seed)
+            score = tf.image.ssim(image, image, max_val=1.0) + tf.image.psnr(image, image, 1.0)
+            edges = tf.image.sobel_edges(image[None])
+            tv = tf.image.total_variation(image)
+            dy, dx = tf.image.image_gradients(image[None])
+            gray = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image))
+            hsv = tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(image))
+            """
+        )
+    )
+    unsupported = [u.name for u in usages if not u.supported]
+    assert unsupported == []
+    names = {u.name for u in usages}
+    assert {
+        "tensorflow.random.Generator.from_seed",
+        "Generator.make_seeds",
+        "Generator.normal",
+        "tensorflow.random.split",
+        "tensorflow.random.stateless_normal",
+        "tensorflow.image.stateless_random_crop",
+        "tensorflow.image.ssim",
+        "tensorflow.image.sobel_edges",
+        "tensorflow.image.total_variation",
+    } <= names

@@ -85,3 +85,11 @@ def test_torch_operators_come_back_after_the_script(tf: Any) -> None:
     hook.uninstall()
     assert "__add__" not in vars(torch.Tensor)
     assert (torch.ones(2) + torch.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_a_python_float_keeps_its_digits_in_a_float64_constant(tf: Any) -> None:
+    # Not through Keras' float32 default first (0.2 would become 0.2000000029...).
+    assert tf.constant(0.2, dtype=tf.float64).item() == 0.2
+    assert tf.fill([2], tf.constant(0.1, dtype=tf.float64)).tolist() == [0.1, 0.1]
+    assert tf.constant([1, 2], dtype=tf.int64).dtype == torch.int64
+    assert tf.constant(2**40, dtype=tf.int64).item() == 2**40

@@ -36,6 +36,18 @@ from PIL import Image
 from cnnkit.compat.tf import random as tf_random
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, shape_of, to_tensor
 from cnnkit.compat.tf.image_patches import extract_patches, psnr
+from cnnkit.compat.tf.image_quality import (
+    image_gradients,
+    sobel_edges,
+    ssim,
+    total_variation,
+)
+from cnnkit.compat.tf.image_stateless import (
+    stateless_random_crop,
+    stateless_random_flip_left_right,
+    stateless_random_flip_up_down,
+    stateless_value,
+)
 from cnnkit.errors import (
     FileFormatError,
     IncompatibleShapeError,
@@ -62,6 +74,7 @@ __all__ = [
     "flip_up_down",
     "grayscale_to_rgb",
     "hsv_to_rgb",
+    "image_gradients",
     "per_image_standardization",
     "psnr",
     "random_brightness",
@@ -76,6 +89,16 @@ __all__ = [
     "rgb_to_grayscale",
     "rgb_to_hsv",
     "rot90",
+    "sobel_edges",
+    "ssim",
+    "stateless_random_brightness",
+    "stateless_random_contrast",
+    "stateless_random_crop",
+    "stateless_random_flip_left_right",
+    "stateless_random_flip_up_down",
+    "stateless_random_hue",
+    "stateless_random_saturation",
+    "total_variation",
 ]  # fmt: skip
 
 
@@ -571,6 +594,75 @@ def decode_png(
 def decode_jpeg(contents: Any, channels: int = 0, **kwargs: Any) -> torch.Tensor:
     """JPEG bytes → ``uint8`` image (``ratio``, ``dct_method``... are hints only)."""
     return decode_image(contents, channels)
+
+
+# The stateless colour augmentations (flips and crops: image_stateless).
+
+
+def stateless_random_brightness(
+    image: Any, max_delta: float, seed: Any
+) -> torch.Tensor:
+    """``adjust_brightness`` by a delta in ``[-max_delta, max_delta)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: ``max_delta`` is negative.
+    """
+    if max_delta < 0:
+        raise InvalidArgumentError(
+            "tf.image.stateless_random_brightness: `max_delta` must be >= 0; "
+            f"received max_delta={max_delta!r}."
+        )
+    delta = stateless_value(seed, "stateless_random_brightness", -max_delta, max_delta)
+    return adjust_brightness(image, delta)
+
+
+def _check_range(lower: float, upper: float, who: str) -> None:
+    if not 0 <= lower < upper:
+        raise InvalidArgumentError(
+            f"tf.image.{who}: need 0 <= lower < upper; received lower={lower!r}, "
+            f"upper={upper!r}."
+        )
+
+
+def stateless_random_contrast(
+    image: Any, lower: float, upper: float, seed: Any
+) -> torch.Tensor:
+    """``adjust_contrast`` by a factor in ``[lower, upper)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: Unless ``0 <= lower < upper``.
+    """
+    _check_range(lower, upper, "stateless_random_contrast")
+    factor = stateless_value(seed, "stateless_random_contrast", lower, upper)
+    return adjust_contrast(image, factor)
+
+
+def stateless_random_saturation(
+    image: Any, lower: float, upper: float, seed: Any
+) -> torch.Tensor:
+    """``adjust_saturation`` by a factor in ``[lower, upper)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: Unless ``0 <= lower < upper``.
+    """
+    _check_range(lower, upper, "stateless_random_saturation")
+    factor = stateless_value(seed, "stateless_random_saturation", lower, upper)
+    return adjust_saturation(image, factor)
+
+
+def stateless_random_hue(image: Any, max_delta: float, seed: Any) -> torch.Tensor:
+    """``adjust_hue`` by a delta in ``[-max_delta, max_delta)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: ``max_delta`` outside [0, 0.5].
+    """
+    if not 0 <= max_delta <= 0.5:
+        raise InvalidArgumentError(
+            "tf.image.stateless_random_hue: `max_delta` must be in [0, 0.5]; "
+            f"received max_delta={max_delta!r}."
+        )
+    delta = stateless_value(seed, "stateless_random_hue", -max_delta, max_delta)
+    return adjust_hue(image, delta)
 
 
 __getattr__ = module_getattr("tensorflow.image")
