@@ -207,6 +207,24 @@ CASES = [
     # recurrent layers (issue 16, part 5)
     ("lstm_timeseries.py", None, 0.80, ["batch: (32, 40, 1) targets: (32,)"]),
     ("conv_lstm_moving_blob.py", None, 0.85, ["movies: (320, 6, 12, 12, 1)"]),
+    # tf.data interleave/padded_batch, stateless augmentation, jacobians, ssim (tf-gaps)
+    (
+        "tf_image_pipeline.py",
+        "mnist",
+        0.80,
+        [
+            "padded batch: (128, 28, 28, 1) (128,)",
+            "padded rows are zero: True",
+            "batch jacobian: (4, 10, 28, 28, 1)",
+            "batch_jacobian matches jacobian: True",
+            "gradient matches the jacobian rows: True",
+            "probability jacobian sums to 0: True",
+            "unconnected gradient: 0.0",
+            "gradient through a numpy target: True",
+            "ssim with itself: 1.0",
+            "ssim of shifted digits below 1: True",
+        ],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 
