@@ -367,11 +367,11 @@ def test_methods_on_datasets_are_checked() -> None:
         "import tensorflow as tf\n"
         "ds = tf.data.Dataset.from_tensor_slices([1, 2])\n"
         "ds = ds.shuffle(2).batch(1)\n"
-        "ds.scan(0, lambda s, x: (s, x))\n"
+        "ds.ragged_batch(2)\n"
     )
     found = {(u.line, u.name): u.supported for u in usages}
     assert found[(3, "Dataset.shuffle")] is True
-    assert found[(4, "Dataset.scan")] is False
+    assert found[(4, "Dataset.ragged_batch")] is False
 
 
 def test_issue16_part5_names_are_supported() -> None:
@@ -543,6 +543,11 @@ def test_jacobian_and_dataset_regrouping_are_supported_in_chained_pipelines() ->
                 tf.data.experimental.AutoShardPolicy.DATA)
             ds = ds.with_options(options)
             ds = ds.bucket_by_sequence_length(len, [3], [1, 1])
+            ds = ds.shard(2, 0).take_while(lambda x: True)
+            ds = ds.scan(0, lambda s, x: (s, x))
+            one = ds.get_single_element()
+            mixed = tf.data.Dataset.sample_from_datasets([ds, ds], weights=[0.5, 0.5])
+            picked = tf.data.Dataset.choose_from_datasets([ds], tf.data.Dataset.counter())
             x = tf.Variable([1.0])
             with tf.GradientTape(persistent=True) as tape:
                 y = x * x
@@ -559,6 +564,12 @@ def test_jacobian_and_dataset_regrouping_are_supported_in_chained_pipelines() ->
         "Dataset.reduce",
         "Dataset.with_options",
         "Dataset.bucket_by_sequence_length",
+        "Dataset.shard",
+        "Dataset.scan",
+        "Dataset.get_single_element",
+        "tensorflow.data.Dataset.sample_from_datasets",
+        "tensorflow.data.Dataset.choose_from_datasets",
+        "tensorflow.data.Dataset.counter",
         "tensorflow.data.Options",
         "tensorflow.data.experimental.AutoShardPolicy.DATA",
         "GradientTape.jacobian",

@@ -438,8 +438,8 @@ def test_repeat_of_slices_reorders_indices_and_batches_across_passes() -> None:
 def test_missing_dataset_methods_teach() -> None:
     ds = Dataset.range(3).batch(2)
     with pytest.raises(
-        AttributeError, match=r"^tf\.data\.Dataset\.scan is not available"
+        AttributeError, match=r"^tf\.data\.Dataset\.ragged_batch is not available"
     ):
-        _ = ds.scan
+        _ = ds.ragged_batch
     assert not hasattr(ds, "__getitem__")
     assert not hasattr(ds, "on_epoch_end")

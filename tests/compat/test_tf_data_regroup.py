@@ -176,3 +176,55 @@ def test_options_are_kept_and_change_nothing() -> None:
     assert dataset.options().deterministic is False
     assert Dataset.range(3).options().deterministic is None
     assert int(tf.data.experimental.cardinality(dataset)) == 3
+
+
+def test_sample_from_datasets_follows_the_weights_and_the_seed() -> None:
+    zeros = Dataset.from_tensors(np.int64(0)).repeat()
+    ones = Dataset.from_tensors(np.int64(1)).repeat()
+    mixed = Dataset.sample_from_datasets([zeros, ones], weights=[0.8, 0.2], seed=3)
+    draws = np.array(_lists(mixed.take(2000)))
+    assert abs(draws.mean() - 0.2) < 0.03
+    assert _lists(mixed.take(50)) == _lists(mixed.take(50))  # seeded: every pass
+    again = Dataset.sample_from_datasets(
+        [zeros, ones], seed=3, rerandomize_each_iteration=True
+    )
+    assert _lists(again.take(50)) != _lists(again.take(50))
+    short = Dataset.sample_from_datasets([Dataset.range(3), Dataset.range(10, 13)])
+    assert sorted(_lists(short)) == [0, 1, 2, 10, 11, 12]
+    stopping = Dataset.sample_from_datasets(
+        [Dataset.range(3), ones], weights=[0.5, 0.5], stop_on_empty_dataset=True
+    )
+    assert 3 <= len(_lists(stopping)) < 1000
+    with pytest.raises(ValueError, match=r"`weights` must give one non-negative"):
+        Dataset.sample_from_datasets([zeros, ones], weights=[1.0])
+
+
+def test_choose_counter_scan_shard_take_while_as_in_tfs_documentation() -> None:
+    datasets = [
+        Dataset.from_tensors("foo").repeat(),
+        Dataset.from_tensors("bar").repeat(),
+        Dataset.from_tensors("baz").repeat(),
+    ]
+    chosen = Dataset.choose_from_datasets(datasets, Dataset.range(3).repeat(3))
+    assert list(chosen) == ["foo", "bar", "baz"] * 3
+    with pytest.raises(ValueError, match=r"the choice 5 is not an index into the 3"):
+        list(Dataset.choose_from_datasets(datasets, Dataset.from_tensors(np.int64(5))))
+    assert _lists(Dataset.counter(start=2, step=3).take(3)) == [2, 5, 8]
+    assert Dataset.counter().cardinality().item() == tf.data.INFINITE_CARDINALITY
+    scanned = Dataset.range(10).scan(
+        initial_state=tf.constant(0, dtype=tf.int64),
+        scan_func=lambda state, i: (state + i, state + i),
+    )
+    assert _lists(scanned) == [0, 1, 3, 6, 10, 15, 21, 28, 36, 45]
+    assert len(scanned) == 10
+    assert _lists(Dataset.range(10).shard(num_shards=3, index=0)) == [0, 3, 6, 9]
+    assert _lists(Dataset.range(10).shard(3, 2)) == [2, 5, 8]
+    assert len(Dataset.range(10).shard(3, 1)) == 3
+    with pytest.raises(ValueError, match=r"need 0 <= index < num_shards"):
+        Dataset.range(10).shard(2, 2)
+    assert _lists(Dataset.range(10).take_while(lambda x: x < 5)) == [0, 1, 2, 3, 4]
+    assert Dataset.range(10).take(1).get_single_element().item() == 0
+    with pytest.raises(ValueError, match=r"exactly one element; it has more than one"):
+        Dataset.range(2).get_single_element()
+    with pytest.raises(ValueError, match=r"exactly one element; it has no element"):
+        Dataset.range(0).get_single_element()

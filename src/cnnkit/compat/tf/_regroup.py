@@ -21,7 +21,8 @@ from cnnkit.compat.tf._elements import stack_batch
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 
 __all__ = [
-    "fill_unknown", "group_windows", "interleaved", "pad_and_stack", "padded_batch",
+    "chosen", "fill_unknown", "group_windows", "interleaved", "pad_and_stack",
+    "padded_batch", "sampled",
 ]  # fmt: skip
 
 
@@ -153,6 +154,51 @@ def fill_unknown(shapes: Any, element: Any, size: int) -> Any:
     if shapes is None:
         return [size] + [None] * (rank - 1) if rank else []
     return [size if d is None else d for d in _dims(shapes, rank)]
+
+
+def sampled(
+    iterators: list[Iterator[Any]],
+    weights: list[float],
+    stream: torch.Generator | None,
+    stop_on_empty: bool,
+) -> Iterator[Any]:
+    """Elements from iterators picked at random by ``weights``; an exhausted one
+    ends everything (``stop_on_empty``) or drops out, the others' weights renormalised."""
+    alive = list(range(len(iterators)))
+    while alive:
+        chances = torch.tensor([weights[i] for i in alive], dtype=torch.float64)
+        if float(chances.sum()) <= 0:
+            return
+        pick = alive[int(torch.multinomial(chances, 1, generator=stream))]
+        try:
+            yield next(iterators[pick])
+        except StopIteration:
+            if stop_on_empty:
+                return
+            alive.remove(pick)
+
+
+def chosen(
+    iterators: list[Iterator[Any]], choices: Iterator[Any], stop_on_empty: bool
+) -> Iterator[Any]:
+    """The next element of ``iterators[c]`` for each choice ``c``.
+
+    Raises:
+        InvalidArgumentError: A choice is not an index into the datasets.
+    """
+    for choice in choices:
+        index = int(choice)
+        if not 0 <= index < len(iterators):
+            raise InvalidArgumentError(
+                f"Dataset.choose_from_datasets: the choice {index} is not an index "
+                f"into the {len(iterators)} datasets; `choice_dataset` must give "
+                f"int64 scalars in [0, {len(iterators)})."
+            )
+        try:
+            yield next(iterators[index])
+        except StopIteration:
+            if stop_on_empty:
+                return
 
 
 def group_windows(

@@ -250,6 +250,66 @@ class Dataset:
                 )
         return _Zip(structure)
 
+    @staticmethod
+    def counter(
+        start: Any = 0, step: Any = 1, dtype: Any = torch.int64, name: str | None = None
+    ) -> Dataset:
+        """``start, start + step, ...`` forever (``int64`` scalars by default)."""
+        return _Counter(start, step, dtype)
+
+    @staticmethod
+    def sample_from_datasets(
+        datasets: list[Dataset], weights: Any = None, seed: int | None = None,
+        stop_on_empty_dataset: bool = False, rerandomize_each_iteration: Any = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements drawn at random from ``datasets``, with probabilities
+        ``weights`` (equal by default): new draws each pass, or with ``seed`` the
+        same ones every pass and run (new ones per pass with
+        ``rerandomize_each_iteration=True``). An exhausted dataset ends it all
+        with ``stop_on_empty_dataset``, else the others go on.
+
+        Raises:
+            InvalidArgumentError: ``weights`` does not give one number per dataset.
+        """
+        sources = list(datasets)
+        chances = (
+            [1.0] * len(sources) if weights is None else to_tensor(weights).tolist()
+        )
+        if len(chances) != len(sources) or any(w < 0 for w in chances):
+            raise InvalidArgumentError(
+                "Dataset.sample_from_datasets: `weights` must give one non-negative "
+                f"number per dataset ({len(sources)}); received weights={weights!r}."
+            )
+        passes = [0]
+
+        def sample(_: Iterator[Any]) -> Iterator[Any]:
+            stream = None
+            if seed is not None:
+                # TF: with a seed, every pass repeats the draws unless asked not to.
+                stream = torch.Generator()
+                stream.manual_seed(int(seed) * 1_000_003 + passes[0])
+                if rerandomize_each_iteration:
+                    passes[0] += 1
+            iterators = [iter(d) for d in sources]
+            return _regroup.sampled(iterators, chances, stream, stop_on_empty_dataset)
+
+        return _Regrouped(_FromList([]), sample, lambda n: UNKNOWN_CARDINALITY)
+
+    @staticmethod
+    def choose_from_datasets(
+        datasets: list[Dataset], choice_dataset: Dataset,
+        stop_on_empty_dataset: bool = True,
+    ) -> Dataset:  # fmt: skip
+        """For each index ``c`` that ``choice_dataset`` gives, the next element of
+        ``datasets[c]``."""
+        sources = list(datasets)
+
+        def choose(choices: Iterator[Any]) -> Iterator[Any]:
+            iterators = [iter(d) for d in sources]
+            return _regroup.chosen(iterators, choices, stop_on_empty_dataset)
+
+        return _Regrouped(choice_dataset, choose, lambda n: UNKNOWN_CARDINALITY)
+
     # --------------------------------------------------------- transformations
 
     def map(
@@ -501,6 +561,74 @@ class Dataset:
             state = _structure_out(reduce_func(state, element))
         return state
 
+    def scan(self, initial_state: Any, scan_func: Callable[[Any, Any], Any]) -> Dataset:
+        """``(state, out) = scan_func(state, element)`` carried over the elements,
+        from ``initial_state``; the ``out`` values, one per element."""
+
+        def scanned(elements: Iterator[Any]) -> Iterator[Any]:
+            state = tree.map_structure(_element, initial_state)
+            for element in elements:
+                state, out = _structure_out(scan_func(state, element))
+                yield out
+
+        return _Regrouped(self, scanned, lambda n: n)
+
+    def take_while(
+        self, predicate: Callable[..., Any], name: str | None = None
+    ) -> Dataset:
+        """The elements up to (not including) the first whose predicate is False."""
+
+        def taken(elements: Iterator[Any]) -> Iterator[Any]:
+            for element in elements:
+                if not bool(_call(predicate, element)):
+                    return
+                yield element
+
+        return _Regrouped(
+            self,
+            taken,
+            lambda n: n if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY,
+        )
+
+    def shard(self, num_shards: Any, index: Any, name: str | None = None) -> Dataset:
+        """Every ``num_shards``-th element, from the ``index``-th.
+
+        Raises:
+            InvalidArgumentError: Unless ``0 <= index < num_shards``.
+        """
+        shards, first = _count(num_shards, "num_shards"), _count(index, "index")
+        if not 0 <= first < shards:
+            raise InvalidArgumentError(
+                f"Dataset.shard: need 0 <= index < num_shards; received "
+                f"num_shards={num_shards!r}, index={index!r}."
+            )
+
+        def count(n: int) -> int:
+            return n if n < 0 else len(builtins.range(first, n, shards))
+
+        return _Regrouped(
+            self,
+            lambda elements: (
+                e for i, e in builtins.enumerate(elements) if i % shards == first
+            ),
+            count,
+        )
+
+    def get_single_element(self, name: str | None = None) -> Any:
+        """The dataset's only element.
+
+        Raises:
+            InvalidArgumentError: The dataset has no element, or more than one.
+        """
+        elements = list(self.take(2))
+        if len(elements) != 1:
+            found = "no element" if not elements else "more than one element"
+            raise InvalidArgumentError(
+                f"Dataset.get_single_element: the dataset must have exactly one "
+                f"element; it has {found}. Use ds.take(1) or ds.batch(n) first."
+            )
+        return elements[0]
+
     def group_by_window(
         self, key_func: Callable[..., Any], reduce_func: Callable[[Any, Dataset], Dataset],
         window_size: Any = None, window_size_func: Callable[[Any], Any] | None = None,
@@ -725,10 +853,11 @@ class _SlicedBatches(Dataset):
 
 
 class _Counter(Dataset):
-    """``start, start + 1, ...`` as int64 scalars, without end (for ``enumerate``)."""
+    """``start, start + step, ...`` as scalars, without end (``enumerate``,
+    ``Dataset.counter``)."""
 
-    def __init__(self, start: int) -> None:
-        self.start = start
+    def __init__(self, start: Any, step: Any = 1, dtype: Any = torch.int64) -> None:
+        self.start, self.step, self.dtype = start, step, as_torch_dtype(dtype)
 
     def _cardinality(self) -> int:
         return INFINITE_CARDINALITY
@@ -736,8 +865,8 @@ class _Counter(Dataset):
     def _iterate(self) -> Iterator[Any]:
         value = self.start
         while True:
-            yield torch.tensor(value, dtype=torch.int64)
-            value += 1
+            yield torch.tensor(value, dtype=self.dtype)
+            value += self.step
 
 
 def from_batches(source: Iterable[Any], cardinality: int) -> Dataset:
