@@ -202,3 +202,25 @@ def test_stateless_augmentation_errors_name_the_argument() -> None:
         ValueError, match=r"tf.image.stateless_random_crop: `seed` must be"
     ):
         tf.image.stateless_random_crop(image, [4, 4, 3], seed=1)
+
+
+def test_pad_to_bounding_box_and_resize_with_pad() -> None:
+    image = tf.ones([2, 3, 1])
+    padded = tf.image.pad_to_bounding_box(image, 1, 2, 4, 6)
+    assert tuple(padded.shape) == (4, 6, 1)
+    assert padded[..., 0].tolist() == [
+        [0, 0, 0, 0, 0, 0],
+        [0, 0, 1, 1, 1, 0],
+        [0, 0, 1, 1, 1, 0],
+        [0, 0, 0, 0, 0, 0],
+    ]
+    with pytest.raises(ValueError, match=r"does not fit in 3x6"):
+        tf.image.pad_to_bounding_box(image, 2, 0, 3, 6)
+    # 4x8 into 8x8: scaled by 1 (width decides), two rows of padding above and below.
+    wide = tf.ones([1, 4, 8, 3], dtype=tf.uint8)
+    out = tf.image.resize_with_pad(wide, 8, 8)
+    assert tuple(out.shape) == (1, 8, 8, 3)
+    assert out.dtype == torch.float32
+    assert out[0, :, 0, 0].tolist() == [0, 0, 1, 1, 1, 1, 0, 0]
+    tall = tf.image.resize_with_pad(tf.ones([10, 5, 1]), 4, 4)  # to 4x2, centred
+    assert tall[:, :, 0].tolist() == [[0, 1, 1, 0]] * 4

@@ -75,6 +75,7 @@ __all__ = [
     "grayscale_to_rgb",
     "hsv_to_rgb",
     "image_gradients",
+    "pad_to_bounding_box",
     "per_image_standardization",
     "psnr",
     "random_brightness",
@@ -86,6 +87,7 @@ __all__ = [
     "random_saturation",
     "resize",
     "resize_with_crop_or_pad",
+    "resize_with_pad",
     "rgb_to_grayscale",
     "rgb_to_hsv",
     "rot90",
@@ -282,6 +284,50 @@ def resize_with_crop_or_pad(
             pad = [0, 0] * (3 - axis) + [before, target - size - before]
             batch = F.pad(batch, pad)
     return _done(batch, single)
+
+
+def pad_to_bounding_box(
+    image: Any, offset_height: int, offset_width: int, target_height: int,
+    target_width: int,
+) -> torch.Tensor:  # fmt: skip
+    """Zero-pad to the target size, the image's top-left corner at the offsets.
+
+    Raises:
+        IncompatibleShapeError: The offsets are negative or the image does not fit.
+    """
+    batch, single = _images(image, "pad_to_bounding_box")
+    below = target_height - offset_height - batch.shape[1]
+    after = target_width - offset_width - batch.shape[2]
+    if min(offset_height, offset_width, below, after) < 0:
+        raise IncompatibleShapeError(
+            f"tf.image.pad_to_bounding_box: an image of shape {tuple(batch.shape[1:])} "
+            f"at offset ({offset_height}, {offset_width}) does not fit in "
+            f"{target_height}x{target_width}; offsets must be >= 0 and offset + size "
+            "<= target."
+        )
+    return _done(
+        F.pad(batch, [0, 0, offset_width, after, offset_height, below]), single
+    )
+
+
+def resize_with_pad(
+    image: Any, target_height: int, target_width: int, method: str = "bilinear",
+    antialias: bool = False,
+) -> torch.Tensor:  # fmt: skip
+    """Resize keeping the aspect ratio, then zero-pad (centred) to the target, as
+    TF (float32 out, like ``resize``)."""
+    batch, single = _images(image, "resize_with_pad")
+    height, width = batch.shape[1], batch.shape[2]
+    ratio = max(width / target_width, height / target_height)
+    new_height, new_width = height / ratio, width / ratio
+    resized = resize(
+        batch, (int(new_height), int(new_width)), method=method, antialias=antialias
+    )
+    top = max(0, int((target_height - new_height) // 2))
+    left = max(0, int((target_width - new_width) // 2))
+    return _done(
+        pad_to_bounding_box(resized, top, left, target_height, target_width), single
+    )
 
 
 # ------------------------------------------------------------------- colours
