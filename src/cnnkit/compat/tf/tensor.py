@@ -50,11 +50,12 @@ from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 from cnnkit.layers.base.free_variable import FreeVariable
 
 __all__ = [
-    "Tensor", "Variable", "boolean_mask", "clip_by_global_norm", "clip_by_norm",
+    "Tensor", "Variable", "boolean_mask", "broadcast_to", "clip_by_global_norm",
+    "clip_by_norm",
     "clip_by_value", "concat", "constant",
     "convert_to_tensor", "expand_dims", "eye", "fill", "gather", "identity",
     "is_tensor", "newaxis", "one_hot", "ones", "ones_like", "range", "rank",
-    "reshape", "shape", "size", "squeeze", "stack", "tile", "transpose", "unstack",
+    "reshape", "reverse", "shape", "size", "squeeze", "stack", "tile", "transpose", "unstack",
     "where", "zeros", "zeros_like",
 ]  # fmt: skip
 
@@ -457,6 +458,30 @@ def eye(
 def identity(input: Any, name: str | None = None) -> torch.Tensor:
     del name
     return to_tensor(input, name="input").clone()  # clone keeps autograd
+
+
+def reverse(tensor: Any, axis: Any, name: str | None = None) -> torch.Tensor:
+    """``tensor`` flipped along each axis in ``axis`` (a list, as TF requires)."""
+    t = to_tensor(tensor, name="tensor")
+    dims = [one_axis(a) % t.dim() for a in to_tensor(axis).reshape(-1).tolist()]
+    return t.flip(dims) if dims else t
+
+
+def broadcast_to(input: Any, shape: Any, name: str | None = None) -> torch.Tensor:
+    """``input`` repeated along size-1 (or missing leading) axes to ``shape``.
+
+    Raises:
+        IncompatibleShapeError: ``input`` cannot be broadcast to ``shape``.
+    """
+    t = to_tensor(input, name="input")
+    target = shape_of(shape)
+    try:
+        return t.expand(*target).clone()  # a tensor of its own, as TF's
+    except RuntimeError:
+        raise IncompatibleShapeError(
+            f"tf.broadcast_to: shape {tuple(t.shape)} cannot be broadcast to "
+            f"{list(target)}; each axis must be 1 or equal to the target's."
+        ) from None
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> torch.Tensor:
