@@ -32,21 +32,3 @@ def test_elementwise_and_running_products_match_keras_ops() -> None:
         tf.broadcast_to(X[:, :1], [2, 3, 4]),
         keras.ops.broadcast_to(X[:, :1], (2, 3, 4)),
     )
-
-
-def test_cumprod_exclusive_and_reverse_as_in_tfs_documentation() -> None:
-    x = tf.constant([2.0, 4.0, 6.0, 8.0])
-    assert tf.math.cumprod(x).tolist() == [2, 8, 48, 384]
-    assert tf.math.cumprod(x, exclusive=True).tolist() == [1, 2, 8, 48]
-    assert tf.math.cumprod(x, reverse=True).tolist() == [384, 192, 48, 8]
-    assert tf.math.cumprod(x, exclusive=True, reverse=True).tolist() == [192, 48, 8, 1]
-    with_zero = tf.math.cumprod(tf.constant([3.0, 0.0, 2.0]), exclusive=True)
-    assert with_zero.tolist() == [1, 3, 0]
-
-
-def test_broadcast_to_refuses_an_incompatible_shape() -> None:
-    with pytest.raises(
-        ValueError, match=r"shape \(3,\) cannot be broadcast to \[2, 4\]"
-    ):
-        tf.broadcast_to(tf.constant([1, 2, 3]), [2, 4])
-    assert tf.broadcast_to(tf.constant([1, 2, 3]), [2, 3]).tolist() == [[1, 2, 3]] * 2

@@ -53,7 +53,7 @@ __all__ = [
     "Tensor", "Variable", "boolean_mask", "broadcast_to", "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value", "concat", "constant",
-    "convert_to_tensor", "expand_dims", "eye", "fill", "gather", "identity",
+    "convert_to_tensor", "ensure_shape", "expand_dims", "eye", "fill", "gather", "identity",
     "is_tensor", "newaxis", "one_hot", "ones", "ones_like", "range", "rank",
     "reshape", "reverse", "shape", "size", "squeeze", "stack", "tile", "transpose", "unstack",
     "where", "zeros", "zeros_like",
@@ -465,6 +465,26 @@ def reverse(tensor: Any, axis: Any, name: str | None = None) -> torch.Tensor:
     t = to_tensor(tensor, name="tensor")
     dims = [one_axis(a) % t.dim() for a in to_tensor(axis).reshape(-1).tolist()]
     return t.flip(dims) if dims else t
+
+
+def ensure_shape(x: Any, shape: Any, name: str | None = None) -> torch.Tensor:
+    """``x`` itself, after checking its shape against ``shape`` (None: any size).
+
+    Raises:
+        IncompatibleShapeError: The rank or a known size differs.
+    """
+    t = to_tensor(x, name="x")
+    if shape is None:
+        return t
+    expected = [None if d is None or int(d) < 0 else int(d) for d in list(shape)]
+    if len(expected) != t.dim() or any(
+        e is not None and e != d for e, d in zip(expected, t.shape)
+    ):
+        raise IncompatibleShapeError(
+            f"tf.ensure_shape: the tensor has shape {tuple(t.shape)}, not the expected "
+            f"{expected} (None matches any size)."
+        )
+    return t
 
 
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> torch.Tensor:
