@@ -30,6 +30,11 @@ TensorFlow's rules kept here:
   repeats exactly only without ``num_parallel_calls``.
 - ``cache()`` keeps the elements of the first complete pass in memory (also when a
   ``filename`` is given: nothing is written to disk).
+- ``interleave`` gives TF's deterministic cycle order, reading the inner datasets in
+  the consumer's thread (``num_parallel_calls`` changes nothing); ``padded_batch``,
+  ``rebatch``, ``group_by_window`` and ``bucket_by_sequence_length`` regroup as TF
+  (see ``_regroup``); their cardinality is unknown where TF's is.
+- ``with_options`` keeps the options for ``options()`` and acts on none of them.
 
 Example:
     >>> import numpy as np
