@@ -330,7 +330,6 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
             "tensorflow.image.adjust_jpeg_quality",
             "tf.image.adjust_jpeg_quality: not in cnnkit's TensorFlow stand-in",
         ),
-        (12, "GradientTape.jacobian", "cnnkit's GradientTape has no method 'jacobian'"),
         (
             13,
             "tensorflow.strings.split",
@@ -355,6 +354,7 @@ def test_the_tf_surface_is_recognised_and_the_rest_still_reported() -> None:
         "tensorflow.GradientTape",
         "GradientTape.watch",
         "GradientTape.gradient",
+        "GradientTape.jacobian",
         "tensorflow.image.flip_left_right",
         "tensorflow.random.uniform",
         "tensorflow.Variable",
@@ -367,11 +367,11 @@ def test_methods_on_datasets_are_checked() -> None:
         "import tensorflow as tf\n"
         "ds = tf.data.Dataset.from_tensor_slices([1, 2])\n"
         "ds = ds.shuffle(2).batch(1)\n"
-        "ds.interleave(lambda x: x)\n"
+        "ds.ragged_batch(2)\n"
     )
     found = {(u.line, u.name): u.supported for u in usages}
     assert found[(3, "Dataset.shuffle")] is True
-    assert found[(4, "Dataset.interleave")] is False
+    assert found[(4, "Dataset.ragged_batch")] is False
 
 
 def test_issue16_part5_names_are_supported() -> None:
@@ -548,3 +548,106 @@ def test_vision_transformer_names_are_supported() -> None:
         "keras.ops.einsum",
     ):
         assert names[name] is True, (name, found)
+
+
+# --- tf-gaps: jacobian, tf.data regrouping, tf.image / tf.random additions --------
+
+
+def test_jacobian_and_dataset_regrouping_are_supported_in_chained_pipelines() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            files = tf.data.Dataset.from_tensor_slices([0, 1, 2])
+            ds = files.interleave(tf.data.Dataset.range, cycle_length=2)
+            ds = ds.padded_batch(2, padded_shapes=[])
+            ds = ds.rebatch(1)
+            total = ds.reduce(0, lambda a, b: a)
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = (
+                tf.data.experimental.AutoShardPolicy.DATA)
+            ds = ds.with_options(options)
+            ds = ds.bucket_by_sequence_length(len, [3], [1, 1])
+            ds = ds.shard(2, 0).take_while(lambda x: True)
+            ds = ds.scan(0, lambda s, x: (s, x))
+            one = ds.get_single_element()
+            mixed = tf.data.Dataset.sample_from_datasets([ds, ds], weights=[0.5, 0.5])
+            picked = tf.data.Dataset.choose_from_datasets([ds], tf.data.Dataset.counter())
+            x = tf.Variable([1.0])
+            with tf.GradientTape(persistent=True) as tape:
+                y = x * x
+            tape.jacobian(y, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            tape.batch_jacobian(y, x)
+            """
+        )
+    )
+    names = {u.name: u for u in usages}
+    for name in (
+        "Dataset.interleave",
+        "Dataset.padded_batch",
+        "Dataset.rebatch",
+        "Dataset.reduce",
+        "Dataset.with_options",
+        "Dataset.bucket_by_sequence_length",
+        "Dataset.shard",
+        "Dataset.scan",
+        "Dataset.get_single_element",
+        "tensorflow.data.Dataset.sample_from_datasets",
+        "tensorflow.data.Dataset.choose_from_datasets",
+        "tensorflow.data.Dataset.counter",
+        "tensorflow.data.Options",
+        "tensorflow.data.experimental.AutoShardPolicy.DATA",
+        "GradientTape.jacobian",
+        "GradientTape.batch_jacobian",
+        "tensorflow.UnconnectedGradients.ZERO",
+    ):
+        assert names[name].supported, name
+    assert all(u.supported for u in usages)
+    assert names["Dataset.interleave"].differs
+    assert "num_parallel_calls" in names["Dataset.interleave"].note
+    assert names["Dataset.with_options"].differs
+
+
+def test_image_measures_stateless_augmentation_and_generators_are_supported() -> None:
+    usages = check_source(
+        textwrap.dedent(
+            """\
+            import tensorflow as tf
+            rng = tf.random.Generator.from_seed(123, alg="philox")
+            seed = rng.make_seeds(2)[0]
+            other = tf.random.Generator.from_non_deterministic_state().split(2)
+            new_seed = tf.random.split(seed, num=1)[0, :]
+            tf.random.experimental.stateless_split(seed)
+            tf.random.fold_in(seed, 3)
+            noise = tf.random.stateless_normal([2], seed=seed) + rng.normal([2])
+            image = tf.random.stateless_uniform([16, 16, 3], seed=seed)
+            image = tf.image.stateless_random_crop(image, [12, 12, 3], seed=seed)
+            image = tf.image.stateless_random_brightness(image, 0.2, seed=new_seed)
+            image = tf.image.stateless_random_contrast(image, 0.8, 1.2, seed=seed)
+            image = tf.image.stateless_random_flip_left_right(image, seed)
+            image = tf.image.stateless_random_flip_up_down(image, seed)
+            image = tf.image.stateless_random_hue(image, 0.1, seed)
+            image = tf.image.stateless_random_saturation(image, 0.5, 1.5, seed)
+            score = tf.image.ssim(image, image, max_val=1.0) + tf.image.psnr(image, image, 1.0)
+            edges = tf.image.sobel_edges(image[None])
+            tv = tf.image.total_variation(image)
+            dy, dx = tf.image.image_gradients(image[None])
+            gray = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image))
+            hsv = tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(image))
+            """
+        )
+    )
+    unsupported = [u.name for u in usages if not u.supported]
+    assert unsupported == []
+    names = {u.name for u in usages}
+    assert {
+        "tensorflow.random.Generator.from_seed",
+        "Generator.make_seeds",
+        "Generator.normal",
+        "tensorflow.random.split",
+        "tensorflow.random.stateless_normal",
+        "tensorflow.image.stateless_random_crop",
+        "tensorflow.image.ssim",
+        "tensorflow.image.sobel_edges",
+        "tensorflow.image.total_variation",
+    } <= names

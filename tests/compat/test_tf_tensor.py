@@ -129,9 +129,9 @@ def test_gather_takes_whole_slices_along_axis() -> None:
     assert tf.gather(params, 1, axis=-1).tolist() == [1, 5, 9]
 
 
-def test_gather_refuses_batch_dims_and_indices_out_of_range() -> None:
-    with pytest.raises(ValueError, match=r"supports batch_dims=0 only"):
-        tf.gather(tf.zeros([2, 2]), [[0], [1]], batch_dims=1)
+def test_gather_refuses_bad_batch_dims_and_indices_out_of_range() -> None:
+    with pytest.raises(ValueError, match=r"`batch_dims` must count leading axes"):
+        tf.gather(tf.zeros([2, 2]), [[0], [1], [0]], batch_dims=1)
     with pytest.raises(
         ValueError, match=r"index 5 is out of range for axis 0 of size 3"
     ):
@@ -222,3 +222,29 @@ def test_print_writes_tensor_values_to_stderr_by_default(
 def test_stop_gradient_detaches() -> None:
     w = tf.Variable([1.0])
     assert not tf.stop_gradient(w * 2).requires_grad
+
+
+def test_gather_with_batch_dims_takes_per_example_indices() -> None:
+    logits = tf.constant([[0.1, 0.9, 0.0], [0.7, 0.2, 0.1]])
+    assert tf.gather(logits, [1, 0], batch_dims=1).tolist() == pytest.approx([0.9, 0.7])
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=(2, 3, 5, 4))
+    indices = rng.integers(0, 5, size=(2, 3, 6))
+    got = tf.gather(tf.constant(params), indices, axis=2, batch_dims=2)
+    expected = np.stack(
+        [np.stack([params[b, t][indices[b, t]] for t in range(3)]) for b in range(2)]
+    )
+    assert tuple(got.shape) == (2, 3, 6, 4)
+    np.testing.assert_array_equal(got.numpy(), expected)
+    # axis after the batch: params (2, 4, 5), indices (2, 3) along axis 2
+    p = rng.normal(size=(2, 4, 5))
+    i = rng.integers(0, 5, size=(2, 3))
+    out = tf.gather(tf.constant(p), i, axis=2, batch_dims=1)
+    assert tuple(out.shape) == (2, 4, 3)
+    np.testing.assert_array_equal(
+        out.numpy(), np.stack([p[b][:, i[b]] for b in range(2)])
+    )
+    assert tf.gather(logits, [[1], [2]], batch_dims=-1).tolist() == [
+        pytest.approx([0.9]),
+        pytest.approx([0.1]),
+    ]

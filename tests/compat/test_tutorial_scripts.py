@@ -214,6 +214,24 @@ CASES = [
         0.70,
         ["Patches per image: 16", "patches rebuild the image: True"],
     ),
+    # tf.data interleave/padded_batch, stateless augmentation, jacobians, ssim (tf-gaps)
+    (
+        "tf_image_pipeline.py",
+        "mnist",
+        0.80,
+        [
+            "padded batch: (128, 28, 28, 1) (128,)",
+            "padded rows are zero: True",
+            "batch jacobian: (4, 10, 28, 28, 1)",
+            "batch_jacobian matches jacobian: True",
+            "gradient matches the jacobian rows: True",
+            "probability jacobian sums to 0: True",
+            "unconnected gradient: 0.0",
+            "gradient through a numpy target: True",
+            "ssim with itself: 1.0",
+            "ssim of shifted digits below 1: True",
+        ],
+    ),
 ]
 SCRIPT_NAMES = [case[0] for case in CASES]
 

@@ -124,6 +124,10 @@ _DIFFERS = {
     "CPU float16 is slow, prefer 'mixed_bfloat16'",
     "keras.mixed_precision.set_dtype_policy": "mixed policies run the forward pass "
     "under torch.autocast with float32 variables",
+    "Dataset.interleave": "reads the inner datasets in this thread, in TF's "
+    "deterministic order (num_parallel_calls and deterministic change nothing)",
+    "Dataset.with_options": "the options are kept (ds.options()) but change "
+    "nothing: they tune TF's C++ pipeline",
 }
 # Keyword arguments that are accepted but mean something else (or nothing) here,
 # by the name of the call they are given to.
@@ -398,7 +402,7 @@ class _Scanner(ast.NodeVisitor):
         # that `model.fit_generator(...)` can be checked later.
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
         if isinstance(node.value, ast.Call):
-            made = self._made_class(node.value)
+            made = self._made_class(node.value) or self._method_result(node.value)
             if made is not None:
                 self.instances.update(dict.fromkeys(names, made))
         # `keras = tf.keras`, `L = keras.layers`: a new local name for a Keras module.
@@ -443,6 +447,16 @@ class _Scanner(ast.NodeVisitor):
         if full.rsplit(".", 1)[-1] in _MODEL_FACTORIES:
             return "Model", Model
         return _returned_class(obj)
+
+    def _method_result(self, call: ast.Call) -> tuple[str, type] | None:
+        """The class a tracked instance's method returns (``ds = ds.map(...)`` is
+        still a Dataset), so that chained pipelines stay checked."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        tracked = self.instances.get(func.value.id)
+        method = None if tracked is None else getattr(tracked[1], func.attr, None)
+        return None if method is None else _returned_class(method)
 
     def _check_method_call(self, node: ast.Call) -> None:
         func = node.func

@@ -44,6 +44,14 @@ def to_tensor(value: Any, dtype: Any = None, name: str = "x") -> torch.Tensor:
         # [tensor, tensor] (tf.constant packs them): stack instead of going through
         # numpy, which would drop autograd and the device.
         return torch.stack([to_tensor(v, dtype, name) for v in value])
+    if dtype is not None and not isinstance(
+        value, torch.Tensor | np.ndarray | np.generic
+    ):
+        # Python numbers go to the asked dtype directly: through Keras' float32
+        # default first, tf.constant(0.1, dtype=tf.float64) would lose digits.
+        array = np.asarray(value)
+        if array.dtype.kind in "biuf":
+            return torch.from_numpy(array).to(as_torch_dtype(dtype))
     tensor = ops.convert_to_tensor(value)
     return tensor if dtype is None else tensor.to(as_torch_dtype(dtype))
 

@@ -30,6 +30,11 @@ TensorFlow's rules kept here:
   repeats exactly only without ``num_parallel_calls``.
 - ``cache()`` keeps the elements of the first complete pass in memory (also when a
   ``filename`` is given: nothing is written to disk).
+- ``interleave`` gives TF's deterministic cycle order, reading the inner datasets in
+  the consumer's thread (``num_parallel_calls`` changes nothing); ``padded_batch``,
+  ``rebatch``, ``group_by_window`` and ``bucket_by_sequence_length`` regroup as TF
+  (see ``_regroup``); their cardinality is unknown where TF's is.
+- ``with_options`` keeps the options for ``options()`` and acts on none of them.
 
 Example:
     >>> import numpy as np
@@ -41,7 +46,9 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import builtins
+import copy
 import functools
 import glob
 import os
@@ -52,7 +59,7 @@ import numpy as np
 import torch
 
 from cnnkit.compat.hook import tf_unsupported_message
-from cnnkit.compat.tf import _pipeline
+from cnnkit.compat.tf import _pipeline, _regroup
 from cnnkit.compat.tf import data_experimental as experimental
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, to_tensor
 from cnnkit.compat.tf._elements import TensorSpec
@@ -66,6 +73,7 @@ from cnnkit.compat.tf._elements import stack_batch as _stack
 from cnnkit.compat.tf._elements import zip_pair as _zip_pair
 from cnnkit.compat.tf._elements import zip_structures as _zip_structures
 from cnnkit.compat.tf._shuffle import ShuffleOrder
+from cnnkit.compat.tf.data_options import Options
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, InvalidTypeError
 from cnnkit.utils import tree
 
@@ -74,6 +82,7 @@ __all__ = [
     "INFINITE_CARDINALITY",
     "UNKNOWN_CARDINALITY",
     "Dataset",
+    "Options",
     "TensorSpec",
     "experimental",
 ]
@@ -86,6 +95,8 @@ UNKNOWN_CARDINALITY = experimental.UNKNOWN_CARDINALITY
 class Dataset:
     """``tf.data.Dataset``: build one with ``from_tensor_slices``,
     ``from_generator``, ``range`` or ``zip``, then chain transformations."""
+
+    _given_options: Any = None  # set by `with_options` on its copy
 
     def _iterate(self) -> Iterator[Any]:
         raise TypeError(
@@ -212,9 +223,14 @@ class Dataset:
         return files if shuffle is False else files.shuffle(len(paths), seed=seed)
 
     @staticmethod
-    def range(*args: Any, dtype: Any = torch.int64, name: str | None = None) -> Dataset:
-        """``Dataset.range(stop)`` / ``(start, stop[, step])``: ``int64`` scalars."""
-        values = torch.arange(*[int(a) for a in args], dtype=as_torch_dtype(dtype))
+    def range(
+        *args: Any, dtype: Any = torch.int64, output_type: Any = None,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """``Dataset.range(stop)`` / ``(start, stop[, step])``: ``int64`` scalars
+        (``output_type``, TF's name, or ``dtype`` for another dtype)."""
+        chosen = dtype if output_type is None else output_type
+        values = torch.arange(*[int(a) for a in args], dtype=as_torch_dtype(chosen))
         return _Slices(values, int(values.shape[0]))
 
     @staticmethod
@@ -238,6 +254,66 @@ class Dataset:
                     f"{type(d).__name__}."
                 )
         return _Zip(structure)
+
+    @staticmethod
+    def counter(
+        start: Any = 0, step: Any = 1, dtype: Any = torch.int64, name: str | None = None
+    ) -> Dataset:
+        """``start, start + step, ...`` forever (``int64`` scalars by default)."""
+        return _Counter(start, step, dtype)
+
+    @staticmethod
+    def sample_from_datasets(
+        datasets: list[Dataset], weights: Any = None, seed: int | None = None,
+        stop_on_empty_dataset: bool = False, rerandomize_each_iteration: Any = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements drawn at random from ``datasets``, with probabilities
+        ``weights`` (equal by default): new draws each pass, or with ``seed`` the
+        same ones every pass and run (new ones per pass with
+        ``rerandomize_each_iteration=True``). An exhausted dataset ends it all
+        with ``stop_on_empty_dataset``, else the others go on.
+
+        Raises:
+            InvalidArgumentError: ``weights`` does not give one number per dataset.
+        """
+        sources = list(datasets)
+        chances = (
+            [1.0] * len(sources) if weights is None else to_tensor(weights).tolist()
+        )
+        if len(chances) != len(sources) or any(w < 0 for w in chances):
+            raise InvalidArgumentError(
+                "Dataset.sample_from_datasets: `weights` must give one non-negative "
+                f"number per dataset ({len(sources)}); received weights={weights!r}."
+            )
+        passes = [0]
+
+        def sample(_: Iterator[Any]) -> Iterator[Any]:
+            stream = None
+            if seed is not None:
+                # TF: with a seed, every pass repeats the draws unless asked not to.
+                stream = torch.Generator()
+                stream.manual_seed(int(seed) * 1_000_003 + passes[0])
+                if rerandomize_each_iteration:
+                    passes[0] += 1
+            iterators = [iter(d) for d in sources]
+            return _regroup.sampled(iterators, chances, stream, stop_on_empty_dataset)
+
+        return _Regrouped(_FromList([]), sample, lambda n: UNKNOWN_CARDINALITY)
+
+    @staticmethod
+    def choose_from_datasets(
+        datasets: list[Dataset], choice_dataset: Dataset,
+        stop_on_empty_dataset: bool = True,
+    ) -> Dataset:  # fmt: skip
+        """For each index ``c`` that ``choice_dataset`` gives, the next element of
+        ``datasets[c]``."""
+        sources = list(datasets)
+
+        def choose(choices: Iterator[Any]) -> Iterator[Any]:
+            iterators = [iter(d) for d in sources]
+            return _regroup.chosen(iterators, choices, stop_on_empty_dataset)
+
+        return _Regrouped(choice_dataset, choose, lambda n: UNKNOWN_CARDINALITY)
 
     # --------------------------------------------------------- transformations
 
@@ -364,13 +440,345 @@ class Dataset:
         return _Prefetch(self, _pipeline.AUTO_THREADS if size == AUTOTUNE else size)
 
     def with_options(self, options: Any, name: str | None = None) -> Dataset:
-        return self
+        """The same dataset, keeping ``options`` (see ``options()``) without acting
+        on them: they tune TF's C++ pipeline, which cnnkit does not have."""
+        # A copy of the same class keeps the fast paths of `from_tensor_slices`.
+        kept = copy.copy(self)
+        kept._given_options = options
+        return kept
+
+    def options(self) -> Options:
+        """The options given to ``with_options`` upstream (empty ones otherwise)."""
+        dataset: Any = self
+        while isinstance(dataset, Dataset):
+            given = vars(dataset).get("_given_options")
+            if given is not None:
+                return given
+            dataset = vars(dataset).get("source")  # upstream, for transformations
+        return Options()
 
     def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
         return transformation_func(self)
 
+    def interleave(
+        self, map_func: Callable[..., Any], cycle_length: Any = None,
+        block_length: Any = None, num_parallel_calls: Any = None,
+        deterministic: Any = None, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """The datasets ``map_func`` returns for ``cycle_length`` input elements at a
+        time, ``block_length`` elements from each in turn (TF's order).
+
+        ``cycle_length`` defaults to the number of CPU cores, as in TF. The inner
+        datasets are read in this thread: ``num_parallel_calls`` and
+        ``deterministic`` change nothing (the order is always the deterministic one).
+
+        Raises:
+            InvalidArgumentError: ``cycle_length`` or ``block_length`` is not positive.
+        """
+        cycle = (
+            _AUTO_CYCLE
+            if cycle_length is None
+            else _count(cycle_length, "cycle_length")
+        )
+        if cycle == AUTOTUNE:
+            cycle = _AUTO_CYCLE
+        block = 1 if block_length is None else _count(block_length, "block_length")
+        if cycle < 1 or block < 1:
+            raise InvalidArgumentError(
+                "Dataset.interleave: `cycle_length` and `block_length` must be positive "
+                f"(or None); received cycle_length={cycle_length!r}, "
+                f"block_length={block_length!r}."
+            )
+
+        def open_element(element: Any) -> Iterator[Any]:
+            inner = _call(map_func, element)
+            if not isinstance(inner, Dataset):
+                raise InvalidTypeError(
+                    f"Dataset.interleave: `map_func` must return a tf.data.Dataset; it "
+                    f"returned a {type(inner).__name__}. Use `map` for plain values."
+                )
+            return iter(inner)
+
+        return _Regrouped(
+            self,
+            lambda elements: _regroup.interleaved(elements, open_element, cycle, block),
+            lambda n: (
+                INFINITE_CARDINALITY
+                if n == INFINITE_CARDINALITY
+                else UNKNOWN_CARDINALITY
+            ),
+        )
+
+    def padded_batch(
+        self, batch_size: Any, padded_shapes: Any = None, padding_values: Any = None,
+        drop_remainder: bool = False, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Batches whose components are padded with ``padding_values`` (0 by
+        default) to ``padded_shapes`` (None, or None in a dimension: the longest in
+        the batch). Both follow the element's structure; one padding value serves
+        every component.
+
+        Raises:
+            InvalidArgumentError: ``batch_size`` is not a positive int.
+        """
+        size = _batch_size(batch_size, "padded_batch")
+        return _Regrouped(
+            self,
+            lambda elements: (
+                _regroup.padded_batch(batch, padded_shapes, padding_values)
+                for batch in _chunks(elements, [size], drop_remainder)
+            ),
+            functools.partial(_batches, size=size, drop=drop_remainder),
+        )
+
+    def rebatch(
+        self, batch_size: Any, drop_remainder: bool = False, name: str | None = None
+    ) -> Dataset:
+        """The batched elements batched again by ``batch_size`` (an int, or a list
+        of sizes used in turn), across the input batches' boundaries.
+
+        Raises:
+            InvalidArgumentError: A batch size is not a positive int.
+        """
+        listed = isinstance(batch_size, list | tuple)
+        sizes = [
+            _batch_size(b, "rebatch") for b in (batch_size if listed else [batch_size])
+        ]
+        return _Regrouped(
+            _Unbatch(self),
+            lambda elements: (
+                _zip_structures(batch, _stack)
+                for batch in _chunks(elements, sizes, drop_remainder)
+            ),
+            lambda n: n if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY,
+        )
+
+    def reduce(self, initial_state: Any, reduce_func: Callable[[Any, Any], Any]) -> Any:
+        """``reduce_func(state, element)`` folded over the elements, from
+        ``initial_state``; the final state.
+
+        Example:
+            >>> Dataset.range(5).reduce(0, lambda total, x: total + x).item()
+            10
+        """
+        state = tree.map_structure(_element, initial_state)
+        for element in self:
+            state = _structure_out(reduce_func(state, element))
+        return state
+
+    def scan(self, initial_state: Any, scan_func: Callable[[Any, Any], Any]) -> Dataset:
+        """``(state, out) = scan_func(state, element)`` carried over the elements,
+        from ``initial_state``; the ``out`` values, one per element."""
+
+        def scanned(elements: Iterator[Any]) -> Iterator[Any]:
+            state = tree.map_structure(_element, initial_state)
+            for element in elements:
+                state, out = _structure_out(scan_func(state, element))
+                yield out
+
+        return _Regrouped(self, scanned, lambda n: n)
+
+    def take_while(
+        self, predicate: Callable[..., Any], name: str | None = None
+    ) -> Dataset:
+        """The elements up to (not including) the first whose predicate is False."""
+
+        def taken(elements: Iterator[Any]) -> Iterator[Any]:
+            for element in elements:
+                if not bool(_call(predicate, element)):
+                    return
+                yield element
+
+        return _Regrouped(
+            self,
+            taken,
+            lambda n: n if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY,
+        )
+
+    def shard(self, num_shards: Any, index: Any, name: str | None = None) -> Dataset:
+        """Every ``num_shards``-th element, from the ``index``-th.
+
+        Raises:
+            InvalidArgumentError: Unless ``0 <= index < num_shards``.
+        """
+        shards, first = _count(num_shards, "num_shards"), _count(index, "index")
+        if not 0 <= first < shards:
+            raise InvalidArgumentError(
+                f"Dataset.shard: need 0 <= index < num_shards; received "
+                f"num_shards={num_shards!r}, index={index!r}."
+            )
+
+        def count(n: int) -> int:
+            return n if n < 0 else len(builtins.range(first, n, shards))
+
+        return _Regrouped(
+            self,
+            lambda elements: (
+                e for i, e in builtins.enumerate(elements) if i % shards == first
+            ),
+            count,
+        )
+
+    def get_single_element(self, name: str | None = None) -> Any:
+        """The dataset's only element.
+
+        Raises:
+            InvalidArgumentError: The dataset has no element, or more than one.
+        """
+        elements = list(self.take(2))
+        if len(elements) != 1:
+            found = "no element" if not elements else "more than one element"
+            raise InvalidArgumentError(
+                f"Dataset.get_single_element: the dataset must have exactly one "
+                f"element; it has {found}. Use ds.take(1) or ds.batch(n) first."
+            )
+        return elements[0]
+
+    def group_by_window(
+        self, key_func: Callable[..., Any], reduce_func: Callable[[Any, Dataset], Dataset],
+        window_size: Any = None, window_size_func: Callable[[Any], Any] | None = None,
+        name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements gathered by ``key_func`` (an int64 key) into windows of
+        ``window_size`` (or ``window_size_func(key)``); each full window, then each
+        partial one at the end, goes to ``reduce_func(key, window_dataset)``, whose
+        dataset's elements are given out.
+
+        Raises:
+            InvalidArgumentError: Not exactly one of ``window_size`` and
+                ``window_size_func`` is given.
+        """
+        if (window_size is None) == (window_size_func is None):
+            raise InvalidArgumentError(
+                "Dataset.group_by_window: give exactly one of `window_size` and "
+                f"`window_size_func`; received window_size={window_size!r}, "
+                f"window_size_func={window_size_func!r}."
+            )
+        if window_size_func is None:
+            fixed = _count(window_size, "window_size")
+
+            def size_of(key: Any) -> int:
+                return fixed
+        else:
+            sizer = window_size_func
+
+            def size_of(key: Any) -> int:
+                return _count(
+                    sizer(torch.tensor(key, dtype=torch.int64)), "window_size"
+                )
+
+        def key_of(element: Any) -> int:
+            return int(_call(key_func, element))
+
+        def windows(elements: Iterator[Any]) -> Iterator[Any]:
+            for key, window in _regroup.group_windows(elements, key_of, size_of):
+                key_tensor = torch.tensor(key, dtype=torch.int64)
+                yield from reduce_func(key_tensor, _FromList(window))
+
+        return _Regrouped(
+            self,
+            windows,
+            lambda n: n if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY,
+        )
+
+    def bucket_by_sequence_length(
+        self, element_length_func: Callable[..., Any], bucket_boundaries: Any,
+        bucket_batch_sizes: Any, padded_shapes: Any = None, padding_values: Any = None,
+        pad_to_bucket_boundary: bool = False, no_padding: bool = False,
+        drop_remainder: bool = False, name: str | None = None,
+    ) -> Dataset:  # fmt: skip
+        """Elements batched with others of similar length: bucket ``i`` holds the
+        lengths in ``[bucket_boundaries[i-1], bucket_boundaries[i])`` and is batched
+        by ``bucket_batch_sizes[i]`` (padded, unless ``no_padding``).
+
+        With ``pad_to_bucket_boundary`` the None dimensions of ``padded_shapes`` are
+        padded to the bucket's boundary minus one; without ``padded_shapes`` (TF
+        would read the unknown dimensions off the element spec, which cnnkit does not
+        keep) that is the first dimension of each non-scalar component.
+
+        Raises:
+            InvalidArgumentError: ``bucket_batch_sizes`` does not have one more
+                entry than ``bucket_boundaries``, or an element is too long for
+                ``pad_to_bucket_boundary``.
+        """
+        boundaries = [int(b) for b in bucket_boundaries]
+        sizes = [
+            _batch_size(b, "bucket_by_sequence_length") for b in bucket_batch_sizes
+        ]
+        if len(sizes) != len(boundaries) + 1:
+            raise InvalidArgumentError(
+                "Dataset.bucket_by_sequence_length: `bucket_batch_sizes` needs one "
+                "more entry than `bucket_boundaries` (a batch size per bucket, the "
+                f"last for lengths >= the last boundary); received {len(sizes)} "
+                f"sizes for {len(boundaries)} boundaries."
+            )
+
+        def bucket_of(*element: Any) -> int:
+            length = int(element_length_func(*element))
+            return bisect.bisect_right(boundaries, length)
+
+        def batch_bucket(key: torch.Tensor, window: Dataset) -> Dataset:
+            bucket = int(key)
+            if no_padding:
+                return window.batch(sizes[bucket], drop_remainder=drop_remainder)
+            shapes = padded_shapes
+            if pad_to_bucket_boundary:
+                if bucket == len(boundaries):
+                    raise InvalidArgumentError(
+                        "Dataset.bucket_by_sequence_length: with "
+                        "pad_to_bucket_boundary=True every element's length must be "
+                        f"below the last boundary ({boundaries[-1]}); add a larger "
+                        "boundary."
+                    )
+                shapes = _regroup.fill_unknown(
+                    shapes, next(iter(window)), boundaries[bucket] - 1
+                )
+            return window.padded_batch(
+                sizes[bucket], shapes, padding_values, drop_remainder=drop_remainder
+            )
+
+        return self.group_by_window(
+            lambda *element: bucket_of(*element),
+            batch_bucket,
+            window_size_func=lambda key: sizes[int(key)],
+        )
+
 
 OrderFn = Callable[[], torch.Tensor]
+# interleave's default cycle (TF: the number of schedulable CPU cores).
+_AUTO_CYCLE = os.cpu_count() or 1
+
+
+def _batch_size(value: Any, method: str) -> int:
+    size = _count(value, "batch_size")
+    if size < 1:
+        raise InvalidArgumentError(
+            f"Dataset.{method}: `batch_size` must be a positive int; received "
+            f"batch_size={value!r}."
+        )
+    return size
+
+
+def _batches(n: int, size: int, drop: bool) -> int:
+    if n < 0:
+        return n
+    return n // size if drop else -(-n // size)
+
+
+def _chunks(
+    elements: Iterator[Any], sizes: list[int], drop: bool
+) -> Iterator[list[Any]]:
+    """Consecutive lists of ``sizes[0]``, ``sizes[1]``, ... elements (cycling)."""
+    turn = 0
+    pending: list[Any] = []
+    for element in elements:
+        pending.append(element)
+        if len(pending) == sizes[turn % len(sizes)]:
+            yield pending
+            pending = []
+            turn += 1
+    if pending and not drop:
+        yield pending
 
 
 class _Slices(Dataset):
@@ -450,10 +858,11 @@ class _SlicedBatches(Dataset):
 
 
 class _Counter(Dataset):
-    """``start, start + 1, ...`` as int64 scalars, without end (for ``enumerate``)."""
+    """``start, start + step, ...`` as scalars, without end (``enumerate``,
+    ``Dataset.counter``)."""
 
-    def __init__(self, start: int) -> None:
-        self.start = start
+    def __init__(self, start: Any, step: Any = 1, dtype: Any = torch.int64) -> None:
+        self.start, self.step, self.dtype = start, step, as_torch_dtype(dtype)
 
     def _cardinality(self) -> int:
         return INFINITE_CARDINALITY
@@ -461,8 +870,8 @@ class _Counter(Dataset):
     def _iterate(self) -> Iterator[Any]:
         value = self.start
         while True:
-            yield torch.tensor(value, dtype=torch.int64)
-            value += 1
+            yield torch.tensor(value, dtype=self.dtype)
+            value += self.step
 
 
 def from_batches(source: Iterable[Any], cardinality: int) -> Dataset:
@@ -791,6 +1200,26 @@ class _Window(_Wrapped):
                 return
             if window:
                 yield _zip_structures(window, _FromList)
+
+
+class _Regrouped(_Wrapped):
+    """The source's elements through ``regroup`` (an iterator function of
+    ``_regroup``), with the cardinality ``count`` gives for the source's."""
+
+    def __init__(
+        self,
+        source: Dataset,
+        regroup: Callable[[Iterator[Any]], Iterator[Any]],
+        count: Callable[[int], int],
+    ) -> None:
+        super().__init__(source)
+        self.regroup, self.count = regroup, count
+
+    def _cardinality(self) -> int:
+        return self.count(self.source._cardinality())
+
+    def _iterate(self) -> Iterator[Any]:
+        return self.regroup(iter(self.source))
 
 
 class _Cache(_Wrapped):

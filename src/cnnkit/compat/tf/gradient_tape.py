@@ -14,6 +14,12 @@ taken, following TensorFlow:
 - A tape that is not ``persistent=True`` gives one set of gradients only.
 - A gradient taken while an outer tape records is itself differentiable (so a
   gradient penalty or a second derivative can be taken by the outer tape).
+- ``tape.jacobian(target, sources)`` gives, per source, ``target.shape +
+  source.shape``; ``tape.batch_jacobian(target, source)`` the per-example
+  ``(batch, *target.shape[1:], *source.shape[1:])``, assuming (as TF does) that
+  example ``i`` of the target depends on example ``i`` of the source only.
+  ``parallel_iterations`` and ``experimental_use_pfor`` are accepted and change
+  nothing: torch computes the rows with one batched backward pass where it can.
 
 Traps:
 
@@ -36,16 +42,29 @@ Example:
 
 from __future__ import annotations
 
+import enum
+import warnings
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 import torch
 
-from cnnkit.errors import InvalidArgumentError, InvalidTypeError
+from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError, InvalidTypeError
 from cnnkit.utils import tree
 
-__all__ = ["GradientTape"]
+__all__ = ["GradientTape", "UnconnectedGradients"]
+
+
+class UnconnectedGradients(str, enum.Enum):
+    """``tf.UnconnectedGradients``: what a source the target does not depend on gets.
+
+    A ``str`` enum, so ``unconnected_gradients="zero"`` works as well.
+    """
+
+    NONE = "none"
+    ZERO = "zero"
+
 
 _recording: list[GradientTape] = []  # the open tapes, innermost last
 
@@ -72,6 +91,50 @@ def _pack(structure: Any, leaves: Iterator[Any]) -> Any:
         items = [_pack(item, leaves) for item in structure]
         return items if isinstance(structure, list) else tuple(items)
     return next(leaves)
+
+
+def _rows(
+    outputs: torch.Tensor, inputs: list[torch.Tensor], create_graph: bool
+) -> list[torch.Tensor | None]:
+    """d(outputs[k])/d(input) stacked over k, for each input: ``(n, *input.shape)``.
+
+    One batched backward pass (torch's vmap over the output gradients); ops vmap
+    cannot batch fall back to one backward pass per output.
+    """
+    n = outputs.numel()
+    if n == 0:
+        return [t.new_zeros((0, *t.shape)) for t in inputs]
+    eye = torch.eye(n, dtype=outputs.dtype, device=outputs.device)
+    try:
+        with warnings.catch_warnings():
+            # torch warns when an op has no batching rule (slower, still right).
+            warnings.simplefilter("ignore", UserWarning)
+            found = torch.autograd.grad(
+                outputs,
+                inputs,
+                grad_outputs=eye,
+                retain_graph=True,
+                create_graph=create_graph,
+                allow_unused=True,
+                is_grads_batched=True,
+            )
+    except RuntimeError:
+        rows = [
+            torch.autograd.grad(
+                outputs,
+                inputs,
+                grad_outputs=eye[k],
+                retain_graph=True,
+                create_graph=create_graph,
+                allow_unused=True,
+            )
+            for k in range(n)
+        ]
+        found = tuple(
+            None if rows[0][j] is None else torch.stack([row[j] for row in rows])  # type: ignore[misc]
+            for j in range(len(inputs))
+        )
+    return list(found)
 
 
 def _trainable(source: Any, tensor: torch.Tensor) -> bool:
@@ -168,43 +231,146 @@ class GradientTape:
             RuntimeError: A non-persistent tape is asked twice.
             InvalidArgumentError: ``unconnected_gradients`` is not "none" or "zero".
         """
-        if self._used and not self.persistent:
-            raise RuntimeError(
-                "tape.gradient: a GradientTape gives one set of gradients unless it is "
-                "made with tf.GradientTape(persistent=True)."
-            )
-        if unconnected_gradients not in ("none", "zero"):
-            raise InvalidArgumentError(
-                "tape.gradient: `unconnected_gradients` must be 'none' or 'zero'; "
-                f"received unconnected_gradients={unconnected_gradients!r}."
-            )
-        self._used = True
+        zero = self._start("gradient", unconnected_gradients)
         flat_sources = tree.flatten(sources)
         tensors = [_tensor_of(s) for s in flat_sources]
         total = self._total(target, output_gradients)
-        wanted = [
-            i
-            for i, (s, t) in enumerate(zip(flat_sources, tensors))
-            if t.requires_grad and self._is_watched(s, t)
-        ]
+        wanted = self._wanted(flat_sources, tensors)
         grads: list[torch.Tensor | None] = [None] * len(tensors)
         if total is not None and total.requires_grad and wanted:
-            # An outer tape that is still recording may differentiate these gradients.
-            outer = any(tape is not self for tape in _recording)
             found = torch.autograd.grad(
                 total,
                 [tensors[i] for i in wanted],
                 retain_graph=True,  # other tapes may share this graph (GANs)
-                create_graph=outer,
+                create_graph=self._outer_records(),
                 allow_unused=True,
             )
             for i, g in zip(wanted, found):
                 grads[i] = g
-        if unconnected_gradients == "zero":
+        if zero:
             grads = [
                 torch.zeros_like(t) if g is None else g for g, t in zip(grads, tensors)
             ]
         return _pack(sources, iter(grads))
+
+    def jacobian(
+        self,
+        target: Any,
+        sources: Any,
+        unconnected_gradients: str = "none",
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """d(target)/d(source) of every target element: ``target.shape + source.shape``.
+
+        Example:
+            >>> x = torch.tensor([1.0, 2.0])
+            >>> with GradientTape() as tape:
+            ...     tape.watch(x)
+            ...     y = x * x
+            >>> tape.jacobian(y, x).tolist()
+            [[2.0, 0.0], [0.0, 4.0]]
+
+        Raises:
+            RuntimeError: A non-persistent tape is asked twice.
+            InvalidArgumentError: ``unconnected_gradients`` is not "none" or "zero".
+        """
+        zero = self._start("jacobian", unconnected_gradients)
+        y = _tensor_of(target)
+        flat_sources = tree.flatten(sources)
+        tensors = [_tensor_of(s) for s in flat_sources]
+        wanted = self._wanted(flat_sources, tensors)
+        jacobians: list[torch.Tensor | None] = [None] * len(tensors)
+        if y.requires_grad and wanted:
+            rows = _rows(
+                y.reshape(-1), [tensors[i] for i in wanted], self._outer_records()
+            )
+            for i, found in zip(wanted, rows):
+                if found is not None:
+                    jacobians[i] = found.reshape(*y.shape, *tensors[i].shape)
+        if zero:
+            jacobians = [
+                y.new_zeros((*y.shape, *t.shape)) if j is None else j
+                for j, t in zip(jacobians, tensors)
+            ]
+        return _pack(sources, iter(jacobians))
+
+    def batch_jacobian(
+        self,
+        target: Any,
+        source: Any,
+        unconnected_gradients: str = "none",
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> torch.Tensor | None:
+        """Per-example jacobians: ``(batch, *target.shape[1:], *source.shape[1:])``.
+
+        Example ``i`` of ``target`` must depend on example ``i`` of ``source`` only
+        (as in TF; a batch-norm in training mode breaks this).
+
+        Example:
+            >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+            >>> with GradientTape() as tape:
+            ...     tape.watch(x)
+            ...     y = x * x
+            >>> tape.batch_jacobian(y, x).tolist()
+            [[[2.0, 0.0], [0.0, 4.0]], [[6.0, 0.0], [0.0, 8.0]]]
+
+        Raises:
+            IncompatibleShapeError: ``target`` and ``source`` are scalars or do not
+                share their first (batch) dimension.
+        """
+        zero = self._start("batch_jacobian", unconnected_gradients)
+        y, x = _tensor_of(target), _tensor_of(source)
+        if y.dim() == 0 or x.dim() == 0 or y.shape[0] != x.shape[0]:
+            raise IncompatibleShapeError(
+                "tape.batch_jacobian: `target` and `source` must both have the batch "
+                f"as their first dimension; received target.shape={tuple(y.shape)} "
+                f"and source.shape={tuple(x.shape)}. Use tape.jacobian for a "
+                "jacobian without a batch dimension."
+            )
+        shape = (*y.shape, *x.shape[1:])
+        result = None
+        if y.requires_grad and self._wanted([source], [x]):
+            # Summing over the batch is exact when examples do not interact.
+            per_row = y.reshape(y.shape[0], -1).sum(dim=0)
+            (found,) = _rows(per_row, [x], self._outer_records())
+            if found is not None:
+                # (outputs, batch, *x) → (batch, outputs, *x)
+                result = found.movedim(0, 1).reshape(shape)
+        if result is None and zero:
+            return y.new_zeros(shape)
+        return result
+
+    def _start(self, method: str, unconnected_gradients: Any) -> bool:
+        """Check a gradient call's arguments; True when unconnected sources get zeros."""
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                f"tape.{method}: a GradientTape gives one set of gradients unless it "
+                "is made with tf.GradientTape(persistent=True)."
+            )
+        if unconnected_gradients not in ("none", "zero"):
+            raise InvalidArgumentError(
+                f"tape.{method}: `unconnected_gradients` must be 'none' or 'zero' "
+                "(tf.UnconnectedGradients.NONE / ZERO); received "
+                f"unconnected_gradients={unconnected_gradients!r}."
+            )
+        self._used = True
+        return bool(unconnected_gradients == "zero")
+
+    def _wanted(
+        self, flat_sources: list[Any], tensors: list[torch.Tensor]
+    ) -> list[int]:
+        """Indices of the sources the tape differentiates."""
+        return [
+            i
+            for i, (s, t) in enumerate(zip(flat_sources, tensors))
+            if t.requires_grad and self._is_watched(s, t)
+        ]
+
+    def _outer_records(self) -> bool:
+        """An outer tape that still records may differentiate these gradients."""
+        return any(tape is not self for tape in _recording)
 
     @staticmethod
     def _total(target: Any, output_gradients: Any) -> torch.Tensor | None:

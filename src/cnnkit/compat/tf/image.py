@@ -36,6 +36,18 @@ from PIL import Image
 from cnnkit.compat.tf import random as tf_random
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, shape_of, to_tensor
 from cnnkit.compat.tf.image_patches import extract_patches, psnr
+from cnnkit.compat.tf.image_quality import (
+    image_gradients,
+    sobel_edges,
+    ssim,
+    total_variation,
+)
+from cnnkit.compat.tf.image_stateless import (
+    stateless_random_crop,
+    stateless_random_flip_left_right,
+    stateless_random_flip_up_down,
+    stateless_value,
+)
 from cnnkit.errors import (
     FileFormatError,
     IncompatibleShapeError,
@@ -62,6 +74,8 @@ __all__ = [
     "flip_up_down",
     "grayscale_to_rgb",
     "hsv_to_rgb",
+    "image_gradients",
+    "pad_to_bounding_box",
     "per_image_standardization",
     "psnr",
     "random_brightness",
@@ -73,9 +87,20 @@ __all__ = [
     "random_saturation",
     "resize",
     "resize_with_crop_or_pad",
+    "resize_with_pad",
     "rgb_to_grayscale",
     "rgb_to_hsv",
     "rot90",
+    "sobel_edges",
+    "ssim",
+    "stateless_random_brightness",
+    "stateless_random_contrast",
+    "stateless_random_crop",
+    "stateless_random_flip_left_right",
+    "stateless_random_flip_up_down",
+    "stateless_random_hue",
+    "stateless_random_saturation",
+    "total_variation",
 ]  # fmt: skip
 
 
@@ -259,6 +284,50 @@ def resize_with_crop_or_pad(
             pad = [0, 0] * (3 - axis) + [before, target - size - before]
             batch = F.pad(batch, pad)
     return _done(batch, single)
+
+
+def pad_to_bounding_box(
+    image: Any, offset_height: int, offset_width: int, target_height: int,
+    target_width: int,
+) -> torch.Tensor:  # fmt: skip
+    """Zero-pad to the target size, the image's top-left corner at the offsets.
+
+    Raises:
+        IncompatibleShapeError: The offsets are negative or the image does not fit.
+    """
+    batch, single = _images(image, "pad_to_bounding_box")
+    below = target_height - offset_height - batch.shape[1]
+    after = target_width - offset_width - batch.shape[2]
+    if min(offset_height, offset_width, below, after) < 0:
+        raise IncompatibleShapeError(
+            f"tf.image.pad_to_bounding_box: an image of shape {tuple(batch.shape[1:])} "
+            f"at offset ({offset_height}, {offset_width}) does not fit in "
+            f"{target_height}x{target_width}; offsets must be >= 0 and offset + size "
+            "<= target."
+        )
+    return _done(
+        F.pad(batch, [0, 0, offset_width, after, offset_height, below]), single
+    )
+
+
+def resize_with_pad(
+    image: Any, target_height: int, target_width: int, method: str = "bilinear",
+    antialias: bool = False,
+) -> torch.Tensor:  # fmt: skip
+    """Resize keeping the aspect ratio, then zero-pad (centred) to the target, as
+    TF (float32 out, like ``resize``)."""
+    batch, single = _images(image, "resize_with_pad")
+    height, width = batch.shape[1], batch.shape[2]
+    ratio = max(width / target_width, height / target_height)
+    new_height, new_width = height / ratio, width / ratio
+    resized = resize(
+        batch, (int(new_height), int(new_width)), method=method, antialias=antialias
+    )
+    top = max(0, int((target_height - new_height) // 2))
+    left = max(0, int((target_width - new_width) // 2))
+    return _done(
+        pad_to_bounding_box(resized, top, left, target_height, target_width), single
+    )
 
 
 # ------------------------------------------------------------------- colours
@@ -571,6 +640,75 @@ def decode_png(
 def decode_jpeg(contents: Any, channels: int = 0, **kwargs: Any) -> torch.Tensor:
     """JPEG bytes → ``uint8`` image (``ratio``, ``dct_method``... are hints only)."""
     return decode_image(contents, channels)
+
+
+# The stateless colour augmentations (flips and crops: image_stateless).
+
+
+def stateless_random_brightness(
+    image: Any, max_delta: float, seed: Any
+) -> torch.Tensor:
+    """``adjust_brightness`` by a delta in ``[-max_delta, max_delta)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: ``max_delta`` is negative.
+    """
+    if max_delta < 0:
+        raise InvalidArgumentError(
+            "tf.image.stateless_random_brightness: `max_delta` must be >= 0; "
+            f"received max_delta={max_delta!r}."
+        )
+    delta = stateless_value(seed, "stateless_random_brightness", -max_delta, max_delta)
+    return adjust_brightness(image, delta)
+
+
+def _check_range(lower: float, upper: float, who: str) -> None:
+    if not 0 <= lower < upper:
+        raise InvalidArgumentError(
+            f"tf.image.{who}: need 0 <= lower < upper; received lower={lower!r}, "
+            f"upper={upper!r}."
+        )
+
+
+def stateless_random_contrast(
+    image: Any, lower: float, upper: float, seed: Any
+) -> torch.Tensor:
+    """``adjust_contrast`` by a factor in ``[lower, upper)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: Unless ``0 <= lower < upper``.
+    """
+    _check_range(lower, upper, "stateless_random_contrast")
+    factor = stateless_value(seed, "stateless_random_contrast", lower, upper)
+    return adjust_contrast(image, factor)
+
+
+def stateless_random_saturation(
+    image: Any, lower: float, upper: float, seed: Any
+) -> torch.Tensor:
+    """``adjust_saturation`` by a factor in ``[lower, upper)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: Unless ``0 <= lower < upper``.
+    """
+    _check_range(lower, upper, "stateless_random_saturation")
+    factor = stateless_value(seed, "stateless_random_saturation", lower, upper)
+    return adjust_saturation(image, factor)
+
+
+def stateless_random_hue(image: Any, max_delta: float, seed: Any) -> torch.Tensor:
+    """``adjust_hue`` by a delta in ``[-max_delta, max_delta)`` from ``seed``.
+
+    Raises:
+        InvalidArgumentError: ``max_delta`` outside [0, 0.5].
+    """
+    if not 0 <= max_delta <= 0.5:
+        raise InvalidArgumentError(
+            "tf.image.stateless_random_hue: `max_delta` must be in [0, 0.5]; "
+            f"received max_delta={max_delta!r}."
+        )
+    delta = stateless_value(seed, "stateless_random_hue", -max_delta, max_delta)
+    return adjust_hue(image, delta)
 
 
 __getattr__ = module_getattr("tensorflow.image")

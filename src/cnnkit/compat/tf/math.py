@@ -42,9 +42,9 @@ from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 from cnnkit.ops.core import promote
 
 __all__ = [
-    "abs", "add", "add_n", "argmax", "argmin", "ceil", "confusion_matrix", "cos",
-    "count_nonzero",
-    "cumsum", "divide", "divide_no_nan", "equal", "exp", "floor", "floordiv",
+    "abs", "add", "add_n", "argmax", "argmin", "atan2", "ceil", "confusion_matrix",
+    "cos", "count_nonzero", "cumprod",
+    "cumsum", "divide", "divide_no_nan", "equal", "erf", "exp", "floor", "floordiv",
     "floormod", "greater", "greater_equal", "is_finite", "is_inf", "is_nan",
     "l2_normalize", "less", "less_equal", "log", "log1p", "log_sigmoid",
     "logical_and", "logical_not", "logical_or", "logical_xor", "maximum", "minimum",
@@ -230,6 +230,35 @@ def cumsum(
     if exclusive:
         out = out - t
     return out.flip(dim) if reverse else out
+
+
+def cumprod(
+    x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+    name: str | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """Running products along ``axis``; ``exclusive`` starts from 1 (the product
+    of the elements *before* each), ``reverse`` runs from the end."""
+    t = to_tensor(x)
+    dim = one_axis(axis)
+    if reverse:
+        t = t.flip(dim)
+    if exclusive and t.shape[dim]:
+        # Shift right by one, a 1 in front: no division, so zeros are fine.
+        ones = torch.ones_like(t.narrow(dim, 0, 1))
+        t = torch.cat([ones, t.narrow(dim, 0, t.shape[dim] - 1)], dim=dim)
+    out = torch.cumprod(t, dim=dim).to(t.dtype)
+    return out.flip(dim) if reverse else out
+
+
+def erf(x: Any, name: str | None = None) -> torch.Tensor:
+    """The Gauss error function, elementwise."""
+    return torch.special.erf(_float(x))
+
+
+def atan2(y: Any, x: Any, name: str | None = None) -> torch.Tensor:
+    """The angle of ``(x, y)`` in radians, ``(-pi, pi]``; note TF's order: y first."""
+    a, b = _pair(y, x)
+    return torch.atan2(a, b)
 
 
 # ------------------------------------------------------------------ reductions

@@ -30,13 +30,14 @@ from cnnkit.compat.tf._common import module_getattr, shape_of, to_tensor
 from cnnkit.compat.tf.nn_conv import avg_pool2d, conv2d, max_pool2d
 from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 
-__all__ = ["avg_pool2d", "conv2d", "dropout", "elu", "gelu", "l2_normalize", "leaky_relu", "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid", "sigmoid_cross_entropy_with_logits", "silu", "softmax", "softmax_cross_entropy_with_logits", "softplus", "sparse_softmax_cross_entropy_with_logits", "swish", "tanh"]  # fmt: skip
+__all__ = ["avg_pool2d", "conv2d", "dropout", "elu", "gelu", "l2_normalize", "leaky_relu", "log_softmax", "max_pool2d", "moments", "relu", "relu6", "selu", "sigmoid", "sigmoid_cross_entropy_with_logits", "silu", "softmax", "softmax_cross_entropy_with_logits", "softplus", "sparse_softmax_cross_entropy_with_logits", "swish", "tanh", "top_k"]  # fmt: skip
 
 l2_normalize = tf_math.l2_normalize
 sigmoid = tf_math.sigmoid
 tanh = tf_math.tanh
 softplus = tf_math.softplus
 softmax = tf_math.softmax
+top_k = tf_math.top_k  # TF has it in both tf.math and tf.nn
 
 
 def _float(x: Any) -> torch.Tensor:

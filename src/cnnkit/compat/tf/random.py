@@ -9,6 +9,8 @@ TensorFlow's rules kept here:
   two in every run, as in TF's eager mode. ``set_seed`` restarts those streams.
 - ``uniform`` draws from ``[minval, maxval)``; ``maxval`` defaults to 1 for floats
   and is required for integers.
+- ``stateless_*``, ``split``, ``fold_in`` and ``Generator`` are in
+  ``random_stateless``: repeatable per seed, but not TF's numbers.
 
 Example:
     >>> set_seed(1)
@@ -24,11 +26,28 @@ from typing import Any
 
 import torch
 
+from cnnkit.compat.tf import random_experimental as experimental
 from cnnkit.compat.tf._common import as_torch_dtype, module_getattr, shape_of, to_tensor
+from cnnkit.compat.tf.random_stateless import (
+    Generator,
+    fold_in,
+    get_global_generator,
+    normal_from,
+    set_global_generator,
+    split,
+    stateless_categorical,
+    stateless_normal,
+    stateless_truncated_normal,
+    stateless_uniform,
+    truncated_from,
+)
 from cnnkit.errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = [
-    "categorical", "normal", "set_seed", "shuffle", "truncated_normal", "uniform",
+    "Generator", "categorical", "experimental", "fold_in", "get_global_generator",
+    "normal", "set_global_generator", "set_seed", "shuffle", "split",
+    "stateless_categorical", "stateless_normal", "stateless_truncated_normal",
+    "stateless_uniform", "truncated_normal", "uniform",
 ]  # fmt: skip
 
 _global_seed: int | None = None
@@ -104,9 +123,7 @@ def normal(
     shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = torch.float32,
     seed: int | None = None, name: str | None = None,
 ) -> torch.Tensor:  # fmt: skip
-    target = as_torch_dtype(dtype)
-    draw = torch.randn(shape_of(shape), generator=generator(seed), dtype=target)
-    return to_tensor(mean).to(target) + draw * to_tensor(stddev).to(target)
+    return normal_from(generator(seed), shape, mean, stddev, dtype)
 
 
 def truncated_normal(
@@ -114,15 +131,7 @@ def truncated_normal(
     seed: int | None = None, name: str | None = None,
 ) -> torch.Tensor:  # fmt: skip
     """Normal draws, each redrawn until it lies within two standard deviations."""
-    target = as_torch_dtype(dtype)
-    draw = torch.randn(shape_of(shape), generator=generator(seed), dtype=target)
-    outside = draw.abs() > 2
-    while bool(outside.any()):
-        draw[outside] = torch.randn(
-            int(outside.sum()), generator=generator(seed), dtype=target
-        )
-        outside = draw.abs() > 2
-    return to_tensor(mean).to(target) + draw * to_tensor(stddev).to(target)
+    return truncated_from(generator(seed), shape, mean, stddev, dtype)
 
 
 def shuffle(

@@ -50,11 +50,12 @@ from cnnkit.errors import IncompatibleShapeError, InvalidArgumentError
 from cnnkit.layers.base.free_variable import FreeVariable
 
 __all__ = [
-    "Tensor", "Variable", "boolean_mask", "clip_by_global_norm", "clip_by_norm",
+    "Tensor", "Variable", "boolean_mask", "broadcast_to", "clip_by_global_norm",
+    "clip_by_norm",
     "clip_by_value", "concat", "constant",
-    "convert_to_tensor", "expand_dims", "eye", "fill", "gather", "identity",
+    "convert_to_tensor", "ensure_shape", "expand_dims", "eye", "fill", "gather", "identity",
     "is_tensor", "newaxis", "one_hot", "ones", "ones_like", "range", "rank",
-    "reshape", "shape", "size", "squeeze", "stack", "tile", "transpose", "unstack",
+    "reshape", "reverse", "shape", "size", "squeeze", "stack", "tile", "transpose", "unstack",
     "where", "zeros", "zeros_like",
 ]  # fmt: skip
 
@@ -267,19 +268,25 @@ def gather(
 ) -> torch.Tensor:  # fmt: skip
     """``tf.gather``: whole slices of ``params`` along ``axis`` (default 0).
 
+    With ``batch_dims=k`` the first ``k`` axes of ``params`` and ``indices`` are a
+    shared batch: example ``b`` gathers from ``params[b]`` with ``indices[b]``
+    (``tf.gather(logits, labels, batch_dims=1)`` picks one logit per row).
+
     Raises:
-        InvalidArgumentError: ``batch_dims`` is not 0, or an index is out of range.
+        InvalidArgumentError: ``batch_dims`` or ``axis`` is out of range, the batch
+            axes differ, or an index is out of range.
     """
     del validate_indices, name
-    if batch_dims != 0:
-        raise InvalidArgumentError(
-            f"tf.gather: cnnkit supports batch_dims=0 only; received "
-            f"batch_dims={batch_dims!r}. Gather per example in a loop, or use "
-            "tf.gather on each row."
-        )
     p = to_tensor(params, name="params")
     idx = to_tensor(indices, name="indices").long().to(p.device)
-    dim = 0 if axis is None else one_axis(axis) % p.dim()
+    k = batch_dims + idx.dim() if batch_dims < 0 else batch_dims
+    dim = k if axis is None else one_axis(axis) % p.dim()
+    if not 0 <= k <= min(idx.dim(), dim) or tuple(p.shape[:k]) != tuple(idx.shape[:k]):
+        raise InvalidArgumentError(
+            f"tf.gather: `batch_dims` must count leading axes that params "
+            f"{tuple(p.shape)} and indices {tuple(idx.shape)} share, with axis >= "
+            f"batch_dims; received batch_dims={batch_dims!r}, axis={axis!r}."
+        )
     size = p.shape[dim]
     if idx.numel() and (
         builtins.bool((idx < 0).any()) or builtins.bool((idx >= size).any())
@@ -289,8 +296,32 @@ def gather(
             f"tf.gather: index {int(bad)} is out of range for axis {dim} of size "
             f"{size} (params shape {tuple(p.shape)}); indices must be in [0, {size})."
         )
-    picked = torch.index_select(p, dim, idx.reshape(-1))
-    return picked.reshape(*p.shape[:dim], *idx.shape, *p.shape[dim + 1 :])
+    if k == 0:
+        picked = torch.index_select(p, dim, idx.reshape(-1))
+        return picked.reshape(*p.shape[:dim], *idx.shape, *p.shape[dim + 1 :])
+    return _batched_gather(p, idx, k, dim)
+
+
+def _batched_gather(
+    p: torch.Tensor, idx: torch.Tensor, k: int, dim: int
+) -> torch.Tensor:
+    """``gather`` with ``k`` batch axes, by one advanced index over the batch."""
+    batch = p.shape[:k]
+    n = int(np.prod(batch))
+    flat = p.reshape(n, *p.shape[k:]).movedim(1 + dim - k, 1)  # (N, size, ...)
+    before, after = p.shape[k:dim], p.shape[dim + 1 :]
+    chosen = idx.reshape(n, -1)
+    rows = torch.arange(n, device=p.device).unsqueeze(1)
+    picked = flat[rows, chosen]  # (N, M, *before, *after)
+    inner = idx.shape[k:]
+    picked = picked.reshape(n, *inner, *before, *after)
+    # (N, *inner, *before, *after) → (N, *before, *inner, *after)
+    order = [0, *range(1 + len(inner), 1 + len(inner) + len(before))]
+    order += [
+        *range(1, 1 + len(inner)),
+        *range(1 + len(inner) + len(before), picked.dim()),
+    ]
+    return picked.permute(order).reshape(*batch, *before, *inner, *after)
 
 
 def where(
@@ -427,6 +458,50 @@ def eye(
 def identity(input: Any, name: str | None = None) -> torch.Tensor:
     del name
     return to_tensor(input, name="input").clone()  # clone keeps autograd
+
+
+def reverse(tensor: Any, axis: Any, name: str | None = None) -> torch.Tensor:
+    """``tensor`` flipped along each axis in ``axis`` (a list, as TF requires)."""
+    t = to_tensor(tensor, name="tensor")
+    dims = [one_axis(a) % t.dim() for a in to_tensor(axis).reshape(-1).tolist()]
+    return t.flip(dims) if dims else t
+
+
+def ensure_shape(x: Any, shape: Any, name: str | None = None) -> torch.Tensor:
+    """``x`` itself, after checking its shape against ``shape`` (None: any size).
+
+    Raises:
+        IncompatibleShapeError: The rank or a known size differs.
+    """
+    t = to_tensor(x, name="x")
+    if shape is None:
+        return t
+    expected = [None if d is None or int(d) < 0 else int(d) for d in list(shape)]
+    if len(expected) != t.dim() or any(
+        e is not None and e != d for e, d in zip(expected, t.shape)
+    ):
+        raise IncompatibleShapeError(
+            f"tf.ensure_shape: the tensor has shape {tuple(t.shape)}, not the expected "
+            f"{expected} (None matches any size)."
+        )
+    return t
+
+
+def broadcast_to(input: Any, shape: Any, name: str | None = None) -> torch.Tensor:
+    """``input`` repeated along size-1 (or missing leading) axes to ``shape``.
+
+    Raises:
+        IncompatibleShapeError: ``input`` cannot be broadcast to ``shape``.
+    """
+    t = to_tensor(input, name="input")
+    target = shape_of(shape)
+    try:
+        return t.expand(*target).clone()  # a tensor of its own, as TF's
+    except RuntimeError:
+        raise IncompatibleShapeError(
+            f"tf.broadcast_to: shape {tuple(t.shape)} cannot be broadcast to "
+            f"{list(target)}; each axis must be 1 or equal to the target's."
+        ) from None
 
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> torch.Tensor:
