@@ -56,6 +56,12 @@ def test_channels_first_layers_keep_a_contiguous_kernel() -> None:
     assert layer.kernel.is_contiguous()
 
 
+def test_one_input_channel_keeps_the_keras_order() -> None:
+    # A first layer on grayscale images: the order slowed its kernel gradient.
+    layer = built(layers.Conv2D(8, 3), (1, 6, 6, 1))
+    assert layer.kernel.is_contiguous()
+
+
 def test_values_are_keras_and_every_write_keeps_the_order(tmp_path) -> None:
     model = cnnkit.Sequential([layers.Input((6, 6, 2)), layers.Conv2D(3, 3)])
     conv = model.layers[0]

@@ -120,9 +120,17 @@ class BaseConv(_ConvLayer):
         torch view ``(out, in, *k)`` the conv takes is a channels_last tensor, the
         format oneDNN runs channels_last inputs with. Otherwise every call reorders
         the kernel inside oneDNN (seed CNN, one image: 134 µs -> 88 µs for its
-        second conv), and a copy per call costs as much as it saves.
+        second conv), and a copy per call costs as much as it saves. A kernel with
+        one input channel keeps Keras' order.
         """
-        if self.data_format != "channels_last" or self.kernel.dim() not in (4, 5):
+        if (
+            self.data_format != "channels_last"
+            or self.kernel.dim() not in (4, 5)
+            # One input channel (a first layer on grayscale images): oneDNN's
+            # kernel-gradient pass ran 2x slower with this order, and there is no
+            # reorder worth saving.
+            or self.kernel.shape[-2] == 1
+        ):
             return
         rank = self.kernel.dim() - 2
         filters_first = (rank + 1, *range(rank + 1))  # (*k, in, out) -> (out, *k, in)
