@@ -121,15 +121,35 @@ def _run_conv(
     if x.dim() == rank + 3:  # a 1-D channels_last conv runs as a 2-D one
         weight = layout.lift_kernel_1d(weight)
         strides, dilation, pads = (1, *strides), (1, *dilation), ((0, 0), *pads)
-    if x.dim() == 4 and lay.channels_last and not torch.is_grad_enabled():
+    y = conv_channels_first(
+        x, weight, bias, strides, pads, dilation, groups, lay.channels_last
+    )
+    return layout.conv_output_from_torch(y, lay)
+
+
+def conv_channels_first(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    strides: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    groups: int,
+    channels_last_memory: bool,
+) -> torch.Tensor:
+    """The torch conv of a channels-first ``x`` with a torch-layout ``weight`` and
+    Keras' ``(before, after)`` padding per axis; ``channels_last_memory``: ``x`` is
+    the channels-first view of channels_last data."""
+    if x.dim() == 4 and channels_last_memory and not torch.is_grad_enabled():
         # Inference only: oneDNN takes a channels_last kernel as is, while the
         # permuted Keras-layout one is reordered inside every call; for small
         # batches that reorder is a third of the conv (seed CNN, one image: 134 ->
         # 88 µs). Training keeps the view (measured within noise, see above).
         weight = weight.contiguous(memory_format=torch.channels_last)
     x, torch_padding = _pad_for_torch(x, pads)
-    y = _CONV[len(strides)](x, weight, bias, strides, torch_padding, dilation, groups)
-    return layout.conv_output_from_torch(y, lay)
+    return _CONV[len(strides)](
+        x, weight, bias, strides, torch_padding, dilation, groups
+    )
 
 
 def conv(

@@ -138,15 +138,32 @@ def pool_in_layout(
     pads, ceil_mode, trimmed = torch_pool_arguments(
         tuple(x.shape[2:]), pool_size, strides, padding
     )
-    kernel, step = tuple(pool_size), tuple(strides)
+    y = pool_channels_first(
+        x, mode, tuple(pool_size), tuple(strides), pads, ceil_mode, trimmed
+    )
+    return layout.from_channels_first(y)  # back to the layout of `inputs`
+
+
+def pool_channels_first(
+    x: torch.Tensor,
+    mode: PoolMode,
+    pool_size: tuple[int, ...],
+    strides: tuple[int, ...],
+    pads: tuple[int, ...],
+    ceil_mode: bool,
+    trimmed: tuple[int, ...],
+) -> torch.Tensor:
+    """The torch pool of a 2-D/3-D channels-first ``x``, given the arguments of
+    :func:`torch_pool_arguments` (computed once per input shape by a caller that
+    pools many batches of one shape, such as ``predict``'s inference plan)."""
     if mode == "max":
-        max_pool = F.max_pool2d if rank == 2 else F.max_pool3d
-        y = max_pool(x, kernel, step, pads, ceil_mode=ceil_mode)
+        max_pool = torch.max_pool2d if len(pool_size) == 2 else torch.max_pool3d
+        y = max_pool(x, pool_size, strides, pads, (1,) * len(pool_size), ceil_mode)
     else:
-        avg_pool = F.avg_pool2d if rank == 2 else F.avg_pool3d
+        avg_pool = F.avg_pool2d if len(pool_size) == 2 else F.avg_pool3d
         y = avg_pool(
-            x, kernel, step, pads, ceil_mode=ceil_mode, count_include_pad=False
+            x, pool_size, strides, pads, ceil_mode=ceil_mode, count_include_pad=False
         )
     for axis in trimmed:
         y = y.narrow(axis + 2, 1, y.shape[axis + 2] - 1)
-    return layout.from_channels_first(y)  # back to the layout of `inputs`
+    return y

@@ -25,6 +25,7 @@ from cnnkit.layers.base.context import name_scope
 from cnnkit.layers.base.keras_tensor import KerasTensor
 from cnnkit.layers.base.layer import Layer
 from cnnkit.layers.input_layer import InputLayer
+from cnnkit.models import _inference_plan
 from cnnkit.models._inputs import refuse_mask, standardize_model_input
 from cnnkit.models._masks import makes_masks, mask_kwargs, output_masks
 from cnnkit.models._relu_pool import conv_then_pool, defers_relu
@@ -41,6 +42,9 @@ class Sequential(Model):
     # Set through `self.__dict__` (outside torch's module registry); declared here so
     # mypy does not type it via `Module.__getattr__` as `Tensor | Module`.
     _input_layer: InputLayer | None
+    # Plans of `predict` by batch signature (models/_inference_plan.py), also kept
+    # out of the module registry.
+    _inference_plans: dict[Any, _inference_plan.InferencePlan]
 
     def __init__(
         self,
@@ -55,6 +59,7 @@ class Sequential(Model):
         self.__dict__["_input_layer"] = None
         self._graph_inputs: Any = None
         self._graph_outputs: Any = None
+        self.__dict__["_inference_plans"] = {}
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()
@@ -106,6 +111,7 @@ class Sequential(Model):
                 if batch_shape is not None:
                     self.__dict__["_input_layer"] = InputLayer(batch_shape=batch_shape)
             self._layer_list.append(layer)
+        self._inference_plans.clear()
         if rebuild:
             self._maybe_rebuild()
 
@@ -117,6 +123,7 @@ class Sequential(Model):
             )
         layer: Layer = self._layer_list[-1]  # type: ignore[assignment]
         del self._layer_list[-1]
+        self._inference_plans.clear()
         self.built = False
         self._graph_outputs = None
         if rebuild:
@@ -190,6 +197,39 @@ class Sequential(Model):
                 step_mask = produced[0] if produced else None
             index += 1
         return x
+
+    def _inference_call(self, x: Any) -> Any:
+        """``self(x, training=False)``, through the inference plan once a batch of
+        ``x``'s signature has run the whole way (``models/_inference_plan.py``)."""
+        if not isinstance(x, torch.Tensor) or not self._plannable():
+            return self(x, training=False)
+        signature = _inference_plan.signature_of(x)
+        plans = self._inference_plans
+        plan = plans.get(signature)
+        if plan is not None and plan.still_valid():
+            return plan.run(x)
+        outputs = self(x, training=False)  # the whole way: every check runs
+        if len(plans) >= _inference_plan.MAX_PLANS:
+            plans.clear()
+        shape = tuple(x.shape)
+        if self._input_layer is not None:  # the plan starts where `call` does
+            shape = tuple(standardize_model_input(x, self._input_layer).shape)
+        plan = _inference_plan.plan_for(self, self.layers, shape)
+        if plan is None:
+            plans.pop(signature, None)
+        else:
+            plans[signature] = plan
+        return outputs
+
+    def _plannable(self) -> bool:
+        # A subclass may do its own work around `call`; jit tracing records calls.
+        cls = type(self)
+        return (
+            cls.call is Sequential.call
+            and cls.__call__ is Layer.__call__
+            and cls.forward is Layer.forward
+            and not torch._C._get_tracing_state()
+        )
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = input_shape

@@ -41,26 +41,28 @@ class StepLock:
     def _read_depth(self) -> int:
         return int(getattr(self._local, "depth", 0))
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[None]:
+    def reading(self) -> _Reading:
         """Hold the lock shared (an inference batch)."""
-        me = threading.get_ident()
-        if self._writer == me or self._read_depth() > 0:
-            yield  # already inside this thread's step or batch
-            return
+        return _Reading(self)
+
+    def _acquire_shared(self) -> bool:
+        """Take a share; ``False`` when this thread holds the lock already (inside
+        its own step or batch), which needs no share."""
+        if self._writer == threading.get_ident() or self._read_depth() > 0:
+            return False
         with self._condition:
             while self._writer is not None or self._writers_waiting:
                 self._condition.wait()
             self._readers += 1
         self._local.depth = 1
-        try:
-            yield
-        finally:
-            self._local.depth = 0
-            with self._condition:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._condition.notify_all()
+        return True
+
+    def _release_shared(self) -> None:
+        self._local.depth = 0
+        with self._condition:
+            self._readers -= 1
+            if self._readers == 0:
+                self._condition.notify_all()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -90,6 +92,24 @@ class StepLock:
             with self._condition:
                 self._writer = None
                 self._condition.notify_all()
+
+
+class _Reading:
+    """``with lock.reading():`` as a plain object, not a generator: it is entered
+    on every ``predict`` batch, where a generator's set-up is measurable."""
+
+    __slots__ = ("_lock", "_shared")
+
+    def __init__(self, lock: StepLock) -> None:
+        self._lock = lock
+        self._shared = False
+
+    def __enter__(self) -> None:
+        self._shared = self._lock._acquire_shared()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._shared:
+            self._lock._release_shared()
 
 
 _LOCKS: weakref.WeakKeyDictionary[Any, StepLock] = weakref.WeakKeyDictionary()

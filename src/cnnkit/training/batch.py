@@ -79,5 +79,5 @@ def predict_on_batch(model: Trainer, x: Any) -> Any:
     x = tree.map_structure(lambda v: to_tensor(v), x)
     prepare.prepare_model(model, device, x)
     with step_lock(model).reading(), torch.no_grad(), autocast(device):
-        outputs = model(tree.map_structure(lambda v: v.to(device), x), training=False)
+        outputs = model._inference_call(tree.map_structure(lambda v: v.to(device), x))
     return tree.map_structure(lambda t: t.detach().float().cpu().numpy(), outputs)

@@ -26,6 +26,9 @@ from cnnkit.utils.validation import non_numeric_message
 
 Batch = tuple[Any, Any, Any]
 
+#: Keras' batch size when none is given (``fit``, ``evaluate``, ``predict``).
+DEFAULT_BATCH_SIZE = 32
+
 
 def is_array(value: Any) -> bool:
     return isinstance(value, np.ndarray | torch.Tensor)
@@ -85,7 +88,7 @@ class ArrayAdapter:
         x: Any,
         y: Any = None,
         sample_weight: Any = None,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         shuffle: bool | str = False,
         steps: int | None = None,
         device: torch.device | None = None,
@@ -321,7 +324,9 @@ def make_adapter(
     if is_array_structure(x):
         if not batch_size:
             # Keras: with `steps` and no batch size, the steps cover the data once.
-            batch_size = math.ceil(num_samples(x) / steps) if steps else 32
+            batch_size = (
+                math.ceil(num_samples(x) / steps) if steps else DEFAULT_BATCH_SIZE
+            )
         return ArrayAdapter(
             x, y, sample_weight, max(batch_size, 1), shuffle, steps, device
         )
@@ -350,7 +355,9 @@ def make_adapter(
         # its own order, so it cannot be shuffled).
         streamed = isinstance(x, torch.utils.data.IterableDataset)
         loader = torch.utils.data.DataLoader(
-            x, batch_size=batch_size or 32, shuffle=bool(shuffle) and not streamed
+            x,
+            batch_size=batch_size or DEFAULT_BATCH_SIZE,
+            shuffle=bool(shuffle) and not streamed,
         )
         return IterableAdapter(loader, steps, device, class_weight)
     if not hasattr(x, "__iter__") and not hasattr(x, "__getitem__"):

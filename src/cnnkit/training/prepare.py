@@ -68,12 +68,19 @@ def _tensor_devices(model: Trainer, buffers: bool = True) -> set[torch.device]:
     """The devices of the model's parameters (and buffers), in one walk.
 
     ``parameters()`` and ``buffers()`` each walk the module tree through
-    generators and a memo; this runs before every ``predict`` call, where those
-    walks cost as much as the seed CNN's forward pass on one image.
+    generators and a memo (``named_modules``), and this runs before every
+    ``predict`` call, where those walks cost as much as the seed CNN's forward
+    pass on one image; a plain stack over ``_modules`` visits the same modules.
     """
     found: set[torch.device] = set()
     tensor: torch.Tensor | None
-    for module in model.modules():
+    seen: set[int] = set()
+    stack: list[torch.nn.Module] = [model]
+    while stack:
+        module = stack.pop()
+        if id(module) in seen:  # a module shared by two parents
+            continue
+        seen.add(id(module))
         for tensor in module._parameters.values():
             if tensor is not None:
                 found.add(tensor.device)
@@ -81,15 +88,37 @@ def _tensor_devices(model: Trainer, buffers: bool = True) -> set[torch.device]:
             for tensor in module._buffers.values():
                 if tensor is not None:
                     found.add(tensor.device)
+        stack.extend(child for child in module._modules.values() if child is not None)
     return found
+
+
+def _host_only() -> bool:
+    """Whether this process has no device but the CPU (no CUDA, MPS, XPU or
+    out-of-tree backend), so that every tensor of a model is on the CPU.
+
+    Asked on each call (a backend may be imported later); it costs a few
+    attribute reads, where a walk of the model's tensors costs tens of
+    microseconds before every ``predict`` of one image.
+    """
+    mps = getattr(torch.backends, "mps", None)
+    xpu = getattr(torch, "xpu", None)
+    return not (
+        torch.cuda.is_available()
+        or (mps is not None and mps.is_available())
+        or (xpu is not None and xpu.is_available())
+        or torch._C._get_privateuse1_backend_name() != "privateuseone"
+    )
 
 
 def training_device(model: Trainer) -> torch.device:
     """The configured device, unless the model already lives on another one."""
+    chosen = config.get_device()
+    if chosen.type == "cpu" and _host_only():
+        return chosen  # nowhere else a model could live
     for device in _tensor_devices(model, buffers=False):
         if device.type != "cpu":
             return device
-    return config.get_device()
+    return chosen
 
 
 def ensure_built(model: Trainer, sample_x: Any) -> None:
@@ -154,5 +183,7 @@ def prepare_model(model: Trainer, device: torch.device, sample_x: Any) -> None:
     """Build on the first batch, move to ``device``, and check the pixel scale once."""
     ensure_built(model, sample_x)
     checks.warn_if_unscaled_images(model, sample_x)
+    if device.type == "cpu" and _host_only():
+        return  # every tensor is on the CPU already
     if any(found != device for found in _tensor_devices(model)):
         model.to(device)

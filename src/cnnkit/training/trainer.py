@@ -214,6 +214,12 @@ class Trainer(Layer):
         runner.test_step(x, y, sample_weight)
         return runner.tensor_logs()
 
+    def _inference_call(self, x: Any) -> Any:
+        """``self(x, training=False)``: what ``predict`` runs on each batch, with
+        the model and ``x`` on one device. ``Sequential`` runs it through its
+        inference plan (``models/_inference_plan.py``)."""
+        return self(x, training=False)
+
     def predict_step(self, data: Any) -> Any:
         """The outputs for a batch ``data`` (inference mode)."""
         x, _, _ = unpack_x_y_sample_weight(data)

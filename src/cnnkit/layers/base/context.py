@@ -52,6 +52,19 @@ def activation_deferred(layer: object) -> bool:
     return deferred is not None and id(layer) in deferred
 
 
+def push_deferred_activation(layer: object) -> None:
+    """Until :func:`pop_deferred_activation`, ``layer`` skips its activation: the
+    plain-call pair behind :func:`defer_activation`, for paths run per image."""
+    deferred = getattr(_local, "deferred", None)
+    if deferred is None:
+        deferred = _local.deferred = []
+    deferred.append(id(layer))
+
+
+def pop_deferred_activation() -> None:
+    _local.deferred.pop()
+
+
 @contextlib.contextmanager
 def defer_activation(layer: object) -> Iterator[None]:
     """Inside the block, ``layer`` skips its own ``activation``; the caller applies it.
@@ -60,14 +73,11 @@ def defer_activation(layer: object) -> Iterator[None]:
     cross-entropy) without assigning to the layer: the flag lives in this thread's
     call context, so another thread calling the same layer is not affected.
     """
-    deferred = getattr(_local, "deferred", None)
-    if deferred is None:
-        deferred = _local.deferred = []
-    deferred.append(id(layer))
+    push_deferred_activation(layer)
     try:
         yield
     finally:
-        deferred.pop()
+        pop_deferred_activation()
 
 
 def current_name_scope() -> str:
